@@ -1,0 +1,283 @@
+package wechatauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// CallbackHandler returns the handler for Options.CallbackURL, where WeChat
+// sends the browser back with code and state. Mount it on the callback's
+// path inside Options.Sessions.LoadAndSave. It also starts a login when
+// called with only ?next=/path (see LoginURL).
+//
+// A state is checked against the session in constant time and used once.
+// When WeChat or the browser delivers a callback twice, with the same code
+// or a new one, the code is exchanged once and every delivery ends logged in.
+func (a *Auth) CallbackHandler() http.Handler {
+	return http.HandlerFunc(a.serveCallback)
+}
+
+// loginRecord is how a login was completed, kept in the CallbackStore for
+// the deliveries of the same callback that come after the first.
+type loginRecord struct {
+	User     User   `json:"u"`
+	Return   string `json:"r"`
+	Browser  string `json:"b"` // browserID of the request that started the login
+	Snapshot bool   `json:"s,omitempty"`
+}
+
+func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// The callback URL holds a code: keep it out of Referer headers.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	ctx := r.Context()
+	cur, err := a.sessionUser(ctx)
+	if err != nil {
+		a.fail(w, r, err, "/")
+		return
+	}
+	q := r.URL.Query()
+	state, code := q.Get("state"), q.Get("code")
+	if state == "" && code == "" && q.Has("next") {
+		next := safeReturn(q.Get("next"))
+		if cur != "" {
+			redirect(w, next)
+			return
+		}
+		a.startLogin(w, r, next)
+		return
+	}
+	if !validState(state) {
+		a.fail(w, r, fmt.Errorf("callback: %w", ErrInvalidState), "/")
+		return
+	}
+
+	ls := a.loadLoginState(ctx)
+	p, found := ls.take(state)
+	if !found {
+		a.replayCallback(w, r, state, cur)
+		return
+	}
+	retry := a.LoginURL(p.Return)
+	if a.now().Unix() >= p.Expires {
+		a.saveLoginState(ctx, ls)
+		a.fail(w, r, fmt.Errorf("callback: %w", ErrStateExpired), retry)
+		return
+	}
+	if code == "" {
+		a.saveLoginState(ctx, ls)
+		a.opts.Logger.Info("wechatauth: user declined authorization")
+		a.refused(w, r, retry)
+		return
+	}
+	if !isToken(code) {
+		a.saveLoginState(ctx, ls)
+		a.fail(w, r, fmt.Errorf("callback: malformed code: %w", ErrInvalidState), retry)
+		return
+	}
+
+	rec, err := a.exchangeOnce(ctx, state, code, p.Return, a.browserID(r))
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
+			// The code was used up or timed out with no login behind it: one
+			// fresh round trip, counted against MaxAttempts.
+			a.saveLoginState(ctx, ls)
+			a.startLogin(w, r, p.Return)
+			return
+		}
+		a.saveLoginState(ctx, ls)
+		a.fail(w, r, err, retry)
+		return
+	}
+	a.finishLogin(w, r, rec, cur, ls)
+}
+
+// spentCode reports errcodes that mean the code can no longer be exchanged.
+func spentCode(code int) bool {
+	return code == CodeInvalidCode || code == CodeCodeUsed || code == CodeCodeExpired
+}
+
+// replayCallback answers a callback whose state the session no longer holds
+// as pending: a second delivery of a login already completed, or under way,
+// by this browser ends logged in; anything else is refused.
+func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur string) {
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+	defer cancel()
+	rec, err := a.awaitRecord(ctx, callbackKey(state))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		a.fail(w, r, err, "/")
+		return
+	}
+	if rec != nil {
+		u, _ := decodeUser(cur)
+		browser := a.browserID(r)
+		if (browser != "" && browser == rec.Browser) || (u.OpenID != "" && u.OpenID == rec.User.OpenID) {
+			a.finishLogin(w, r, rec, cur, a.loadLoginState(r.Context()))
+			return
+		}
+	}
+	a.fail(w, r, fmt.Errorf("callback: state unknown to this session: %w", ErrInvalidState), "/")
+}
+
+// finishLogin logs the session in as rec's user, when it is not already,
+// and sends the browser where the login started.
+func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
+	ctx := r.Context()
+	if rec.Snapshot {
+		a.saveLoginState(ctx, ls)
+		a.fail(w, r, fmt.Errorf("callback: %w", ErrSnapshotUser), a.LoginURL(rec.Return))
+		return
+	}
+	if u, _ := decodeUser(cur); u.OpenID != rec.User.OpenID {
+		// A new token for the new privilege level: a token planted before the
+		// login is worthless after it.
+		if err := a.sm.RenewToken(ctx); err != nil {
+			a.fail(w, r, fmt.Errorf("wechatauth: renewing the session token: %w", err), a.LoginURL(rec.Return))
+			return
+		}
+		a.sm.Put(ctx, keyUser, encodeUser(rec.User))
+		a.opts.Logger.Info("wechatauth: login", "openid", rec.User.OpenID)
+	}
+	ls.Attempts, ls.Since = 0, 0
+	a.saveLoginState(ctx, ls)
+	redirect(w, safeReturn(rec.Return))
+}
+
+// callbackKey is the CallbackStore key of a state: a hash, so the store
+// never holds a live state.
+func callbackKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return "login:" + hex.EncodeToString(sum[:16])
+}
+
+// exchangeOnce completes the login of state with code, once across every
+// delivery of the callback: concurrent deliveries in this process share one
+// flight, and the CallbackStore covers deliveries to other instances and
+// later ones. The work is detached from the request, so a browser that gives
+// up on the first delivery does not cancel the exchange its retry waits for.
+func (a *Auth) exchangeOnce(ctx context.Context, state, code, returnTo, browser string) (*loginRecord, error) {
+	key := callbackKey(state)
+	v, err, _ := a.flight.Do(key, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
+		defer cancel()
+		for {
+			claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)
+			if err != nil {
+				return nil, fmt.Errorf("wechatauth: callback store: %w", err)
+			}
+			if !claimed {
+				rec, err := a.awaitRecord(ctx, key)
+				if errors.Is(err, ErrNotFound) {
+					continue // the holder failed and let go: try ourselves
+				}
+				return rec, err
+			}
+			rec, err := a.completeLogin(ctx, code, returnTo, browser)
+			var b []byte
+			if err == nil {
+				b, _ = json.Marshal(rec) // cannot fail: strings and bools only
+			}
+			if ferr := a.opts.Callbacks.Finish(ctx, key, b, a.opts.StateTTL); ferr != nil && err == nil {
+				err = fmt.Errorf("wechatauth: callback store: %w", ferr)
+			}
+			return rec, err
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*loginRecord), nil
+}
+
+// awaitRecord returns the record stored under key, waiting while another
+// request or instance holds the claim. A key neither claimed nor finished
+// gives an error wrapping ErrNotFound.
+func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error) {
+	wait := 5 * time.Millisecond
+	for {
+		b, err := a.opts.Callbacks.Record(ctx, key)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("wechatauth: callback store: %w", err)
+		}
+		if len(b) > 0 {
+			var rec loginRecord
+			if err := json.Unmarshal(b, &rec); err != nil {
+				return nil, fmt.Errorf("wechatauth: callback store: unreadable record: %w", err)
+			}
+			return &rec, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("wechatauth: waiting for a concurrent callback: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+// completeLogin exchanges the code, keeps the tokens, and finds or makes
+// the user, fetching the profile when the scope allows and the stored one
+// is missing or older than ProfileMaxAge.
+func (a *Auth) completeLogin(ctx context.Context, code, returnTo, browser string) (*loginRecord, error) {
+	tok, err := a.client.Exchange(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	rec := &loginRecord{Return: returnTo, Browser: browser}
+	if tok.Snapshot {
+		// A snapshot-page user's openid is virtual: keep nothing of it.
+		rec.Snapshot = true
+		return rec, nil
+	}
+	if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
+		return nil, fmt.Errorf("wechatauth: token store: %w", err)
+	}
+	u, err := a.opts.Users.User(ctx, tok.OpenID)
+	isNew := errors.Is(err, ErrNotFound)
+	if err != nil && !isNew {
+		return nil, fmt.Errorf("wechatauth: user store: %w", err)
+	}
+	changed := isNew
+	if isNew {
+		u = User{OpenID: tok.OpenID}
+	}
+	if tok.UnionID != "" && u.UnionID != tok.UnionID {
+		u.UnionID, changed = tok.UnionID, true
+	}
+	now := a.now()
+	if tok.HasScope(ScopeUserInfo) && (u.UpdatedAt.IsZero() || now.Sub(u.UpdatedAt) > a.opts.ProfileMaxAge) {
+		p, err := a.client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
+		if err != nil {
+			// The code is spent: log in with what is known rather than fail.
+			a.opts.Logger.Warn("wechatauth: fetching the profile failed; logging in without it", "openid", tok.OpenID, "err", err)
+		} else {
+			u.Nickname, u.HeadImgURL, u.UpdatedAt, changed = p.Nickname, p.HeadImgURL, now, true
+			if p.UnionID != "" {
+				u.UnionID = p.UnionID
+			}
+		}
+	}
+	if changed {
+		if err := a.opts.Users.SaveUser(ctx, u); err != nil {
+			return nil, fmt.Errorf("wechatauth: user store: %w", err)
+		}
+	}
+	rec.User = u
+	return rec, nil
+}

@@ -1,0 +1,395 @@
+package wechatauth_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+// withState returns callback URL cb with its state kept and its code
+// replaced (or dropped when code is "").
+func withCode(t *testing.T, cb, code string) string {
+	t.Helper()
+	u, err := url.Parse(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("code")
+	if code != "" {
+		q.Set("code", code)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func withState(t *testing.T, cb, state string) string {
+	t.Helper()
+	u, _ := url.Parse(cb)
+	q := u.Query()
+	q.Set("state", state)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// assertLoggedOut checks that browser c has no login: a protected page
+// sends it to WeChat.
+func (h *harness) assertLoggedOut(c *http.Client) {
+	h.t.Helper()
+	resp, body := h.get(c, "/account/check")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.Endpoints().Authorize) {
+		h.t.Errorf("want no login: status %d, Location %q, body %q", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+}
+
+// assertLoggedIn checks that browser c is logged in as openID.
+func (h *harness) assertLoggedIn(c *http.Client, openID string) {
+	h.t.Helper()
+	resp, body := h.get(c, "/account/check")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid="+openID+" ") {
+		h.t.Errorf("want logged in as %s: status %d, body %q", openID, resp.StatusCode, body)
+	}
+}
+
+func TestCallbackRefusesBadState(t *testing.T) {
+	h := newHarness(t, nil)
+	cases := []struct {
+		name  string
+		state func(real string) string
+	}{
+		{"missing", func(string) string { return "" }},
+		{"forged", func(real string) string { return strings.Repeat("a", len(real)) }},
+		{"one character off", func(real string) string { return real[:len(real)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", real[len(real)-1])+1)%16]) }},
+		{"malformed", func(string) string { return "<script>" }},
+		{"too long", func(real string) string { return real + real + real }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := h.browser(false)
+			cb := h.callbackURL(c, "/account/")
+			real, _ := url.Parse(cb)
+			bad := withState(t, cb, tc.state(real.Query().Get("state")))
+			before := h.exchanges()
+			resp, body := h.get(c, bad)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400; body %q", resp.StatusCode, body)
+			}
+			if !strings.Contains(body, `id="retry"`) {
+				t.Errorf("400 page has no retry link: %q", body)
+			}
+			if got := h.exchanges() - before; got != 0 {
+				t.Errorf("exchanges: got %d, want 0", got)
+			}
+			h.assertLoggedOut(c)
+		})
+	}
+}
+
+func TestCallbackStateFromAnotherBrowserIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	victim := h.browser(false)
+	cb := h.callbackURL(victim, "/account/")
+	attacker := h.browser(false)
+	h.step(attacker, "/account/", http.StatusFound) // the attacker has a session too
+	resp, _ := h.get(attacker, cb)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", resp.StatusCode)
+	}
+	if got := h.exchanges(); got != 0 {
+		t.Errorf("exchanges: got %d, want 0", got)
+	}
+	h.assertLoggedOut(attacker)
+	// The victim's own login still works.
+	resp, _ = h.get(victim, cb)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/account/" {
+		t.Fatalf("victim: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestCallbackExpiredStateIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	now := time.Now()
+	var mu sync.Mutex
+	wechatauth.SetClock(h.auth, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/x")
+	mu.Lock()
+	now = now.Add(10*time.Minute + time.Second)
+	mu.Unlock()
+	resp, body := h.get(c, cb)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too long") {
+		t.Fatalf("status %d, want 400 saying the login took too long; body %q", resp.StatusCode, body)
+	}
+	if got := h.exchanges(); got != 0 {
+		t.Errorf("exchanges: got %d, want 0", got)
+	}
+	if !strings.Contains(body, url.QueryEscape("/account/x")) {
+		t.Errorf("retry link does not lead back to /account/x: %q", body)
+	}
+	h.assertLoggedOut(c)
+}
+
+func TestCallbackWithoutCodeIsRefusal(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	h.wx.SetMode(wechattest.Refuse)
+	c := h.browser(true)
+	resp, body := h.get(c, "/account/x")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d, want 403; body %q", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, "declined") || !strings.Contains(body, `id="retry"`) {
+		t.Errorf("refusal page does not say so with a retry link: %q", body)
+	}
+	if got := h.exchanges(); got != 0 {
+		t.Errorf("exchanges: got %d, want 0", got)
+	}
+	// The retry link starts a login that ends on the original page.
+	h.wx.SetMode(wechattest.AutoApprove)
+	resp, body = h.get(c, h.auth.LoginURL("/account/x"))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=/account/x openid=") {
+		t.Errorf("retry: status %d, body %q", resp.StatusCode, body)
+	}
+}
+
+func TestCallbackRefusalIsReplaceable(t *testing.T) {
+	var retry string
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.Refused = func(w http.ResponseWriter, r *http.Request, retryURL string) {
+			retry = retryURL
+			w.WriteHeader(http.StatusTeapot)
+		}
+	})
+	h.wx.SetMode(wechattest.Refuse)
+	resp, _ := h.get(h.browser(true), "/account/y")
+	if resp.StatusCode != http.StatusTeapot {
+		t.Errorf("status %d, want the custom handler's 418", resp.StatusCode)
+	}
+	if want := h.auth.LoginURL("/account/y"); retry != want {
+		t.Errorf("retryURL: got %q, want %q", retry, want)
+	}
+}
+
+func TestCallbackDeliveredTwice(t *testing.T) {
+	cases := []struct {
+		name string
+		// second delivers the callback again, after the first completed.
+		second func(h *harness, c *http.Client, cb, cookieBefore string) *http.Client
+	}{
+		{"same code, same browser (reload)", func(h *harness, c *http.Client, cb, _ string) *http.Client {
+			return c
+		}},
+		{"same code, old cookie (first answer lost)", func(h *harness, c *http.Client, cb, before string) *http.Client {
+			return h.withCookie(before)
+		}},
+		{"new code, same state", func(h *harness, c *http.Client, cb, _ string) *http.Client {
+			return c
+		}},
+		{"new code, same state, old cookie", func(h *harness, c *http.Client, cb, before string) *http.Client {
+			return h.withCookie(before)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			c := h.browser(false)
+			cb := h.callbackURL(c, "/account/orders?id=7")
+			before := h.cookie(c)
+			resp, _ := h.get(c, cb)
+			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
+				t.Fatalf("first delivery: status %d, Location %q", resp.StatusCode, loc)
+			}
+			second := tc.second(h, c, cb, before)
+			again := cb
+			if strings.HasPrefix(tc.name, "new code") {
+				again = withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
+			}
+			resp, body := h.get(second, again)
+			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
+				t.Fatalf("second delivery: status %d, Location %q, body %q", resp.StatusCode, loc, body)
+			}
+			if got := h.exchanges(); got != 1 {
+				t.Errorf("exchanges: got %d, want 1", got)
+			}
+			h.assertLoggedIn(second, "oTestUser0000000000000000001")
+			h.assertLoggedIn(c, "oTestUser0000000000000000001")
+		})
+	}
+}
+
+func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.wx.SetLatency(50 * time.Millisecond) // keep the first exchange in flight
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/p?q=1")
+	before := h.cookie(c)
+	const n = 20
+	var wg sync.WaitGroup
+	browsers := make([]*http.Client, n)
+	statuses := make([]int, n)
+	locations := make([]string, n)
+	for i := range browsers {
+		browsers[i] = h.withCookie(before)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			url := cb
+			if i%2 == 1 { // half of them bring a second code for the same state
+				url = withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
+			}
+			req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+			resp, err := browsers[i].Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i], locations[i] = resp.StatusCode, resp.Header.Get("Location")
+		}(i)
+	}
+	wg.Wait()
+	for i := range browsers {
+		if statuses[i] != http.StatusFound || locations[i] != "/account/p?q=1" {
+			t.Errorf("delivery %d: status %d, Location %q", i, statuses[i], locations[i])
+		}
+	}
+	if got := h.exchanges(); got != 1 {
+		t.Errorf("exchanges: got %d, want 1", got)
+	}
+	h.wx.SetLatency(0)
+	for i := range browsers {
+		h.assertLoggedIn(browsers[i], "oTestUser0000000000000000001")
+	}
+}
+
+func TestLoginRenewsSessionToken(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/")
+	before := h.cookie(c)
+	if before == "" {
+		t.Fatal("no session cookie before the callback")
+	}
+	h.step(c, cb, http.StatusFound)
+	after := h.cookie(c)
+	if after == before || after == "" {
+		t.Fatalf("session token not renewed: before %q, after %q", before, after)
+	}
+	// A token planted before the login (fixation) is not logged in.
+	h.assertLoggedOut(h.withCookie(before))
+	h.assertLoggedIn(c, "oTestUser0000000000000000001")
+}
+
+func TestUserInfoFetchedForNewUsersOnly(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	h.wx.AddUser(wechattest.User{OpenID: "oAlice", UnionID: "uAlice", Nickname: "Alice", HeadImgURL: "https://thirdwx.qlogo.cn/mmopen/a/132"})
+	h.wx.SetVisitor("oAlice")
+	c := h.login("/account/")
+	_, body := h.get(c, "/account/me")
+	if want := "openid=oAlice nickname=Alice unionid=uAlice"; !strings.Contains(body, want) {
+		t.Errorf("got %q, want %q", body, want)
+	}
+	if got := h.wx.Calls("/sns/userinfo"); got != 1 {
+		t.Errorf("userinfo calls after first login: got %d, want 1", got)
+	}
+	u, err := h.store.User(context.Background(), "oAlice")
+	if err != nil || u.Nickname != "Alice" || u.UpdatedAt.IsZero() {
+		t.Errorf("stored user: got %+v, %v; want Alice with UpdatedAt", u, err)
+	}
+	// A known user: no second profile fetch, same profile in the session.
+	c2 := h.login("/account/")
+	_, body = h.get(c2, "/account/me")
+	if !strings.Contains(body, "nickname=Alice") {
+		t.Errorf("second login: got %q, want nickname=Alice", body)
+	}
+	if got := h.wx.Calls("/sns/userinfo"); got != 1 {
+		t.Errorf("userinfo calls after second login: got %d, want 1", got)
+	}
+}
+
+func TestStaleProfileIsFetchedAgain(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.Scope = wechatauth.ScopeUserInfo
+		o.ProfileMaxAge = time.Hour
+	})
+	h.store.SaveUser(context.Background(), wechatauth.User{OpenID: "oTestUser0000000000000000001", Nickname: "old", UpdatedAt: time.Now().Add(-2 * time.Hour)})
+	c := h.login("/account/")
+	_, body := h.get(c, "/account/")
+	if strings.Contains(body, "nickname=old") {
+		t.Errorf("stale profile kept: %q", body)
+	}
+	if got := h.wx.Calls("/sns/userinfo"); got != 1 {
+		t.Errorf("userinfo calls: got %d, want 1", got)
+	}
+}
+
+func TestBaseScopeNeverCallsUserInfo(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login("/account/")
+	if got := h.wx.Calls("/sns/userinfo"); got != 0 {
+		t.Errorf("userinfo calls with snsapi_base: got %d, want 0", got)
+	}
+}
+
+func TestTokensKeptServerSide(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	c := h.login("/account/")
+	tok, err := h.store.Token(context.Background(), "oTestUser0000000000000000001")
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" || !tok.Expiry.After(time.Now()) || !tok.HasScope(wechatauth.ScopeUserInfo) {
+		t.Errorf("stored token: %+v", tok)
+	}
+	for _, secret := range []string{tok.AccessToken, tok.RefreshToken} {
+		if strings.Contains(h.cookie(c), secret) {
+			t.Errorf("a token is in the cookie")
+		}
+	}
+}
+
+func TestReturnURLIsSameOriginOnly(t *testing.T) {
+	h := newHarness(t, nil)
+	hostile := []string{
+		"//evil.example/", "/\\evil.example", "https://evil.example/", "http:evil.example",
+		"javascript:alert(1)", "/%2F/evil.example", "/%5Cevil.example", "\\\\evil.example",
+		"/\x00evil", "/\tevil", " //evil.example", "/account/\r\nLocation: https://evil.example",
+		"//user@evil.example", "evil.example", "",
+	}
+	for _, next := range hostile {
+		c := h.browser(false)
+		cb := h.callbackURL(c, h.auth.LoginURL(next))
+		resp, _ := h.get(c, cb)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/" {
+			t.Errorf("next=%q: status %d, Location %q; want /", next, resp.StatusCode, loc)
+		}
+	}
+}
+
+func TestSpentCodeStartsOneFreshRoundTrip(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/z")
+	// Someone else spends the code first.
+	u, _ := url.Parse(cb)
+	if _, err := h.auth.Client().Exchange(context.Background(), u.Query().Get("code")); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := h.get(c, cb)
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.Endpoints().Authorize) {
+		t.Fatalf("status %d, Location %q; want a new round trip to WeChat", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// Following it logs in and returns to the original page.
+	f := h.browser(true)
+	f.Jar = c.Jar
+	resp, body := h.get(f, resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=/account/z ") {
+		t.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+}

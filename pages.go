@@ -1,0 +1,99 @@
+package wechatauth
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+)
+
+// fail ends a request with an error: logged, then handed to
+// Options.ErrorHandler or written as the default page. retry is where the
+// page's "try again" link goes.
+func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry string) {
+	status := HTTPStatus(err)
+	level := a.opts.Logger.Warn
+	if status >= 500 {
+		level = a.opts.Logger.Error
+	}
+	level("wechatauth: login failed", "status", status, "path", r.URL.Path, "err", err)
+	if a.opts.ErrorHandler != nil {
+		a.opts.ErrorHandler(w, r, err)
+		return
+	}
+	title, advice := explain(err)
+	writePage(w, status, page{Title: title, Advice: advice, Retry: retry})
+}
+
+// explain gives the default page's words for err: what happened and what
+// to do, never err's own text, which may hold internals.
+func explain(err error) (title, advice string) {
+	var apiErr *APIError
+	switch status := HTTPStatus(err); {
+	case errors.Is(err, ErrStateExpired):
+		return "The login took too long · 登录已超时", "Start the login again. · 请重新登录。"
+	case errors.Is(err, ErrInvalidState):
+		return "This login link is not valid here · 登录链接无效", "It was already used, or it was started in another browser. Start the login again. · 该链接已被使用或来自其他浏览器，请重新登录。"
+	case errors.Is(err, ErrTooManyAttempts):
+		return "Login keeps failing · 登录多次失败", "Make sure cookies are allowed, wait a few minutes, then try again. · 请确认浏览器允许 Cookie，稍等几分钟后重试。"
+	case errors.Is(err, ErrSnapshotUser):
+		return "This is a preview of the page · 当前为页面预览", "To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page. · 请点击页面底部的“使用完整服务”。"
+	case status == http.StatusGatewayTimeout:
+		return "WeChat did not answer in time · 微信响应超时", "Try again in a moment. · 请稍后重试。"
+	case errors.As(err, &apiErr), status == http.StatusBadGateway:
+		return "WeChat could not complete the login · 微信登录失败", "Try again in a moment. · 请稍后重试。"
+	}
+	return "The login could not be completed · 无法完成登录", "This is a problem on our side. Try again later. · 服务暂时出现问题，请稍后重试。"
+}
+
+func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL string) {
+	if a.opts.Unauthorized != nil {
+		a.opts.Unauthorized(w, r, loginURL)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	json.NewEncoder(w).Encode(struct {
+		Error    string `json:"error"`
+		LoginURL string `json:"login_url"`
+	}{"wechat_login_required", loginURL})
+}
+
+func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
+	if a.opts.Refused != nil {
+		a.opts.Refused(w, r, retry)
+		return
+	}
+	writePage(w, http.StatusForbidden, page{
+		Title:  "You declined to log in with WeChat · 您已拒绝微信授权",
+		Advice: "This page needs your WeChat login. Changed your mind? Try again. · 此页面需要微信授权，如需继续请重试。",
+		Retry:  retry,
+	})
+}
+
+type page struct {
+	Title, Advice, Retry string
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#222}
+a.button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#07c160;color:#fff;border-radius:.3rem;text-decoration:none}</style>
+</head><body>
+<h1>{{.Title}}</h1>
+<p>{{.Advice}}</p>
+{{if .Retry}}<p><a class="button" id="retry" href="{{.Retry}}">Try again · 重试</a></p>{{end}}
+</body></html>
+`))
+
+func writePage(w http.ResponseWriter, status int, p page) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	pageTemplate.Execute(w, p)
+}

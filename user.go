@@ -1,0 +1,82 @@
+package wechatauth
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// User is a WeChat user as the package knows them: who they are (OpenID,
+// and UnionID where the account is bound to an Open Platform account) and
+// the small profile a ScopeUserInfo login fetches.
+type User struct {
+	OpenID     string
+	UnionID    string // empty unless WeChat gave one
+	Nickname   string // empty until a ScopeUserInfo login
+	HeadImgURL string // avatar URL; empty until a ScopeUserInfo login or when the user has none
+	// UpdatedAt is when the profile was last fetched from WeChat; zero if never.
+	UpdatedAt time.Time
+}
+
+// authContextKey marks requests that RequireWeChatUser let through.
+type authContextKey struct{}
+
+// UserFrom returns the logged-in user of a request that RequireWeChatUser
+// let through. It reads the session only: no store and no network. ok is
+// false outside RequireWeChatUser; use (*Auth).CurrentUser there.
+func UserFrom(r *http.Request) (u User, ok bool) {
+	a, _ := r.Context().Value(authContextKey{}).(*Auth)
+	if a == nil {
+		return User{}, false
+	}
+	return a.CurrentUser(r)
+}
+
+// CurrentUser returns the logged-in user of any request inside
+// Options.Sessions.LoadAndSave, such as a page that greets users who are
+// logged in but does not require it. ok is false when nobody is logged in.
+func (a *Auth) CurrentUser(r *http.Request) (u User, ok bool) {
+	s, err := a.sessionUser(r.Context())
+	if err != nil || s == "" {
+		return User{}, false
+	}
+	return decodeUser(s)
+}
+
+// The session holds the user as one string, so that the authenticated path
+// reads one key: the fields in a fixed order, separated by a byte that the
+// encoder removes from the values.
+const (
+	userSep     = "\x1f"
+	userVersion = "u1"
+)
+
+func encodeUser(u User) string {
+	var updated string
+	if !u.UpdatedAt.IsZero() {
+		updated = strconv.FormatInt(u.UpdatedAt.Unix(), 10)
+	}
+	clean := strings.NewReplacer(userSep, "").Replace
+	return strings.Join([]string{userVersion, clean(u.OpenID), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated}, userSep)
+}
+
+func decodeUser(s string) (User, bool) {
+	var f [6]string
+	for i := range f[:5] {
+		var ok bool
+		f[i], s, ok = strings.Cut(s, userSep)
+		if !ok {
+			return User{}, false
+		}
+	}
+	f[5] = s
+	if f[0] != userVersion || f[1] == "" {
+		return User{}, false
+	}
+	u := User{OpenID: f[1], UnionID: f[2], Nickname: f[3], HeadImgURL: f[4]}
+	if sec, err := strconv.ParseInt(f[5], 10, 64); err == nil {
+		u.UpdatedAt = time.Unix(sec, 0)
+	}
+	return u, true
+}
