@@ -66,7 +66,9 @@ func TestCallbackRefusesBadState(t *testing.T) {
 	}{
 		{"missing", func(string) string { return "" }},
 		{"forged", func(real string) string { return strings.Repeat("a", len(real)) }},
-		{"one character off", func(real string) string { return real[:len(real)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", real[len(real)-1])+1)%16]) }},
+		{"one character off", func(real string) string {
+			return real[:len(real)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", real[len(real)-1])+1)%16])
+		}},
 		{"malformed", func(string) string { return "<script>" }},
 		{"too long", func(real string) string { return real + real + real }},
 	}

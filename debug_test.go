@@ -1,0 +1,72 @@
+package wechatauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wechatauth/wechatauth"
+)
+
+func TestDebugBypassIsOffByDefault(t *testing.T) {
+	h := newHarness(t, nil)
+	resp, _ := h.get(h.browser(false), "/account/?_user=oMallory")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.Endpoints().Authorize) {
+		t.Errorf("?_user without DebugBypass: status %d, Location %q; want a redirect to WeChat", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if strings.Contains(h.logs.String(), "DEBUG BYPASS") {
+		t.Errorf("debug warning logged with the bypass off")
+	}
+}
+
+func TestDebugBypassLogsInWithoutWeChat(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.DebugBypass = true
+		o.DebugOpenID = "oDeveloper"
+	})
+	if !strings.Contains(h.logs.String(), "DEBUG BYPASS IS ON") {
+		t.Errorf("New logged no warning: %q", h.logs.String())
+	}
+	c := h.browser(false)
+	resp, body := h.get(c, "/account/x")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid=oDeveloper ") {
+		t.Fatalf("configured user: status %d, body %q", resp.StatusCode, body)
+	}
+	resp, _ = h.get(c, "/account/y?a=1&_user=oTester")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/y?a=1" {
+		t.Fatalf("?_user: status %d, Location %q; want /account/y?a=1", resp.StatusCode, loc)
+	}
+	h.assertLoggedIn(c, "oTester")
+	if got := h.wx.Calls("/connect/oauth2/authorize") + h.exchanges(); got != 0 {
+		t.Errorf("WeChat calls: got %d, want 0", got)
+	}
+	if !strings.Contains(h.logs.String(), "debug login") {
+		t.Errorf("debug login not logged")
+	}
+}
+
+func TestDebugBypassIsLoopbackOnlyByDefault(t *testing.T) {
+	for _, allowRemote := range []bool{false, true} {
+		h := newHarness(t, func(o *wechatauth.Options) {
+			o.DebugBypass = true
+			o.DebugAllowRemote = allowRemote
+		})
+		handler := h.opts.Sessions.LoadAndSave(h.auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, _ := wechatauth.UserFrom(r)
+			w.Write([]byte("openid=" + u.OpenID))
+		})))
+		req := httptest.NewRequest("GET", "/account/?_user=oRemote", nil)
+		req.RemoteAddr = "203.0.113.7:50000"
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		loc := rec.Header().Get("Location")
+		toWeChat := strings.HasPrefix(loc, h.wx.Endpoints().Authorize)
+		if allowRemote && (rec.Code != http.StatusFound || loc != "/account/") {
+			t.Errorf("DebugAllowRemote: status %d, Location %q; want the debug login", rec.Code, loc)
+		}
+		if !allowRemote && !toWeChat {
+			t.Errorf("remote client without DebugAllowRemote: status %d, Location %q; want WeChat", rec.Code, loc)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package wechatauth_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth"
+)
+
+func validOptions() wechatauth.Options {
+	return wechatauth.Options{
+		AppID:       "wx0123456789abcdef",
+		AppSecret:   "0123456789abcdef0123456789abcdef",
+		CallbackURL: "https://example.com/wechat/callback",
+		Sessions:    scs.New(),
+	}
+}
+
+func TestNewAcceptsMinimalOptions(t *testing.T) {
+	if _, err := wechatauth.New(validOptions()); err != nil {
+		t.Fatalf("New: %v", err)
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	strict := scs.New()
+	strict.Cookie.SameSite = http.SameSiteStrictMode
+	cases := []struct {
+		name   string
+		change func(*wechatauth.Options)
+		want   []string // each must appear in the error
+	}{
+		{"no AppID", func(o *wechatauth.Options) { o.AppID = "" }, []string{"Options.AppID", "required"}},
+		{"AppID with spaces", func(o *wechatauth.Options) { o.AppID = "wx 123" }, []string{"Options.AppID"}},
+		{"no AppSecret", func(o *wechatauth.Options) { o.AppSecret = "" }, []string{"Options.AppSecret", "required"}},
+		{"no CallbackURL", func(o *wechatauth.Options) { o.CallbackURL = "" }, []string{"Options.CallbackURL", "required"}},
+		{"relative CallbackURL", func(o *wechatauth.Options) { o.CallbackURL = "/cb" }, []string{"Options.CallbackURL", "absolute", `"/cb"`}},
+		{"ftp CallbackURL", func(o *wechatauth.Options) { o.CallbackURL = "ftp://example.com/cb" }, []string{"Options.CallbackURL", "http(s)"}},
+		{"CallbackURL with query", func(o *wechatauth.Options) { o.CallbackURL = "https://example.com/cb?x=1" }, []string{"Options.CallbackURL"}},
+		{"CallbackURL at root", func(o *wechatauth.Options) { o.CallbackURL = "https://example.com/" }, []string{"Options.CallbackURL", "path"}},
+		{"nil Sessions", func(o *wechatauth.Options) { o.Sessions = nil }, []string{"Options.Sessions", "required"}},
+		{"SameSite=Strict", func(o *wechatauth.Options) { o.Sessions = strict }, []string{"Options.Sessions", "SameSite", "Lax"}},
+		{"unknown scope", func(o *wechatauth.Options) { o.Scope = "snsapi_login" }, []string{"Options.Scope", "snsapi_login"}},
+		{"negative Timeout", func(o *wechatauth.Options) { o.Timeout = -1 }, []string{"Options.Timeout"}},
+		{"negative MaxAttempts", func(o *wechatauth.Options) { o.MaxAttempts = -1 }, []string{"Options.MaxAttempts"}},
+		{"DebugOpenID without DebugBypass", func(o *wechatauth.Options) { o.DebugOpenID = "oDev" }, []string{"Options.DebugOpenID", "DebugBypass"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := validOptions()
+			tc.change(&o)
+			a, err := wechatauth.New(o)
+			if err == nil {
+				t.Fatalf("New: got %v, nil; want an error", a)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), o.AppSecret) && o.AppSecret != "" {
+				t.Errorf("error holds the app secret: %q", err)
+			}
+		})
+	}
+}
+
+func TestNewReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := wechatauth.New(wechatauth.Options{})
+	if err == nil {
+		t.Fatal("New(Options{}): nil error")
+	}
+	for _, field := range []string{"Options.AppID", "Options.AppSecret", "Options.CallbackURL", "Options.Sessions"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error %q does not name %s", err, field)
+		}
+	}
+}

@@ -1,0 +1,399 @@
+package wechattest
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// The two web-authorization scopes.
+const (
+	scopeBase     = "snsapi_base"
+	scopeUserInfo = "snsapi_userinfo"
+)
+
+// visitorCookie remembers, in one browser, the user picked on the consent
+// page, so later snsapi_base authorizations pass silently as inside WeChat.
+const visitorCookie = "wechattest_openid"
+
+// pageError is a failed authorization shown on the emulator's own page, as
+// WeChat does: the browser never goes back to the app.
+type pageError struct {
+	code   int // WeChat's code for the case, 0 when it documents none
+	zh, en string
+}
+
+// authRequest is a checked authorization request.
+type authRequest struct {
+	redirectURI   string
+	scope         string
+	state         string
+	forceSnapshot bool
+}
+
+// handleAuthorize serves GET /connect/oauth2/authorize.
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	req, perr := s.parseAuthorize(r.URL.RawQuery)
+	if perr != nil {
+		s.errorPage(w, perr.code, perr.zh, perr.en)
+		return
+	}
+
+	s.mu.Lock()
+	mode, visitor := s.mode, s.visitor
+	var code string
+	switch mode {
+	case AutoApprove:
+		code = s.mintCodeLocked(visitor, req.scope, req.forceSnapshot)
+	case ConsentPage:
+		// A browser that already picked a user passes snsapi_base silently,
+		// as WeChat does for a user it knows. snsapi_userinfo always asks.
+		if c, err := r.Cookie(visitorCookie); err == nil && req.scope == scopeBase {
+			if _, ok := s.users[c.Value]; ok {
+				code = s.mintCodeLocked(c.Value, req.scope, req.forceSnapshot)
+			}
+		}
+	}
+	s.mu.Unlock()
+
+	switch {
+	case mode == Refuse:
+		// WeChat only asks for snsapi_userinfo; refusing snsapi_base too lets
+		// tests drive the refusal path with either scope.
+		redirect(w, req.redirectURI, "", req.state)
+	case code != "":
+		redirect(w, req.redirectURI, code, req.state)
+	default:
+		s.consentPage(w, r, req)
+	}
+}
+
+// parseAuthorize checks the raw query of an authorize request. WeChat matches
+// the link against a pattern, so the order of the parameters matters and the
+// raw query is read rather than a parsed url.Values.
+func (s *Server) parseAuthorize(rawQuery string) (*authRequest, *pageError) {
+	type param struct{ key, value string }
+	var params []param
+	seen := map[string]string{}
+	for _, part := range strings.Split(rawQuery, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err1 := url.QueryUnescape(k)
+		value, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return nil, &pageError{0, "链接参数编码错误", "malformed query string"}
+		}
+		if _, dup := seen[key]; dup {
+			return nil, &pageError{0, "参数重复：" + key, "duplicate parameter " + key}
+		}
+		seen[key] = value
+		params = append(params, param{key, value})
+	}
+
+	if perr := missingParam(seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
+		return nil, perr
+	}
+	if seen["response_type"] == "" {
+		return nil, &pageError{0, "缺少参数 response_type", "response_type is missing"}
+	}
+	// WeChat's order; anything else (forcePopup, forceSnapShot,
+	// connect_redirect) may follow.
+	for i, key := range []string{"appid", "redirect_uri", "response_type", "scope", "state"} {
+		if i >= len(params) || params[i].key != key {
+			return nil, &pageError{0, "参数顺序错误", "parameters must come in the order appid, redirect_uri, response_type, scope, state"}
+		}
+	}
+	if perr := s.checkAuthParams(seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
+		return nil, perr
+	}
+	if seen["response_type"] != "code" {
+		return nil, &pageError{0, "response_type 参数错误", "response_type must be code"}
+	}
+	return &authRequest{
+		redirectURI:   seen["redirect_uri"],
+		scope:         seen["scope"],
+		state:         seen["state"],
+		forceSnapshot: seen["forceSnapShot"] == "true",
+	}, nil
+}
+
+// checkAuthParams checks the values the authorize link and the consent form
+// share.
+func (s *Server) checkAuthParams(appID, redirectURI, scope, state string) *pageError {
+	if perr := missingParam(appID, redirectURI, scope, state); perr != nil {
+		return perr
+	}
+	if subtle.ConstantTimeCompare([]byte(appID), []byte(s.AppID)) != 1 {
+		// WeChat documents no "unknown appid" page code; 10016 is the one it
+		// shows when the appid is not the official account's own.
+		return &pageError{10016, "appid 无效", "invalid appid"}
+	}
+	if u, err := url.Parse(redirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The emulator has no configured callback domain, so any host is
+		// accepted; a URL that is not absolute http(s) gets WeChat's
+		// redirect_uri code.
+		return &pageError{10003, "redirect_uri 参数错误", "redirect_uri must be an absolute http(s) URL"}
+	}
+	if scope != scopeBase && scope != scopeUserInfo {
+		return &pageError{10005, "scope 参数错误或没有 scope 权限", "scope must be snsapi_base or snsapi_userinfo"}
+	}
+	if !validState(state) {
+		return &pageError{0, "state 参数错误", "state must be 1 to 128 characters of a-zA-Z0-9"}
+	}
+	return nil
+}
+
+// handleConfirm serves the consent form's POST: it checks the fields again,
+// remembers the chosen user in this browser on Allow, and redirects as WeChat
+// would.
+func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, 0, "表单无效", "malformed form")
+		return
+	}
+	f := r.PostForm
+	if perr := s.checkAuthParams(f.Get("appid"), f.Get("redirect_uri"), f.Get("scope"), f.Get("state")); perr != nil {
+		s.errorPage(w, perr.code, perr.zh, perr.en)
+		return
+	}
+	openID, scope, state := f.Get("openid"), f.Get("scope"), f.Get("state")
+	decision := f.Get("decision")
+	if decision != "allow" && decision != "refuse" {
+		s.errorPage(w, 0, "请选择允许或拒绝", "decision must be allow or refuse")
+		return
+	}
+	if decision == "refuse" {
+		redirect(w, f.Get("redirect_uri"), "", state)
+		return
+	}
+
+	s.mu.Lock()
+	_, known := s.users[openID]
+	var code string
+	if known {
+		code = s.mintCodeLocked(openID, scope, f.Get("forceSnapShot") == "true")
+	}
+	s.mu.Unlock()
+	if !known {
+		s.errorPage(w, 0, "未知的微信用户", "unknown WeChat user")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     visitorCookie,
+		Value:    openID,
+		Path:     "/connect/oauth2/", // keeps it from apps sharing the loopback host
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	redirect(w, f.Get("redirect_uri"), code, state)
+}
+
+// redirect sends the browser back to the app with code (if any) and state,
+// placed before any fragment of redirectURI.
+func redirect(w http.ResponseWriter, redirectURI, code, state string) {
+	base, fragment, hasFragment := strings.Cut(redirectURI, "#")
+	var b strings.Builder
+	b.WriteString(base)
+	switch {
+	case !strings.Contains(base, "?"):
+		b.WriteByte('?')
+	case !strings.HasSuffix(base, "?") && !strings.HasSuffix(base, "&"):
+		b.WriteByte('&')
+	}
+	if code != "" {
+		b.WriteString("code=" + url.QueryEscape(code) + "&")
+	}
+	b.WriteString("state=" + url.QueryEscape(state))
+	if hasFragment {
+		b.WriteString("#" + fragment)
+	}
+	w.Header().Set("Location", b.String())
+	w.WriteHeader(http.StatusFound)
+}
+
+// choice is one entry of the consent page's user list.
+type choice struct {
+	OpenID, Nickname string
+	Selected         bool
+}
+
+// consentPage shows the consent form for snsapi_userinfo, or the "choose the
+// WeChat user" form for snsapi_base (a desktop browser has no WeChat user).
+func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, req *authRequest) {
+	s.mu.Lock()
+	users := make([]choice, 0, len(s.order))
+	for _, id := range s.order {
+		users = append(users, choice{OpenID: id, Nickname: s.users[id].Nickname, Selected: id == s.visitor})
+	}
+	s.mu.Unlock()
+
+	data := struct {
+		Base          bool
+		AppID         string
+		RedirectURI   string
+		Scope         string
+		State         string
+		ForceSnapshot bool
+		Users         []choice
+	}{req.scope == scopeBase, s.AppID, req.redirectURI, req.scope, req.state, req.forceSnapshot, users}
+	s.render(w, http.StatusOK, "consent", data)
+}
+
+// errorPage shows a failed authorization with WeChat's code, if it has one.
+// It answers 400 so tests can tell it from a consent page.
+func (s *Server) errorPage(w http.ResponseWriter, code int, zh, en string) {
+	if zh == "" {
+		zh, en = pageMessage(code)
+	}
+	data := struct {
+		Code   int
+		ZH, EN string
+	}{code, zh, en}
+	s.render(w, http.StatusBadRequest, "error", data)
+}
+
+// validState applies WeChat's rule for state: a-zA-Z0-9, 1 to 128 bytes.
+func validState(state string) bool {
+	if len(state) == 0 || len(state) > 128 {
+		return false
+	}
+	for _, c := range []byte(state) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validOpenID reports whether id is 1 to 64 URL-safe characters
+// ([A-Za-z0-9_-]), so clients can put it into a query string as it is.
+func validOpenID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// missingParam reports the first empty parameter with WeChat's code for it.
+func missingParam(appID, redirectURI, scope, state string) *pageError {
+	switch {
+	case appID == "":
+		return &pageError{10012, "缺少参数 appid", "appid is missing"}
+	case redirectURI == "":
+		return &pageError{10011, "缺少参数 redirect_uri", "redirect_uri is missing"}
+	case scope == "":
+		return &pageError{10010, "缺少参数 scope", "scope is missing"}
+	case state == "":
+		return &pageError{10013, "缺少参数 state", "state is missing"}
+	}
+	return nil
+}
+
+// pageMessage gives the texts of the authorization page codes WeChat documents.
+func pageMessage(code int) (zh, en string) {
+	switch code {
+	case 10003:
+		return "redirect_uri 域名与后台配置不一致", "redirect_uri domain differs from the configured callback domain"
+	case 10004:
+		return "此公众号被封禁", "this official account is banned"
+	case 10005:
+		return "此公众号并没有这些 scope 的权限", "the account lacks permission for this scope"
+	case 10006:
+		return "必须关注此测试号", "follow this test account first"
+	case 10009:
+		return "操作太频繁了，请稍后重试", "too frequent, try again later"
+	case 10010, 10011, 10012, 10013:
+		return "缺少参数", "a required parameter is missing"
+	case 10015:
+		return "公众号未授权第三方平台", "the account has not authorized the third-party platform"
+	case 10016:
+		return "不支持开放平台 appid", "an Open Platform appid cannot be used here"
+	}
+	return "系统错误", "system error"
+}
+
+// render writes the named page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	var b strings.Builder
+	if err := s.pages.ExecuteTemplate(&b, name, data); err != nil {
+		http.Error(w, "wechattest: rendering page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// pageTemplates are the emulator's pages: self-contained, mobile-friendly,
+// labelled in Chinese and English.
+const pageTemplates = `
+{{define "head"}}<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.}}</title>
+<style>
+body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#ededed;color:#111}
+main{max-width:28rem;margin:0 auto;padding:2rem 1.25rem;background:#fff;min-height:100vh;box-sizing:border-box}
+h1{font-size:1.25rem;margin:0 0 1rem}
+p{line-height:1.5}
+.note{color:#888;font-size:.8rem;margin-top:2rem}
+label{display:block;margin:1.5rem 0 .5rem}
+select,button{width:100%;font-size:1rem;padding:.75rem;border-radius:.5rem;box-sizing:border-box}
+select{border:1px solid #ccc;background:#fff}
+button{border:0;margin-top:.75rem;cursor:pointer}
+#allow{background:#07c160;color:#fff}
+#refuse{background:#f2f2f2;color:#07c160}
+.code{font-size:2rem;color:#fa5151;margin:1rem 0}
+</style>
+</head>
+<body>
+<main>
+{{end}}
+
+{{define "foot"}}<p class="note">wechattest 模拟器，并非微信。<br>wechattest emulator, not WeChat.</p>
+</main>
+</body>
+</html>
+{{end}}
+
+{{define "consent"}}{{if .Base}}{{template "head" "选择微信用户 / Choose the WeChat user"}}
+<h1>选择微信用户<br>Choose the WeChat user</h1>
+<p>应用 <b>{{.AppID}}</b> 需要知道你是哪位微信用户。<br>The app <b>{{.AppID}}</b> needs to know which WeChat user you are.</p>
+{{else}}{{template "head" "微信授权 / WeChat authorization"}}
+<h1>微信授权<br>WeChat authorization</h1>
+<p>应用 <b>{{.AppID}}</b> 申请获得你的公开信息（昵称、头像）。<br>The app <b>{{.AppID}}</b> asks for your public profile (nickname, avatar).</p>
+{{end}}<form method="post" action="/connect/oauth2/authorize/confirm">
+<input type="hidden" name="appid" value="{{.AppID}}">
+<input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
+<input type="hidden" name="scope" value="{{.Scope}}">
+<input type="hidden" name="state" value="{{.State}}">
+{{if .ForceSnapshot}}<input type="hidden" name="forceSnapShot" value="true">
+{{end}}<label for="openid">微信用户 / WeChat user</label>
+<select id="openid" name="openid">
+{{range .Users}}<option value="{{.OpenID}}"{{if .Selected}} selected{{end}}>{{.Nickname}} ({{.OpenID}})</option>
+{{end}}</select>
+{{if .Base}}<button type="submit" id="allow" name="decision" value="allow">继续 / Continue</button>
+{{else}}<button type="submit" id="allow" name="decision" value="allow">允许 / Allow</button>
+<button type="submit" id="refuse" name="decision" value="refuse">拒绝 / Refuse</button>
+{{end}}</form>
+{{template "foot"}}{{end}}
+
+{{define "error"}}{{template "head" "微信授权出错 / Authorization error"}}
+<h1>授权出错<br>Authorization error</h1>
+{{if .Code}}<p class="code" id="errcode">{{.Code}}</p>
+{{end}}<p>{{.ZH}}<br>{{.EN}}</p>
+{{template "foot"}}{{end}}
+`

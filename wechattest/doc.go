@@ -1,0 +1,31 @@
+// Package wechattest is an in-process emulator of WeChat's web authorization
+// (网页授权) for tests and offline demos, in the manner of net/http/httptest.
+//
+// A Server listens on a loopback port and serves the authorization page
+// (/connect/oauth2/authorize) and the four /sns API endpoints (code exchange,
+// refresh, userinfo, token check) with WeChat's documented behaviour: the
+// strict parameter order of the authorize link, single-use codes that expire
+// after five minutes, 7200-second access tokens, 30-day refresh tokens,
+// errors as {"errcode":N,"errmsg":"…"} with HTTP 200 and a text/plain
+// Content-Type, the snsapi_base/snsapi_userinfo difference, unionid and
+// snapshot-page (快照页) users. Its clock is the wall clock plus whatever
+// Advance adds, so expiry is tested without sleeping; FailNext and SetLatency
+// inject faults.
+//
+// A test needs three lines:
+//
+//	wx := wechattest.NewServer()
+//	defer wx.Close()
+//	client := wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
+//
+// By default the authorization page approves at once for the visitor, a
+// registered user. SetMode(ConsentPage) shows a page where a person in a
+// desktop browser picks the user and allows or refuses, which is how the
+// example app runs the whole login offline. Pages for a bad authorize link
+// show WeChat's code and answer HTTP 400; they never redirect to the app.
+//
+// The emulator is not WeChat and is not affiliated with Tencent. It follows
+// WeChat's public documentation, which leaves some behaviour open; comments
+// say where the emulator picks one answer. Passing its tests is evidence, not
+// proof, that a client works against the real service.
+package wechattest

@@ -1,0 +1,39 @@
+package wechattest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+func ExampleNewServer() {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+
+	// A code as if the visitor had just approved the authorization.
+	code := wx.IssueCode("", "snsapi_base")
+
+	// Exchange it the way a server does, parameters in WeChat's order.
+	resp, err := wx.Client().Get(wx.URL + "/sns/oauth2/access_token" +
+		"?appid=" + url.QueryEscape(wx.AppID) +
+		"&secret=" + url.QueryEscape(wx.AppSecret) +
+		"&code=" + url.QueryEscape(code) +
+		"&grant_type=authorization_code")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	var reply struct {
+		OpenID string `json:"openid"`
+		Scope  string `json:"scope"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(reply.OpenID, reply.Scope)
+	// Output: oTestUser0000000000000000001 snsapi_base
+}

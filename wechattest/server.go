@@ -1,0 +1,370 @@
+package wechattest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wechatauth/wechatauth"
+)
+
+// Paths the emulator serves, as Calls and FailNext name them.
+const (
+	pathAuthorize = "/connect/oauth2/authorize"
+	pathConfirm   = "/connect/oauth2/authorize/confirm"
+	pathToken     = "/sns/oauth2/access_token"
+	pathRefresh   = "/sns/oauth2/refresh_token"
+	pathUserInfo  = "/sns/userinfo"
+	pathAuth      = "/sns/auth"
+	pathAvatar    = "/mmopen/"
+)
+
+// Lifetimes WeChat documents for web authorization.
+const (
+	codeTTL    = 5 * time.Minute
+	accessTTL  = 7200 * time.Second
+	refreshTTL = 30 * 24 * time.Hour
+)
+
+// Defaults of a new Server.
+const (
+	defaultAppID     = "wx0000000000000001"
+	defaultAppSecret = "emulator-secret-0000000000000000"
+	defaultOpenID    = "oTestUser0000000000000000001"
+	defaultNickname  = "测试用户"
+)
+
+// Server is a running WeChat emulator: the authorization page and the /sns
+// API on one loopback listener. Create it with NewServer and stop it with
+// Close. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of the emulator, "http://127.0.0.1:PORT", without a
+	// trailing slash.
+	URL string
+	// AppID is the only appid the emulator accepts. Default "wx0000000000000001".
+	// Change it, if at all, before the first request.
+	AppID string
+	// AppSecret is the secret the token exchange requires. Default
+	// "emulator-secret-0000000000000000". The emulator never writes it into a
+	// reply. Change it, if at all, before the first request.
+	AppSecret string
+
+	ts    *httptest.Server
+	pages *template.Template
+	done  chan struct{} // closed by Close: ends latency waits
+	once  sync.Once
+
+	mu       sync.Mutex
+	offset   time.Duration // added to the wall clock by Advance
+	users    map[string]User
+	order    []string // OpenIDs in the order they were first added
+	visitor  string
+	mode     Mode
+	codes    map[string]*grant
+	access   map[string]*accessToken
+	refresh  map[string]*session
+	calls    map[string]int
+	failures map[string][]int
+	latency  time.Duration
+}
+
+// User is a WeChat user the emulator knows. The zero value is not usable:
+// OpenID is required.
+type User struct {
+	OpenID     string // the user's openid for the emulated account; [A-Za-z0-9_-]
+	UnionID    string // empty means the account is not bound to an Open Platform account
+	Nickname   string
+	HeadImgURL string // avatar URL, given as is by /sns/userinfo
+	// Snapshot marks a snapshot-page (快照页) user: snsapi_userinfo
+	// authorizations give token replies with is_snapshotuser=1 and a virtual
+	// openid and unionid. snsapi_base is unaffected, as in WeChat.
+	Snapshot bool
+}
+
+// Mode is how the emulated authorization page answers a browser.
+type Mode int
+
+const (
+	// AutoApprove redirects at once with a code for the visitor, as WeChat
+	// does for a follower or a snsapi_base request. It is the default.
+	AutoApprove Mode = iota
+	// ConsentPage shows an HTML page where a person picks the user and allows
+	// or refuses, as a desktop browser running the example app needs.
+	ConsentPage
+	// Refuse redirects at once with state and no code, as when the user
+	// refuses consent.
+	Refuse
+)
+
+// grant is an authorization code and what it stands for.
+type grant struct {
+	user     string // the real OpenID
+	scope    string
+	snapshot bool
+	issued   time.Time
+	used     bool
+}
+
+// session is one authorization as the token endpoints see it: the refresh
+// token and the access tokens minted from it share it.
+type session struct {
+	user          string // the real OpenID
+	scope         string
+	snapshot      bool
+	refreshToken  string
+	refreshExpiry time.Time
+}
+
+// accessToken is a web-authorization access token.
+type accessToken struct {
+	sess   *session
+	expiry time.Time
+}
+
+// NewServer starts an emulator on a loopback port and returns it ready for
+// requests. It knows one user, OpenID "oTestUser0000000000000000001" and
+// nickname "测试用户", who is the visitor; the mode is AutoApprove. Call
+// Close when done.
+func NewServer() *Server {
+	s := &Server{
+		AppID:     defaultAppID,
+		AppSecret: defaultAppSecret,
+		done:      make(chan struct{}),
+		users:     make(map[string]User),
+		codes:     make(map[string]*grant),
+		access:    make(map[string]*accessToken),
+		refresh:   make(map[string]*session),
+		calls:     make(map[string]int),
+		failures:  make(map[string][]int),
+		pages:     template.Must(template.New("pages").Parse(pageTemplates)),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)
+	mux.HandleFunc("POST "+pathConfirm, s.handleConfirm)
+	mux.HandleFunc("GET "+pathToken, s.handleToken)
+	mux.HandleFunc("GET "+pathRefresh, s.handleRefresh)
+	mux.HandleFunc("GET "+pathUserInfo, s.handleUserInfo)
+	mux.HandleFunc("GET "+pathAuth, s.handleAuth)
+	mux.HandleFunc("GET "+pathAvatar, s.handleAvatar)
+	s.ts = httptest.NewServer(s.front(mux))
+	s.URL = s.ts.URL
+	s.AddUser(User{
+		OpenID:     defaultOpenID,
+		Nickname:   defaultNickname,
+		HeadImgURL: s.URL + pathAvatar + "wechattest/default/132",
+	})
+	s.SetVisitor(defaultOpenID)
+	return s
+}
+
+// Close shuts the emulator down and waits for requests in progress, cutting
+// short any SetLatency wait.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.done) })
+	s.ts.Close()
+}
+
+// Client returns an HTTP client that talks to the emulator, like
+// httptest.Server.Client. It follows redirects.
+func (s *Server) Client() *http.Client {
+	return s.ts.Client()
+}
+
+// Endpoints returns the emulator's endpoints for wechatauth.
+func (s *Server) Endpoints() wechatauth.Endpoints {
+	return wechatauth.Endpoints{Authorize: s.URL + pathAuthorize, API: s.URL}
+}
+
+// AddUser registers u, replacing any user with the same OpenID. It panics if
+// u.OpenID is not 1 to 64 characters of [A-Za-z0-9_-].
+func (s *Server) AddUser(u User) {
+	if !validOpenID(u.OpenID) {
+		panic(fmt.Sprintf("wechattest: AddUser: OpenID %q must be 1 to 64 characters of [A-Za-z0-9_-]", u.OpenID))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.OpenID]; !ok {
+		s.order = append(s.order, u.OpenID)
+	}
+	s.users[u.OpenID] = u
+}
+
+// SetVisitor makes the user with openID the one "holding the phone": the user
+// AutoApprove authorizes and the consent page offers first. It panics if no
+// such user was added.
+func (s *Server) SetVisitor(openID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[openID]; !ok {
+		panic(fmt.Sprintf("wechattest: SetVisitor: no user with OpenID %q; call AddUser first", openID))
+	}
+	s.visitor = openID
+}
+
+// SetMode sets how the authorization page answers from now on.
+func (s *Server) SetMode(m Mode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mode = m
+}
+
+// IssueCode returns a fresh code, as if the user with openID had approved an
+// authorization with scope ("snsapi_base" or "snsapi_userinfo"), for tests
+// that call a callback directly. An empty openID means the visitor. It panics
+// on an unknown user or scope.
+func (s *Server) IssueCode(openID, scope string) string {
+	if scope != scopeBase && scope != scopeUserInfo {
+		panic(fmt.Sprintf("wechattest: IssueCode: scope %q must be %q or %q", scope, scopeBase, scopeUserInfo))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if openID == "" {
+		openID = s.visitor
+	}
+	if _, ok := s.users[openID]; !ok {
+		panic(fmt.Sprintf("wechattest: IssueCode: no user with OpenID %q; call AddUser first", openID))
+	}
+	return s.mintCodeLocked(openID, scope, false)
+}
+
+// Calls reports how many requests the emulator has received on path, such as
+// "/sns/oauth2/access_token", whatever their outcome.
+func (s *Server) Calls(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[path]
+}
+
+// Advance moves the emulator's clock forward by d, so codes and tokens expire
+// without the test sleeping.
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset += d
+}
+
+// FailNext makes the next request on path answer errcode: on the /sns API
+// the JSON {"errcode":N,"errmsg":"…"} with HTTP 200, as WeChat does; on the
+// authorization page its error page. Each call queues one failure for one request. A
+// queued -1 on "/sns/oauth2/access_token" still spends the request's code, so
+// a retry with it gets 40163, as in WeChat.
+func (s *Server) FailNext(path string, errcode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[path] = append(s.failures[path], errcode)
+}
+
+// SetLatency makes every /sns API answer wait d first. A wait ends early when
+// the request's context ends or the server closes. Zero turns it off.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// front counts requests, applies latency and queued failures, then hands the
+// request to the routes.
+func (s *Server) front(routes http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		api := strings.HasPrefix(path, "/sns/")
+		s.mu.Lock()
+		s.calls[path]++
+		latency := s.latency
+		s.mu.Unlock()
+
+		if api && latency > 0 {
+			select {
+			case <-time.After(latency):
+			case <-r.Context().Done():
+				return // the client has gone: nobody reads an answer
+			case <-s.done:
+				return
+			}
+		}
+
+		s.mu.Lock()
+		errcode, fail := 0, false
+		if q := s.failures[path]; len(q) > 0 {
+			errcode, fail = q[0], true
+			if len(q) == 1 {
+				delete(s.failures, path)
+			} else {
+				s.failures[path] = q[1:]
+			}
+			if path == pathToken && errcode == -1 {
+				// WeChat spends the code even when it answers "system error".
+				if g, ok := s.codes[r.URL.Query().Get("code")]; ok {
+					g.used = true
+				}
+			}
+		}
+		s.mu.Unlock()
+
+		switch {
+		case !fail:
+			routes.ServeHTTP(w, r)
+		case api:
+			writeError(w, errcode)
+		default:
+			s.errorPage(w, errcode, "", "")
+		}
+	})
+}
+
+// nowLocked is the emulator's clock. The caller holds s.mu.
+func (s *Server) nowLocked() time.Time {
+	return time.Now().Add(s.offset)
+}
+
+// mintCodeLocked records a new code. The caller holds s.mu and has checked
+// that user exists.
+func (s *Server) mintCodeLocked(user, scope string, forceSnapshot bool) string {
+	snapshot := scope == scopeUserInfo && (forceSnapshot || s.users[user].Snapshot)
+	code := uniqueToken(24, func(c string) bool { _, ok := s.codes[c]; return ok })
+	s.codes[code] = &grant{user: user, scope: scope, snapshot: snapshot, issued: s.nowLocked()}
+	return code
+}
+
+// randomToken returns n random bytes as URL-safe text ([A-Za-z0-9_-]).
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("wechattest: crypto/rand: " + err.Error()) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// uniqueToken returns a random token of n bytes for which taken is false.
+func uniqueToken(n int, taken func(string) bool) string {
+	for {
+		if t := randomToken(n); !taken(t) {
+			return t
+		}
+	}
+}
+
+// requestID mimics the "rid" WeChat appends to every errmsg.
+func requestID() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic("wechattest: crypto/rand: " + err.Error())
+	}
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:16] + "-" + h[16:]
+}
+
+// virtualID derives the stand-in identifier a snapshot-page user is shown
+// under: stable for one user and kind, and never the real one.
+func virtualID(kind, real string) string {
+	sum := sha256.Sum256([]byte("wechattest snapshot " + kind + " " + real))
+	return "o" + base64.RawURLEncoding.EncodeToString(sum[:])[:27]
+}

@@ -1,0 +1,326 @@
+package wechattest
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// tokenReply is the answer of both token endpoints.
+type tokenReply struct {
+	AccessToken    string `json:"access_token"`
+	ExpiresIn      int    `json:"expires_in"`
+	RefreshToken   string `json:"refresh_token"`
+	OpenID         string `json:"openid"`
+	Scope          string `json:"scope"`
+	IsSnapshotUser int    `json:"is_snapshotuser,omitempty"`
+	UnionID        string `json:"unionid,omitempty"`
+}
+
+// userInfoReply is the answer of /sns/userinfo. Since October 2021 WeChat
+// gives sex 0 and empty region fields; the fields stay.
+type userInfoReply struct {
+	OpenID     string   `json:"openid"`
+	Nickname   string   `json:"nickname"`
+	Sex        int      `json:"sex"`
+	Province   string   `json:"province"`
+	City       string   `json:"city"`
+	Country    string   `json:"country"`
+	HeadImgURL string   `json:"headimgurl"`
+	Privilege  []string `json:"privilege"`
+	UnionID    string   `json:"unionid,omitempty"`
+}
+
+// handleToken serves GET /sns/oauth2/access_token: code → tokens.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if code := s.checkApp(q.Get("appid")); code != 0 {
+		writeError(w, code)
+		return
+	}
+	switch secret := q.Get("secret"); {
+	case secret == "":
+		writeError(w, 41004)
+		return
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.AppSecret)) != 1:
+		writeError(w, 40125)
+		return
+	}
+	if q.Get("grant_type") != "authorization_code" {
+		writeError(w, 40002)
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		writeError(w, 41008)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.codes[code]
+	switch {
+	case !ok:
+		writeError(w, 40029)
+		return
+	case g.used:
+		writeError(w, 40163)
+		return
+	case !s.nowLocked().Before(g.issued.Add(codeTTL)):
+		// WeChat answers an expired code like an unknown one.
+		writeError(w, 40029)
+		return
+	}
+	g.used = true
+	sess := &session{
+		user:          g.user,
+		scope:         g.scope,
+		snapshot:      g.snapshot,
+		refreshExpiry: s.nowLocked().Add(refreshTTL),
+	}
+	sess.refreshToken = uniqueToken(64, func(t string) bool { _, ok := s.refresh[t]; return ok })
+	s.refresh[sess.refreshToken] = sess
+	writeJSON(w, s.tokenReplyLocked(sess))
+}
+
+// handleRefresh serves GET /sns/oauth2/refresh_token: a new access token for
+// the same authorization. The refresh token stays the same and keeps its
+// 30-day expiry.
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if code := s.checkApp(q.Get("appid")); code != 0 {
+		writeError(w, code)
+		return
+	}
+	if q.Get("grant_type") != "refresh_token" {
+		writeError(w, 40002)
+		return
+	}
+	token := q.Get("refresh_token")
+	if token == "" {
+		writeError(w, 41003)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.refresh[token]
+	switch {
+	case !ok:
+		writeError(w, 40030)
+		return
+	case !s.nowLocked().Before(sess.refreshExpiry):
+		writeError(w, 42002)
+		return
+	}
+	writeJSON(w, s.tokenReplyLocked(sess))
+}
+
+// tokenReplyLocked mints an access token for sess and builds the reply.
+// The caller holds s.mu.
+func (s *Server) tokenReplyLocked(sess *session) tokenReply {
+	at := uniqueToken(64, func(t string) bool { _, ok := s.access[t]; return ok })
+	s.access[at] = &accessToken{sess: sess, expiry: s.nowLocked().Add(accessTTL)}
+	reply := tokenReply{
+		AccessToken:  at,
+		ExpiresIn:    int(accessTTL.Seconds()),
+		RefreshToken: sess.refreshToken,
+		OpenID:       s.openIDLocked(sess),
+		Scope:        sess.scope,
+	}
+	if sess.scope == scopeUserInfo {
+		reply.UnionID = s.unionIDLocked(sess)
+	}
+	if sess.snapshot {
+		reply.IsSnapshotUser = 1
+	}
+	return reply
+}
+
+// handleUserInfo serves GET /sns/userinfo.
+func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	// lang picks the language of country and region names, which WeChat no
+	// longer gives, so it changes nothing here; WeChat falls back to zh_CN
+	// for an unknown value rather than failing, and so does the emulator.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, code := s.checkAccessLocked(q.Get("access_token"), q.Get("openid"))
+	if code != 0 {
+		writeError(w, code)
+		return
+	}
+	if at.sess.scope != scopeUserInfo {
+		writeError(w, 48001)
+		return
+	}
+	u := s.users[at.sess.user]
+	reply := userInfoReply{
+		OpenID:     s.openIDLocked(at.sess),
+		Nickname:   u.Nickname,
+		HeadImgURL: u.HeadImgURL,
+		Privilege:  []string{},
+		UnionID:    s.unionIDLocked(at.sess),
+	}
+	if at.sess.snapshot {
+		// A snapshot-page user's profile is virtual too.
+		reply.Nickname = "微信用户"
+		reply.HeadImgURL = s.URL + pathAvatar + "wechattest/snapshot/132"
+	}
+	writeJSON(w, reply)
+}
+
+// handleAuth serves GET /sns/auth, the access token check.
+func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, code := s.checkAccessLocked(q.Get("access_token"), q.Get("openid")); code != 0 {
+		writeError(w, code)
+		return
+	}
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
+// checkApp checks an API call's appid.
+func (s *Server) checkApp(appID string) int {
+	switch {
+	case appID == "":
+		return 41002
+	case subtle.ConstantTimeCompare([]byte(appID), []byte(s.AppID)) != 1:
+		return 40013
+	}
+	return 0
+}
+
+// checkAccessLocked finds the access token for a userinfo or auth call and
+// checks it belongs to openID. An unknown token is 40001 on both endpoints
+// (WECHAT.md §6 shows 40003 only for the openid); a wrong openid is 40003.
+// The caller holds s.mu.
+func (s *Server) checkAccessLocked(token, openID string) (*accessToken, int) {
+	if token == "" {
+		return nil, 41001
+	}
+	at, ok := s.access[token]
+	switch {
+	case !ok:
+		return nil, 40001
+	case !s.nowLocked().Before(at.expiry):
+		return nil, 42001
+	case openID == "":
+		return nil, 41009
+	case openID != s.openIDLocked(at.sess):
+		return nil, 40003
+	}
+	return at, 0
+}
+
+// openIDLocked is the openid the emulator gives out for sess: the user's own,
+// or a virtual one for a snapshot-page user.
+func (s *Server) openIDLocked(sess *session) string {
+	if sess.snapshot {
+		return virtualID("openid", sess.user)
+	}
+	return sess.user
+}
+
+// unionIDLocked is the unionid given out for sess, empty when the user has
+// none.
+func (s *Server) unionIDLocked(sess *session) string {
+	id := s.users[sess.user].UnionID
+	if id != "" && sess.snapshot {
+		return virtualID("unionid", id)
+	}
+	return id
+}
+
+// errorMessage is WeChat's errmsg text for errcode. None carries a
+// request's secret, code or token.
+func errorMessage(errcode int) string {
+	switch errcode {
+	case -1:
+		return "system error"
+	case 40001:
+		return "invalid credential, access_token is invalid or not latest"
+	case 40002:
+		return "invalid grant_type"
+	case 40003:
+		return "invalid openid"
+	case 40013:
+		return "invalid appid"
+	case 40014:
+		return "invalid access_token"
+	case 40029:
+		return "invalid code"
+	case 40030:
+		return "invalid refresh_token"
+	case 40125:
+		return "invalid appsecret"
+	case 40163:
+		return "code been used"
+	case 40164:
+		return "invalid ip, not in whitelist"
+	case 41001:
+		return "access_token missing"
+	case 41002:
+		return "appid missing"
+	case 41003:
+		return "refresh_token missing"
+	case 41004:
+		return "appsecret missing"
+	case 41008:
+		return "missing code"
+	case 41009:
+		return "missing openid"
+	case 42001:
+		return "access_token expired"
+	case 42002:
+		return "refresh_token expired"
+	case 42003:
+		return "code expired"
+	case 45009:
+		return "reach max api daily quota limit"
+	case 45011:
+		return "api minute-quota reach limit"
+	case 48001:
+		return "api unauthorized"
+	}
+	return fmt.Sprintf("error %d", errcode)
+}
+
+// writeError answers an API call with WeChat's error shape and HTTP 200.
+func writeError(w http.ResponseWriter, errcode int) {
+	writeJSON(w, map[string]any{"errcode": errcode, "errmsg": errorMessage(errcode) + ", rid: " + requestID()})
+}
+
+// writeJSON answers an API call with v as JSON. WeChat labels these replies
+// text/plain; clients must decode the body whatever the Content-Type says.
+// The body is UTF-8 and, like WeChat's, leaves non-ASCII text unescaped.
+func writeJSON(w http.ResponseWriter, v any) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "wechattest: encoding reply: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// handleAvatar serves the emulator's avatars (the default user's and the
+// snapshot stand-in) so pages that show headimgurl work offline.
+func (s *Server) handleAvatar(w http.ResponseWriter, r *http.Request) {
+	fill := "#07c160"
+	if strings.Contains(r.URL.Path, "/snapshot/") {
+		fill = "#b2b2b2"
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132" viewBox="0 0 132 132">`+
+		`<rect width="132" height="132" fill="%s"/><circle cx="66" cy="52" r="24" fill="#fff"/>`+
+		`<path d="M22 124c4-28 22-42 44-42s40 14 44 42z" fill="#fff"/></svg>`, fill)
+}
