@@ -25,6 +25,16 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 	writePage(w, status, page{Title: title, Advice: advice, Retry: retry})
 }
 
+// HandleError writes the response for err the way the Auth answers its own
+// failures: through Options.ErrorHandler, or the default page. Set
+// Options.Sessions.ErrorFunc to it so that a failing session store (Redis
+// down, say) gets the same answer:
+//
+//	sessions.ErrorFunc = auth.HandleError
+func (a *Auth) HandleError(w http.ResponseWriter, r *http.Request, err error) {
+	a.fail(w, r, err, "/")
+}
+
 // explain gives the default page's words for err: what happened and what
 // to do, never err's own text, which may hold internals.
 func explain(err error) (title, advice string) {
