@@ -50,7 +50,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" && code == "" && q.Has("next") {
 		next := safeReturn(q.Get("next"))
-		if cur != "" {
+		if u, ok := decodeUser(cur); ok && !u.Snapshot {
 			redirect(w, next)
 			return
 		}
@@ -134,12 +134,12 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur
 // and sends the browser where the login started.
 func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
 	ctx := r.Context()
-	if rec.Snapshot {
+	if rec.Snapshot && a.opts.SnapshotUsers != SnapshotGuest {
 		a.saveLoginState(ctx, ls)
 		a.fail(w, r, fmt.Errorf("callback: %w", ErrSnapshotUser), a.LoginURL(rec.Return))
 		return
 	}
-	if u, _ := decodeUser(cur); u.OpenID != rec.User.OpenID {
+	if u, ok := decodeUser(cur); !ok || u.OpenID != rec.User.OpenID || u.Snapshot != rec.Snapshot {
 		// A new token for the new privilege level: a token planted before the
 		// login is worthless after it.
 		if err := a.sm.RenewToken(ctx); err != nil {
@@ -147,7 +147,7 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 			return
 		}
 		a.sm.Put(ctx, keyUser, encodeUser(rec.User))
-		a.opts.Logger.Info("wechatauth: login", "openid", rec.User.OpenID)
+		a.opts.Logger.Info("wechatauth: login", "openid", rec.User.OpenID, "snapshot_guest", rec.Snapshot)
 	}
 	ls.Attempts, ls.Since = 0, 0
 	a.saveLoginState(ctx, ls)
@@ -243,6 +243,7 @@ func (a *Auth) completeLogin(ctx context.Context, code, returnTo, browser string
 	if tok.Snapshot {
 		// A snapshot-page user's openid is virtual: keep nothing of it.
 		rec.Snapshot = true
+		rec.User = User{Snapshot: true}
 		return rec, nil
 	}
 	if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {

@@ -262,10 +262,16 @@ func (c *Client) do(req *http.Request, endpoint string, v interface{ err(string)
 	if err != nil {
 		return fmt.Errorf("wechatauth: %s: reading reply: %w: %w", endpoint, errUpstream, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("wechatauth: %s: HTTP status %d: %w", endpoint, resp.StatusCode, errUpstream)
+	return decodeReply(endpoint, resp.StatusCode, body, v)
+}
+
+// decodeReply turns a WeChat reply into v, or into an *APIError when it
+// carries an errcode. WeChat answers errors with HTTP 200 and may label JSON
+// as text/plain, so the body is decoded whatever the Content-Type.
+func decodeReply(endpoint string, status int, body []byte, v interface{ err(string) error }) error {
+	if status != http.StatusOK {
+		return fmt.Errorf("wechatauth: %s: HTTP status %d: %w", endpoint, status, errUpstream)
 	}
-	// WeChat may label JSON as text/plain: decode whatever the Content-Type.
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("wechatauth: %s: reply is not the expected JSON (%d bytes): %w", endpoint, len(body), errUpstream)
 	}

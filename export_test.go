@@ -1,6 +1,11 @@
 package wechatauth
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // SetClock replaces the clock of a for tests of expiry.
 func SetClock(a *Auth, now func() time.Time) { a.now = now }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

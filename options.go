@@ -22,6 +22,20 @@ const (
 	ScopeUserInfo Scope = "snsapi_userinfo"
 )
 
+// SnapshotPolicy says what a login does with a visitor from WeChat's
+// snapshot page (快照页), whose identity WeChat makes up.
+type SnapshotPolicy int
+
+const (
+	// SnapshotRefuse answers with a page (403) that tells the visitor to tap
+	// "使用完整服务" for the full page. It is the default.
+	SnapshotRefuse SnapshotPolicy = iota
+	// SnapshotGuest lets the visitor in as a guest: UserFrom gives a User
+	// with Snapshot set and no OpenID. Nothing of the virtual identity is
+	// stored.
+	SnapshotGuest
+)
+
 // Options configures an Auth. AppID, AppSecret, CallbackURL and Sessions are
 // required; every other field has a working zero value, given in its comment.
 type Options struct {
@@ -67,6 +81,9 @@ type Options struct {
 	// ProfileMaxAge is how old a stored profile may be before a login with
 	// ScopeUserInfo fetches it again. Default 30 days.
 	ProfileMaxAge time.Duration
+	// SnapshotUsers says what to do with visitors from WeChat's snapshot
+	// page. Default SnapshotRefuse.
+	SnapshotUsers SnapshotPolicy
 	// MaxAttempts is how many round trips to WeChat one session may start
 	// within StateTTL without completing a login; past it the user gets an
 	// error page instead of another redirect. Default 5.
@@ -144,6 +161,9 @@ func (o Options) withDefaults() (Options, error) {
 		bad("Sessions", "required: a *scs.SessionManager, such as scs.New(), whose LoadAndSave wraps your handlers")
 	} else if o.Sessions.Cookie.SameSite == http.SameSiteStrictMode {
 		bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeChat; use http.SameSiteLaxMode")
+	}
+	if o.SnapshotUsers != SnapshotRefuse && o.SnapshotUsers != SnapshotGuest {
+		bad("SnapshotUsers", "must be SnapshotRefuse or SnapshotGuest, got %d", o.SnapshotUsers)
 	}
 	durations := []struct {
 		name string

@@ -17,6 +17,12 @@ type User struct {
 	HeadImgURL string // avatar URL; empty until a ScopeUserInfo login or when the user has none
 	// UpdatedAt is when the profile was last fetched from WeChat; zero if never.
 	UpdatedAt time.Time
+	// Snapshot marks a guest from WeChat's snapshot page (快照页), let in
+	// only under Options.SnapshotUsers = SnapshotGuest. WeChat gives such
+	// visitors a virtual identity, so OpenID and the profile are empty: show
+	// a guest view, and a link to LoginURL for the full login, which WeChat
+	// offers once the visitor taps "使用完整服务".
+	Snapshot bool
 }
 
 // authContextKey marks requests that RequireWeChatUser let through.
@@ -58,23 +64,28 @@ func encodeUser(u User) string {
 		updated = strconv.FormatInt(u.UpdatedAt.Unix(), 10)
 	}
 	clean := strings.NewReplacer(userSep, "").Replace
-	return strings.Join([]string{userVersion, clean(u.OpenID), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated}, userSep)
+	var flags string
+	if u.Snapshot {
+		flags = "s"
+	}
+	return strings.Join([]string{userVersion, clean(u.OpenID), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated, flags}, userSep)
 }
 
 func decodeUser(s string) (User, bool) {
-	var f [6]string
-	for i := range f[:5] {
+	var f [7]string
+	for i := range f[:6] {
 		var ok bool
 		f[i], s, ok = strings.Cut(s, userSep)
 		if !ok {
 			return User{}, false
 		}
 	}
-	f[5] = s
-	if f[0] != userVersion || f[1] == "" {
+	f[6] = s
+	snapshot := f[6] == "s"
+	if f[0] != userVersion || (f[1] == "") != snapshot {
 		return User{}, false
 	}
-	u := User{OpenID: f[1], UnionID: f[2], Nickname: f[3], HeadImgURL: f[4]}
+	u := User{OpenID: f[1], UnionID: f[2], Nickname: f[3], HeadImgURL: f[4], Snapshot: snapshot}
 	if sec, err := strconv.ParseInt(f[5], 10, 64); err == nil {
 		u.UpdatedAt = time.Unix(sec, 0)
 	}

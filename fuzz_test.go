@@ -1,0 +1,111 @@
+package wechatauth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// returnSeeds are known open-redirect payloads and ordinary paths.
+var returnSeeds = []string{
+	"/", "/account/orders?id=7", "//evil.example", "/\\evil.example", "\\\\evil.example",
+	"https://evil.example/", "http:evil.example", "javascript:alert(1)", "/%2F%2Fevil.example",
+	"/%5Cevil.example", "/\tevil", "/\x00", "//user@evil.example", "/a#frag", "/..//evil.example",
+	"/.%2F/evil.example", "/ /evil.example", "\u3000//evil.example", "/\u2215evil.example", "",
+}
+
+func FuzzSafeReturn(f *testing.F) {
+	for _, s := range returnSeeds {
+		f.Add(s)
+	}
+	site, _ := url.Parse("https://site.example/wechat/callback")
+	f.Fuzz(func(t *testing.T, in string) {
+		out := safeReturn(in)
+		if out != "/" && out != in {
+			t.Fatalf("safeReturn(%q) = %q: neither the input nor /", in, out)
+		}
+		// Whatever comes out, a browser resolving it stays on the site.
+		ref, err := url.Parse(out)
+		if err != nil {
+			t.Fatalf("safeReturn(%q) = %q, which does not parse: %v", in, out, err)
+		}
+		if got := site.ResolveReference(ref); got.Host != site.Host || got.Scheme != site.Scheme {
+			t.Fatalf("safeReturn(%q) = %q leads to %s://%s", in, out, got.Scheme, got.Host)
+		}
+		if strings.HasPrefix(out, "//") || strings.HasPrefix(out, "/\\") || strings.ContainsAny(out, "\\\x00\r\n\t") {
+			t.Fatalf("safeReturn(%q) = %q", in, out)
+		}
+	})
+}
+
+func FuzzCallbackQuery(f *testing.F) {
+	for _, s := range []string{
+		"", "state=", "code=abc&state=" + strings.Repeat("a", 48), "next=%2Faccount", "next=//evil.example",
+		"state=" + strings.Repeat("0", 48), "code=&state=x", "state=%00", "state=a&state=b", "code=a;b",
+		"next=/x&state=" + strings.Repeat("f", 48),
+	} {
+		f.Add(s)
+	}
+	sessions := scs.New()
+	a, err := New(Options{
+		AppID: "wx0123456789abcdef", AppSecret: "fuzz-secret", CallbackURL: "https://site.example/wechat/callback",
+		Sessions: sessions, Endpoints: Endpoints{API: "http://127.0.0.1:1"}, // never reached: no state is pending
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	a.opts.Logger = discardLogger()
+	h := sessions.LoadAndSave(a.CallbackHandler())
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		r := httptest.NewRequest("GET", "https://site.example/wechat/callback", nil)
+		r.URL.RawQuery = rawQuery
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch w.Code {
+		case http.StatusBadRequest:
+		case http.StatusFound:
+			// Only a ?next= login start redirects, and only to WeChat.
+			loc := w.Header().Get("Location")
+			if !strings.HasPrefix(loc, DefaultAuthorizeURL+"?") {
+				t.Fatalf("query %q: redirect to %q", rawQuery, loc)
+			}
+		default:
+			t.Fatalf("query %q: status %d", rawQuery, w.Code)
+		}
+		if strings.Contains(w.Body.String(), "fuzz-secret") || strings.Contains(w.Header().Get("Location"), "fuzz-secret") {
+			t.Fatalf("query %q: the secret reached the response", rawQuery)
+		}
+	})
+}
+
+func FuzzDecodeReply(f *testing.F) {
+	for _, s := range []string{
+		`{"access_token":"AT","expires_in":7200,"refresh_token":"RT","openid":"o1","scope":"snsapi_base"}`,
+		`{"errcode":40029,"errmsg":"invalid code, rid: 1"}`, `{"errcode":"40029"}`, `<html>502</html>`, ``,
+		`{"openid":"o","sex":"1","privilege":["a"]}`, `{"openid":"o","sex":1.5}`, `null`, `[]`, `{"errcode":-1}`,
+	} {
+		f.Add(200, []byte(s))
+	}
+	f.Add(500, []byte(`{"errcode":0}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		for _, v := range []interface{ err(string) error }{&tokenReply{}, &userInfoReply{}, &apiStatus{}} {
+			err := decodeReply("/sns/test", status, body, v)
+			if err == nil {
+				if status != http.StatusOK {
+					t.Fatalf("status %d accepted", status)
+				}
+				continue
+			}
+			if code := HTTPStatus(err); code != http.StatusBadGateway {
+				t.Fatalf("decodeReply(%d, %q) = %v: HTTPStatus %d, want 502", status, body, err, code)
+			}
+			if !strings.HasPrefix(err.Error(), "wechatauth: /sns/test: ") {
+				t.Fatalf("error %q lacks the endpoint prefix", err)
+			}
+		}
+	})
+}

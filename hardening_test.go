@@ -1,0 +1,267 @@
+package wechatauth_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+func TestSnapshotUsers(t *testing.T) {
+	snap := wechattest.User{OpenID: "oSnapReal", Nickname: "real name", Snapshot: true}
+	t.Run("refused by default", func(t *testing.T) {
+		h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+		h.wx.AddUser(snap)
+		h.wx.SetVisitor(snap.OpenID)
+		c := h.browser(true)
+		resp, body := h.get(c, "/account/")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "使用完整服务") {
+			t.Fatalf("status %d, body %q; want 403 telling to tap 使用完整服务", resp.StatusCode, body)
+		}
+		nc := h.browser(false)
+		nc.Jar = c.Jar
+		h.assertLoggedOut(nc)
+		if _, err := h.store.User(context.Background(), "oSnapReal"); err == nil {
+			t.Errorf("a snapshot user was stored")
+		}
+		if got := h.wx.Calls("/sns/userinfo"); got != 0 {
+			t.Errorf("userinfo calls for a snapshot user: got %d, want 0", got)
+		}
+	})
+	t.Run("guest", func(t *testing.T) {
+		h := newHarness(t, func(o *wechatauth.Options) {
+			o.Scope = wechatauth.ScopeUserInfo
+			o.SnapshotUsers = wechatauth.SnapshotGuest
+		})
+		h.wx.AddUser(snap)
+		h.wx.SetVisitor(snap.OpenID)
+		c := h.browser(true)
+		resp, body := h.get(c, "/account/guest")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=/account/guest openid= nickname= ") {
+			t.Fatalf("status %d, body %q; want the page with an empty identity", resp.StatusCode, body)
+		}
+		if _, err := h.store.User(context.Background(), "oSnapReal"); err == nil {
+			t.Errorf("a snapshot user was stored")
+		}
+		// The full login replaces the guest.
+		h.wx.AddUser(wechattest.User{OpenID: "oSnapReal", Nickname: "real name"})
+		resp, body = h.get(c, h.auth.LoginURL("/account/full"))
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=/account/full openid=oSnapReal nickname=real name") {
+			t.Fatalf("full login: status %d, body %q", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestStateReplayedAfterLogoutIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/")
+	h.step(c, cb, http.StatusFound)
+	h.step(c, "/logout", http.StatusFound)
+	resp, _ := h.get(c, cb)
+	// Logout renewed the token: the session is not the one that logged in.
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("replay after logout: status %d, want 400", resp.StatusCode)
+	}
+	h.assertLoggedOut(c)
+	if got := h.exchanges(); got != 1 {
+		t.Errorf("exchanges: got %d, want 1", got)
+	}
+}
+
+func TestReturnURLFromHostileRequestTargets(t *testing.T) {
+	h := newHarness(t, nil)
+	handler := h.opts.Sessions.LoadAndSave(h.auth.RequireWeChatUser(http.NotFoundHandler()))
+	for _, target := range []string{"//evil.example/account/", "/\\evil.example/", "//evil.example", "/%2F%2Fevil.example", "/%5Cevil.example", "///evil.example"} {
+		// The request target as a server parses it, without a router that
+		// would clean it first.
+		req := httptest.NewRequest("GET", "/", nil)
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			t.Fatalf("%q: %v", target, err)
+		}
+		req.URL, req.RequestURI = u, target
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusFound {
+			t.Fatalf("%q: status %d, want 302", target, rec.Code)
+		}
+		c := h.browser(false)
+		c.Jar.SetCookies(mustURL(t, h.app.URL), rec.Result().Cookies())
+		resp, _ := h.step(c, rec.Header().Get("Location"), http.StatusFound)
+		resp, _ = h.get(c, resp.Header.Get("Location"))
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/" {
+			t.Errorf("%q: after login status %d, Location %q; want /", target, resp.StatusCode, loc)
+		}
+	}
+}
+
+func TestUpstreamGarbage(t *testing.T) {
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		status  int
+	}{
+		{"malformed JSON", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"access_token":`) }, http.StatusBadGateway},
+		{"HTML", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+		}, http.StatusBadGateway},
+		{"HTTP 500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "oops", 500) }, http.StatusBadGateway},
+		{"no openid", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"access_token":"x","expires_in":7200}`) }, http.StatusBadGateway},
+		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		}, http.StatusBadGateway},
+		{"too slow", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}, http.StatusGatewayTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := httptest.NewServer(tc.handler)
+			defer api.Close()
+			h := newHarness(t, func(o *wechatauth.Options) {
+				o.Timeout = 200 * time.Millisecond
+			})
+			c := h.browser(false)
+			cb := h.callbackURL(c, "/account/")
+			h.auth.Client().Endpoints.API = api.URL // WeChat's API turns bad after the authorize step
+			before := runtime.NumGoroutine()
+			resp, body := h.get(c, cb)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d; body %q", resp.StatusCode, tc.status, body)
+			}
+			if sc := resp.Header.Get("Set-Cookie"); strings.Contains(sc, "Max-Age=0") {
+				t.Errorf("session destroyed: %q", sc)
+			}
+			h.assertLoggedOut(c)
+			h.app.CloseClientConnections()
+			api.CloseClientConnections()
+			waitGoroutines(t, before)
+		})
+	}
+}
+
+// waitGoroutines fails the test when the goroutine count does not come back
+// to at most want within a second: a goroutine outlived its request.
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: got %d, want at most %d\n%s", n, want, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestExchangeErrcodes(t *testing.T) {
+	for _, code := range []int{
+		wechatauth.CodeBusy, wechatauth.CodeInvalidAppID, wechatauth.CodeInvalidAppSecret, wechatauth.CodeInvalidGrantType,
+		wechatauth.CodeIPNotAllowed, wechatauth.CodeMinuteQuota, wechatauth.CodeMissingCode,
+	} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			h := newHarness(t, nil)
+			c := h.browser(false)
+			cb := h.callbackURL(c, "/account/")
+			h.wx.FailNext("/sns/oauth2/access_token", code)
+			resp, body := h.get(c, cb)
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Fatalf("errcode %d: status %d, want 502; body %q", code, resp.StatusCode, body)
+			}
+			if strings.Contains(body, fmt.Sprint(code)) && code > 0 {
+				t.Errorf("page shows the errcode: %q", body)
+			}
+			h.assertLoggedOut(c)
+		})
+	}
+	// Spent codes start a fresh round trip instead.
+	for _, code := range []int{wechatauth.CodeInvalidCode, wechatauth.CodeCodeUsed, wechatauth.CodeCodeExpired} {
+		h := newHarness(t, nil)
+		c := h.browser(false)
+		cb := h.callbackURL(c, "/account/")
+		h.wx.FailNext("/sns/oauth2/access_token", code)
+		resp, _ := h.get(c, cb)
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.Endpoints().Authorize) {
+			t.Errorf("errcode %d: status %d, Location %q; want a fresh round trip", code, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+}
+
+func TestCallbackThatKeepsFailingEndsInErrorPage(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.MaxAttempts = 3 })
+	for i := 0; i < 10; i++ {
+		h.wx.FailNext("/sns/oauth2/access_token", wechatauth.CodeInvalidCode)
+	}
+	c := h.browser(true) // follows every redirect, as a browser would
+	resp, body := h.get(c, "/account/")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429 after the attempts ran out; body %q", resp.StatusCode, body)
+	}
+	if got := h.exchanges(); got != 3 {
+		t.Errorf("exchanges: got %d, want 3 (MaxAttempts)", got)
+	}
+}
+
+func TestConcurrentLoginsOfManyBrowsers(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	const n = 30
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("oUser%023d", i)
+		h.wx.AddUser(wechattest.User{OpenID: ids[i], Nickname: fmt.Sprintf("user %d", i)})
+	}
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := h.browser(false)
+			resp, _ := h.do(c, "GET", "/account/p"+fmt.Sprint(i), nil)
+			// Each browser brings its own code for its own user.
+			cb := withCode(t, resp.Header.Get("Location"), "")
+			state := mustURL(t, cb).Query().Get("state")
+			code := h.wx.IssueCode(ids[i], "snsapi_userinfo")
+			resp, _ = h.do(c, "GET", h.opts.CallbackURL+"?code="+code+"&state="+state, nil)
+			if loc := resp.Header.Get("Location"); loc != "/account/p"+fmt.Sprint(i) {
+				t.Errorf("browser %d: Location %q", i, loc)
+				return
+			}
+			_, body := h.do(c, "GET", "/account/me", nil)
+			if !strings.Contains(body, "openid="+ids[i]+" nickname=user "+fmt.Sprint(i)) {
+				t.Errorf("browser %d: body %q", i, body)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if got := h.exchanges(); got != n {
+		t.Errorf("exchanges: got %d, want %d", got, n)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
