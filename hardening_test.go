@@ -3,9 +3,9 @@ package wechatauth_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
