@@ -87,12 +87,12 @@ func (a *Auth) Logout(r *http.Request) error {
 
 // authorizeURL is WeChat's authorize page for one login. WeChat matches the
 // link against a pattern, so the parameters keep its documented order.
-func (a *Auth) authorizeURL(state string) string {
+func (a *Auth) authorizeURL(state string, scope Scope) string {
 	return a.opts.Endpoints.Authorize +
 		"?appid=" + url.QueryEscape(a.opts.AppID) +
 		"&redirect_uri=" + url.QueryEscape(a.opts.CallbackURL) +
 		"&response_type=code" +
-		"&scope=" + string(a.opts.Scope) +
+		"&scope=" + string(scope) +
 		"&state=" + state +
 		"#wechat_redirect"
 }

@@ -30,6 +30,9 @@ type loginRecord struct {
 	Return   string `json:"r"`
 	Browser  string `json:"b"` // browserID of the request that started the login
 	Snapshot bool   `json:"s,omitempty"`
+	// Consent means the login needs a snsapi_userinfo round trip first
+	// (ScopeProgressive with an unknown user or a stale profile).
+	Consent bool `json:"c,omitempty"`
 }
 
 func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +57,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 			redirect(w, next)
 			return
 		}
-		a.startLogin(w, r, next)
+		a.startLogin(w, r, next, a.opts.Scope.wire())
 		return
 	}
 	if !validState(state) {
@@ -76,7 +79,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		a.saveLoginState(ctx, ls)
-		a.opts.Logger.Info("wechatauth: user declined authorization")
+		a.event(r, Event{Kind: EventRefused})
 		a.refused(w, r, retry)
 		return
 	}
@@ -86,18 +89,28 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rec, err := a.exchangeOnce(ctx, state, code, p.Return, a.browserID(r))
+	rec, err := a.exchangeOnce(ctx, state, code, p, a.browserID(r))
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
 			// The code was used up or timed out with no login behind it: one
 			// fresh round trip, counted against MaxAttempts.
 			a.saveLoginState(ctx, ls)
-			a.startLogin(w, r, p.Return)
+			scope := p.Scope
+			if scope == "" {
+				scope = a.opts.Scope.wire()
+			}
+			a.startLogin(w, r, p.Return, scope)
 			return
 		}
 		a.saveLoginState(ctx, ls)
 		a.fail(w, r, err, retry)
+		return
+	}
+	if rec.Consent {
+		// Progressive consent: the silent round trip found no fresh profile.
+		a.saveLoginState(ctx, ls)
+		a.startLogin(w, r, p.Return, ScopeUserInfo)
 		return
 	}
 	a.finishLogin(w, r, rec, cur, ls)
@@ -147,7 +160,7 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 			return
 		}
 		a.sm.Put(ctx, keyUser, encodeUser(rec.User))
-		a.opts.Logger.Info("wechatauth: login", "openid", rec.User.OpenID, "snapshot_guest", rec.Snapshot)
+		a.event(r, Event{Kind: EventLogin, OpenID: rec.User.OpenID})
 	}
 	ls.Attempts, ls.Since = 0, 0
 	a.saveLoginState(ctx, ls)
@@ -166,7 +179,7 @@ func callbackKey(state string) string {
 // flight, and the CallbackStore covers deliveries to other instances and
 // later ones. The work is detached from the request, so a browser that gives
 // up on the first delivery does not cancel the exchange its retry waits for.
-func (a *Auth) exchangeOnce(ctx context.Context, state, code, returnTo, browser string) (*loginRecord, error) {
+func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLogin, browser string) (*loginRecord, error) {
 	key := callbackKey(state)
 	v, err, _ := a.flight.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
@@ -183,7 +196,7 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code, returnTo, browser 
 				}
 				return rec, err
 			}
-			rec, err := a.completeLogin(ctx, code, returnTo, browser)
+			rec, err := a.completeLogin(ctx, code, p, browser)
 			var b []byte
 			if err == nil {
 				b, _ = json.Marshal(rec) // cannot fail: strings and bools only
@@ -234,12 +247,12 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 // completeLogin exchanges the code, keeps the tokens, and finds or makes
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
-func (a *Auth) completeLogin(ctx context.Context, code, returnTo, browser string) (*loginRecord, error) {
+func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, browser string) (*loginRecord, error) {
 	tok, err := a.client.Exchange(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	rec := &loginRecord{Return: returnTo, Browser: browser}
+	rec := &loginRecord{Return: p.Return, Browser: browser}
 	if tok.Snapshot {
 		// A snapshot-page user's openid is virtual: keep nothing of it.
 		rec.Snapshot = true
@@ -262,7 +275,17 @@ func (a *Auth) completeLogin(ctx context.Context, code, returnTo, browser string
 		u.UnionID, changed = tok.UnionID, true
 	}
 	now := a.now()
-	if tok.HasScope(ScopeUserInfo) && (u.UpdatedAt.IsZero() || now.Sub(u.UpdatedAt) > a.opts.ProfileMaxAge) {
+	stale := u.UpdatedAt.IsZero() || now.Sub(u.UpdatedAt) > a.opts.ProfileMaxAge
+	if stale && a.opts.Scope == ScopeProgressive && !tok.HasScope(ScopeUserInfo) {
+		if changed {
+			if err := a.opts.Users.SaveUser(ctx, u); err != nil {
+				return nil, fmt.Errorf("wechatauth: user store: %w", err)
+			}
+		}
+		rec.Consent = true
+		return rec, nil
+	}
+	if stale && tok.HasScope(ScopeUserInfo) {
 		p, err := a.client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
 		if err != nil {
 			// The code is spent: log in with what is known rather than fail.

@@ -2,6 +2,7 @@ package wechatauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -393,5 +394,20 @@ func TestSpentCodeStartsOneFreshRoundTrip(t *testing.T) {
 	resp, body := h.get(f, resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=/account/z ") {
 		t.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+}
+
+func TestUnionIDStoredAndFound(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	h.wx.AddUser(wechattest.User{OpenID: "oDave", UnionID: "uDave", Nickname: "Dave"})
+	h.wx.SetVisitor("oDave")
+	h.login("/account/")
+	var lookup wechatauth.UnionIDLookup = h.store
+	u, err := lookup.UserByUnionID(context.Background(), "uDave")
+	if err != nil || u.OpenID != "oDave" || u.Nickname != "Dave" {
+		t.Errorf("UserByUnionID: got %+v, %v; want oDave", u, err)
+	}
+	if _, err := lookup.UserByUnionID(context.Background(), "uNobody"); !errors.Is(err, wechatauth.ErrNotFound) {
+		t.Errorf("unknown unionid: got %v, want ErrNotFound", err)
 	}
 }

@@ -41,7 +41,7 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 		}
 		cur = encodeUser(user)
 		a.sm.Put(ctx, keyUser, cur)
-		a.opts.Logger.Warn("wechatauth: debug login", "openid", openID, "remote", r.RemoteAddr)
+		a.event(r, Event{Kind: EventDebugLogin, OpenID: openID})
 	}
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.

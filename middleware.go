@@ -34,16 +34,16 @@ func (a *Auth) RequireWeChatUser(next http.Handler) http.Handler {
 			}
 		}
 		if user == "" {
-			a.startLogin(w, r, r.URL.RequestURI())
+			a.startLogin(w, r, r.URL.RequestURI(), a.opts.Scope.wire())
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authContextKey{}, a)))
 	})
 }
 
-// startLogin sends a request without a login on its way to WeChat, to come
-// back to returnTo.
-func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string) {
+// startLogin sends a request without a login on its way to WeChat, asking
+// for scope, to come back to returnTo.
+func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, scope Scope) {
 	if !isNavigation(r) {
 		a.unauthorized(w, r, a.LoginURL(a.refererPath(r)))
 		return
@@ -58,9 +58,10 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		return
 	}
 	state := newState()
-	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix()}, now)
+	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope}, now)
 	a.saveLoginState(ctx, ls)
-	redirect(w, a.authorizeURL(state))
+	a.event(r, Event{Kind: EventRedirect, Scope: scope})
+	redirect(w, a.authorizeURL(state, scope))
 }
 
 // isNavigation reports whether r is a browser loading a page, which may be

@@ -20,7 +20,22 @@ const (
 	// ScopeUserInfo (snsapi_userinfo) also gets the profile (nickname,
 	// avatar, unionid). WeChat asks for consent where it applies.
 	ScopeUserInfo Scope = "snsapi_userinfo"
+	// ScopeProgressive asks for no more than it needs: a silent snsapi_base
+	// round trip first, which logs a known user with a fresh profile in at
+	// once; only an unknown user or a stale profile is sent on through
+	// snsapi_userinfo. Returning users never see a consent screen, and
+	// WeChat's snapshot page, shown to pages that ask for snsapi_userinfo as
+	// soon as they open, is avoided.
+	ScopeProgressive Scope = "progressive"
 )
+
+// wire returns the scope of the first round trip of a login.
+func (s Scope) wire() Scope {
+	if s == ScopeProgressive {
+		return ScopeBase
+	}
+	return s
+}
 
 // SnapshotPolicy says what a login does with a visitor from WeChat's
 // snapshot page (快照页), whose identity WeChat makes up.
@@ -50,7 +65,8 @@ type Options struct {
 	// CallbackHandler is mounted, and its scheme and host are the origin of
 	// every redirect: the request's Host header is never used.
 	CallbackURL string
-	// Scope is what a login asks for. Default ScopeBase.
+	// Scope is what a login asks for: ScopeBase, ScopeUserInfo or
+	// ScopeProgressive. Default ScopeBase.
 	Scope Scope
 	// Sessions keeps the login in a cookie session. Handlers must run inside
 	// Sessions.LoadAndSave. Its cookie must not be SameSite=Strict: the
@@ -103,8 +119,14 @@ type Options struct {
 	// retryURL starts the login again. Default: a 403 page that says so,
 	// with a retry link.
 	Refused func(w http.ResponseWriter, r *http.Request, retryURL string)
-	// Logger receives warnings and failures. Default slog.Default().
+	// Logger receives an entry for each login, refusal, failure and debug
+	// login (and, at debug level, each redirect to WeChat); none holds a
+	// secret. Default slog.Default().
 	Logger *slog.Logger
+	// OnEvent, when set, is called for each Event of a login, for metrics
+	// such as logins and failures by errcode. It runs on the request's
+	// goroutine: keep it quick.
+	OnEvent func(r *http.Request, e Event)
 
 	// DebugBypass turns on the debug login, for using the app in a desktop
 	// browser without WeChat: a request without a login is logged in as
@@ -153,9 +175,9 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.Scope {
 	case "":
 		o.Scope = ScopeBase
-	case ScopeBase, ScopeUserInfo:
+	case ScopeBase, ScopeUserInfo, ScopeProgressive:
 	default:
-		bad("Scope", "must be ScopeBase or ScopeUserInfo, got %q", o.Scope)
+		bad("Scope", "must be ScopeBase, ScopeUserInfo or ScopeProgressive, got %q", o.Scope)
 	}
 	if o.Sessions == nil {
 		bad("Sessions", "required: a *scs.SessionManager, such as scs.New(), whose LoadAndSave wraps your handlers")

@@ -12,11 +12,7 @@ import (
 // page's "try again" link goes.
 func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry string) {
 	status := HTTPStatus(err)
-	level := a.opts.Logger.Warn
-	if status >= 500 {
-		level = a.opts.Logger.Error
-	}
-	level("wechatauth: login failed", "status", status, "path", r.URL.Path, "err", err)
+	a.event(r, Event{Kind: EventFailure, Err: err, Status: status})
 	if a.opts.ErrorHandler != nil {
 		a.opts.ErrorHandler(w, r, err)
 		return

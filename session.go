@@ -27,6 +27,7 @@ type pendingLogin struct {
 	State   string `json:"s"`
 	Return  string `json:"r"` // a same-origin path and query
 	Expires int64  `json:"e"` // Unix time
+	Scope   Scope  `json:"c"` // the scope sent to WeChat
 }
 
 // maxPending bounds the logins one session keeps under way (one per tab,

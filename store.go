@@ -17,6 +17,15 @@ type UserStore interface {
 	SaveUser(ctx context.Context, u User) error
 }
 
+// UnionIDLookup is implemented by UserStores that can find a user by
+// unionid, the identity shared by every app bound to one Open Platform
+// account. MemoryStore and the Redis store implement it.
+type UnionIDLookup interface {
+	// UserByUnionID returns the user last saved with unionID. When there is
+	// none the error wraps ErrNotFound.
+	UserByUnionID(ctx context.Context, unionID string) (User, error)
+}
+
 // TokenStore keeps each user's web-auth tokens server-side, by openid.
 // Implementations must be safe for concurrent use.
 type TokenStore interface {
@@ -56,6 +65,7 @@ const refreshTokenLife = 30 * 24 * time.Hour
 // NewMemoryStore.
 type MemoryStore struct {
 	users     expiringMap[User]
+	unionIDs  expiringMap[string] // unionid → openid
 	tokens    expiringMap[Token]
 	callbacks expiringMap[[]byte]
 	now       func() time.Time
@@ -77,8 +87,23 @@ func (s *MemoryStore) User(_ context.Context, openID string) (User, error) {
 
 // SaveUser implements UserStore.
 func (s *MemoryStore) SaveUser(_ context.Context, u User) error {
-	s.users.set(u.OpenID, u, time.Time{}, s.now())
+	now := s.now()
+	s.users.set(u.OpenID, u, time.Time{}, now)
+	if u.UnionID != "" {
+		s.unionIDs.set(u.UnionID, u.OpenID, time.Time{}, now)
+	}
 	return nil
+}
+
+// UserByUnionID implements UnionIDLookup.
+func (s *MemoryStore) UserByUnionID(ctx context.Context, unionID string) (User, error) {
+	openID, ok := s.unionIDs.get(unionID, s.now())
+	if ok {
+		if u, err := s.User(ctx, openID); err == nil && u.UnionID == unionID {
+			return u, nil
+		}
+	}
+	return User{}, fmt.Errorf("wechatauth: user with unionid %q: %w", unionID, ErrNotFound)
 }
 
 // Token implements TokenStore.

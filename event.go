@@ -1,0 +1,69 @@
+package wechatauth
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// EventKind names what happened in a login.
+type EventKind int
+
+// The kinds of Event.
+const (
+	EventRedirect   EventKind = iota + 1 // a round trip to WeChat started
+	EventLogin                           // a user logged in through WeChat
+	EventDebugLogin                      // the debug bypass logged a user in
+	EventRefused                         // the user declined to authorize
+	EventFailure                         // a login failed; Event.Err says why
+)
+
+var eventNames = [...]string{"", "redirect", "login", "debug_login", "refused", "failure"}
+
+// String returns a short name for k, fit for a metrics label.
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "unknown"
+}
+
+// Event is one step of a login, handed to Options.OnEvent for metrics and
+// audit. It holds no secret: no token, code or state.
+type Event struct {
+	Kind   EventKind
+	OpenID string // the user of EventLogin and EventDebugLogin
+	Scope  Scope  // the scope of EventRedirect
+	Err    error  // why an EventFailure failed
+	Status int    // the HTTP status of an EventFailure
+	Code   int    // WeChat's errcode behind an EventFailure, or 0
+}
+
+// event logs e and hands it to Options.OnEvent.
+func (a *Auth) event(r *http.Request, e Event) {
+	ctx := r.Context()
+	log := a.opts.Logger
+	switch e.Kind {
+	case EventRedirect:
+		log.DebugContext(ctx, "wechatauth: redirect to WeChat", "scope", e.Scope, "path", r.URL.Path)
+	case EventLogin:
+		log.InfoContext(ctx, "wechatauth: login", "openid", e.OpenID)
+	case EventDebugLogin:
+		log.WarnContext(ctx, "wechatauth: debug login", "openid", e.OpenID, "remote", r.RemoteAddr)
+	case EventRefused:
+		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", r.URL.Path)
+	case EventFailure:
+		var apiErr *APIError
+		if errors.As(e.Err, &apiErr) {
+			e.Code = apiErr.Code
+		}
+		level := slog.LevelWarn
+		if e.Status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(ctx, level, "wechatauth: login failed", "status", e.Status, "errcode", e.Code, "path", r.URL.Path, "err", e.Err)
+	}
+	if a.opts.OnEvent != nil {
+		a.opts.OnEvent(r, e)
+	}
+}
