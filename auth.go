@@ -19,6 +19,8 @@ type Auth struct {
 	opts         Options
 	sm           *scs.SessionManager
 	client       *Client
+	webClient    *Client // the website app's, for QR logins; nil without one
+	outside      OutsidePolicy
 	origin       string // scheme://host of Options.CallbackURL
 	callbackPath string
 	flight       singleflight.Group // one code exchange per state in this process
@@ -47,9 +49,13 @@ func New(o Options) (*Auth, error) {
 			HTTPClient: o.HTTPClient,
 			Endpoints:  o.Endpoints,
 		},
+		outside:      o.outsidePolicy(),
 		origin:       cb.Scheme + "://" + cb.Host,
 		callbackPath: cb.Path,
 		now:          time.Now,
+	}
+	if o.WebsiteAppID != "" {
+		a.webClient = &Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	}
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",

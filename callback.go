@@ -248,7 +248,11 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
 func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, browser string) (*loginRecord, error) {
-	tok, err := a.client.Exchange(ctx, code)
+	client := a.client
+	if p.App == appWebsite && a.webClient != nil {
+		client = a.webClient
+	}
+	tok, err := client.Exchange(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +266,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
 		return nil, fmt.Errorf("wechatauth: token store: %w", err)
 	}
-	u, err := a.opts.Users.User(ctx, tok.OpenID)
+	u, err := a.findUser(ctx, tok, p.App)
 	isNew := errors.Is(err, ErrNotFound)
 	if err != nil && !isNew {
 		return nil, fmt.Errorf("wechatauth: user store: %w", err)
@@ -271,12 +275,13 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	if isNew {
 		u = User{OpenID: tok.OpenID}
 	}
+	profileAllowed := tok.HasScope(ScopeUserInfo) || tok.HasScope(scopeLogin)
 	if tok.UnionID != "" && u.UnionID != tok.UnionID {
 		u.UnionID, changed = tok.UnionID, true
 	}
 	now := a.now()
 	stale := u.UpdatedAt.IsZero() || now.Sub(u.UpdatedAt) > a.opts.ProfileMaxAge
-	if stale && a.opts.Scope == ScopeProgressive && !tok.HasScope(ScopeUserInfo) {
+	if stale && a.opts.Scope == ScopeProgressive && !profileAllowed {
 		if changed {
 			if err := a.opts.Users.SaveUser(ctx, u); err != nil {
 				return nil, fmt.Errorf("wechatauth: user store: %w", err)
@@ -285,8 +290,8 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 		rec.Consent = true
 		return rec, nil
 	}
-	if stale && tok.HasScope(ScopeUserInfo) {
-		p, err := a.client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
+	if stale && profileAllowed {
+		p, err := client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
 		if err != nil {
 			// The code is spent: log in with what is known rather than fail.
 			a.opts.Logger.Warn("wechatauth: fetching the profile failed; logging in without it", "openid", tok.OpenID, "err", err)
@@ -304,4 +309,17 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	}
 	rec.User = u
 	return rec, nil
+}
+
+// findUser returns the stored user behind a token. A QR login's openid is
+// the website app's: when the token's unionid belongs to a known user, that
+// user is the one logging in.
+func (a *Auth) findUser(ctx context.Context, tok *Token, app string) (User, error) {
+	if lookup, ok := a.opts.Users.(UnionIDLookup); ok && app == appWebsite && tok.UnionID != "" {
+		u, err := lookup.UserByUnionID(ctx, tok.UnionID)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return u, err
+		}
+	}
+	return a.opts.Users.User(ctx, tok.OpenID)
 }

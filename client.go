@@ -15,6 +15,7 @@ import (
 // Production WeChat endpoints, used where Endpoints leaves a field empty.
 const (
 	DefaultAuthorizeURL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+	DefaultQRConnectURL = "https://open.weixin.qq.com/connect/qrconnect"
 	DefaultAPIURL       = "https://api.weixin.qq.com"
 )
 
@@ -25,6 +26,9 @@ type Endpoints struct {
 	// Authorize is the web authorization page browsers are sent to.
 	// Default DefaultAuthorizeURL.
 	Authorize string
+	// QRConnect is the website QR login page for browsers outside WeChat.
+	// Default DefaultQRConnectURL.
+	QRConnect string
 	// API is the base URL of the server API, without a trailing slash.
 	// Default DefaultAPIURL.
 	API string
@@ -33,6 +37,9 @@ type Endpoints struct {
 func (e Endpoints) withDefaults() Endpoints {
 	if e.Authorize == "" {
 		e.Authorize = DefaultAuthorizeURL
+	}
+	if e.QRConnect == "" {
+		e.QRConnect = DefaultQRConnectURL
 	}
 	if e.API == "" {
 		e.API = DefaultAPIURL

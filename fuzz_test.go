@@ -10,6 +10,9 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
+// wechatUA is the User-Agent of WeChat's browser on Android.
+const wechatUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20240301 MMWEBID/1234 MicroMessenger/8.0.49.2600(0x28003133) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+
 // returnSeeds are known open-redirect payloads and ordinary paths.
 var returnSeeds = []string{
 	"/", "/account/orders?id=7", "//evil.example", "/\\evil.example", "\\\\evil.example",
@@ -63,6 +66,7 @@ func FuzzCallbackQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		r := httptest.NewRequest("GET", "https://site.example/wechat/callback", nil)
 		r.URL.RawQuery = rawQuery
+		r.Header.Set("User-Agent", wechatUA)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		switch w.Code {

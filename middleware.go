@@ -57,10 +57,25 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		a.fail(w, r, ErrTooManyAttempts, "/")
 		return
 	}
+	var app string
+	if !insideWeChat(r) {
+		switch a.outside {
+		case OutsideOpenInWeChat:
+			a.saveLoginState(ctx, ls)
+			a.openInWeChat(w, r, returnTo)
+			return
+		case OutsideQRLogin:
+			app, scope = appWebsite, scopeLogin
+		}
+	}
 	state := newState()
-	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope}, now)
+	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope, App: app}, now)
 	a.saveLoginState(ctx, ls)
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
+	if app == appWebsite {
+		redirect(w, a.qrConnectURL(state))
+		return
+	}
 	redirect(w, a.authorizeURL(state, scope))
 }
 

@@ -73,6 +73,19 @@ type Options struct {
 	// browser would drop it on the way back from WeChat.
 	Sessions *scs.SessionManager
 
+	// OutsideWeChat says what browsers other than WeChat's get, where
+	// WeChat's authorize page is a dead end. Default OutsideAuto: the QR
+	// login when WebsiteAppID is set, else a page with a QR code to open the
+	// page in WeChat (with the emulator's endpoints: the authorize page).
+	OutsideWeChat OutsidePolicy
+	// WebsiteAppID and WebsiteAppSecret are an Open Platform website app,
+	// for WeChat's QR login in browsers outside WeChat. Its openids differ
+	// from the Official Account's; a QR login whose unionid belongs to a
+	// user already known (Users implementing UnionIDLookup) logs in as that
+	// user. Default: none.
+	WebsiteAppID     string
+	WebsiteAppSecret string
+
 	// Users keeps users by openid. Default: in memory, one per Auth.
 	Users UserStore
 	// Tokens keeps each user's web-auth tokens server-side. Default: in memory.
@@ -183,6 +196,17 @@ func (o Options) withDefaults() (Options, error) {
 		bad("Sessions", "required: a *scs.SessionManager, such as scs.New(), whose LoadAndSave wraps your handlers")
 	} else if o.Sessions.Cookie.SameSite == http.SameSiteStrictMode {
 		bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeChat; use http.SameSiteLaxMode")
+	}
+	if o.OutsideWeChat < OutsideAuto || o.OutsideWeChat > OutsideAuthorize {
+		bad("OutsideWeChat", "must be one of the Outside constants, got %d", o.OutsideWeChat)
+	}
+	if (o.WebsiteAppID == "") != (o.WebsiteAppSecret == "") {
+		bad("WebsiteAppID", "WebsiteAppID and WebsiteAppSecret go together: set both or neither")
+	} else if o.WebsiteAppID != "" && !isToken(o.WebsiteAppID) {
+		bad("WebsiteAppID", "must hold only letters, digits, '-' and '_', got %q", o.WebsiteAppID)
+	}
+	if o.OutsideWeChat == OutsideQRLogin && o.WebsiteAppID == "" {
+		bad("OutsideWeChat", "OutsideQRLogin needs WebsiteAppID and WebsiteAppSecret, the Open Platform website app")
 	}
 	if o.SnapshotUsers != SnapshotRefuse && o.SnapshotUsers != SnapshotGuest {
 		bad("SnapshotUsers", "must be SnapshotRefuse or SnapshotGuest, got %d", o.SnapshotUsers)

@@ -27,7 +27,8 @@ type pendingLogin struct {
 	State   string `json:"s"`
 	Return  string `json:"r"` // a same-origin path and query
 	Expires int64  `json:"e"` // Unix time
-	Scope   Scope  `json:"c"` // the scope sent to WeChat
+	Scope   Scope  `json:"c"`           // the scope sent to WeChat
+	App     string `json:"a,omitempty"` // appWebsite for a QR login; "" for the Official Account
 }
 
 // maxPending bounds the logins one session keeps under way (one per tab,
