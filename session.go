@@ -25,8 +25,8 @@ type loginState struct {
 // pendingLogin is one state sent to WeChat and where to go once it returns.
 type pendingLogin struct {
 	State   string `json:"s"`
-	Return  string `json:"r"` // a same-origin path and query
-	Expires int64  `json:"e"` // Unix time
+	Return  string `json:"r"`           // a same-origin path and query
+	Expires int64  `json:"e"`           // Unix time
 	Scope   Scope  `json:"c"`           // the scope sent to WeChat
 	App     string `json:"a,omitempty"` // appWebsite for a QR login; "" for the Official Account
 }
