@@ -171,7 +171,7 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 // never holds a live state.
 func callbackKey(state string) string {
 	sum := sha256.Sum256([]byte(state))
-	return "login:" + hex.EncodeToString(sum[:16])
+	return hex.EncodeToString(sum[:16])
 }
 
 // exchangeOnce completes the login of state with code, once across every
@@ -187,7 +187,7 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLo
 		for {
 			claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)
 			if err != nil {
-				return nil, fmt.Errorf("wechatauth: callback store: %w", err)
+				return nil, storeError("callback", err)
 			}
 			if !claimed {
 				rec, err := a.awaitRecord(ctx, key)
@@ -202,7 +202,7 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLo
 				b, _ = json.Marshal(rec) // cannot fail: strings and bools only
 			}
 			if ferr := a.opts.Callbacks.Finish(ctx, key, b, a.opts.StateTTL); ferr != nil && err == nil {
-				err = fmt.Errorf("wechatauth: callback store: %w", ferr)
+				err = storeError("callback", ferr)
 			}
 			return rec, err
 		}
@@ -224,7 +224,7 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 			if errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("wechatauth: callback store: %w", err)
+			return nil, storeError("callback", err)
 		}
 		if len(b) > 0 {
 			var rec loginRecord
@@ -264,12 +264,12 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 		return rec, nil
 	}
 	if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
-		return nil, fmt.Errorf("wechatauth: token store: %w", err)
+		return nil, storeError("token", err)
 	}
 	u, err := a.findUser(ctx, tok, p.App)
 	isNew := errors.Is(err, ErrNotFound)
 	if err != nil && !isNew {
-		return nil, fmt.Errorf("wechatauth: user store: %w", err)
+		return nil, storeError("user", err)
 	}
 	changed := isNew
 	if isNew {
@@ -284,7 +284,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	if stale && a.opts.Scope == ScopeProgressive && !profileAllowed {
 		if changed {
 			if err := a.opts.Users.SaveUser(ctx, u); err != nil {
-				return nil, fmt.Errorf("wechatauth: user store: %w", err)
+				return nil, storeError("user", err)
 			}
 		}
 		rec.Consent = true
@@ -304,7 +304,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	}
 	if changed {
 		if err := a.opts.Users.SaveUser(ctx, u); err != nil {
-			return nil, fmt.Errorf("wechatauth: user store: %w", err)
+			return nil, storeError("user", err)
 		}
 	}
 	rec.User = u

@@ -69,9 +69,9 @@ var (
 )
 
 // HTTPStatus returns the status code that fits err when it ends a request:
-// 400 for bad state, 403 for refused or unusable users, 429 for too many
-// attempts, 504 for timeouts talking to WeChat, 502 for WeChat's own errors and
-// unreachable WeChat, and 500 for everything else. Custom error handlers can use
+// 400 for bad state, 403 for unusable users, 429 for too many attempts, 503
+// when a store (Redis, say) fails, 504 for timeouts talking to WeChat, 502
+// for WeChat's own errors and unreachable WeChat, and 500 for everything else. Custom error handlers can use
 // it to keep the default statuses.
 func HTTPStatus(err error) int {
 	var apiErr *APIError
@@ -83,12 +83,23 @@ func HTTPStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrTooManyAttempts):
 		return http.StatusTooManyRequests
+	case errors.Is(err, errStore):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusGatewayTimeout
 	case errors.As(err, &apiErr), errors.Is(err, errUpstream):
 		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
+}
+
+// errStore marks failures of a store (Users, Tokens, Callbacks or the
+// session store).
+var errStore = errors.New("store unavailable")
+
+// storeError wraps a failure of the named store.
+func storeError(store string, err error) error {
+	return fmt.Errorf("wechatauth: %s store: %w: %w", store, errStore, err)
 }
 
 // errUpstream marks failures to reach or understand WeChat.

@@ -23,7 +23,7 @@ import (
 // harness is an app protected by wechatauth, the WeChat emulator it logs in
 // against, and a log that tests read.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	wx    *wechattest.Server
 	app   *httptest.Server
 	auth  *wechatauth.Auth
@@ -39,7 +39,7 @@ type harness struct {
 //	/                 public: prints the user if logged in
 //
 // configure may change the options before New.
-func newHarness(t *testing.T, configure func(*wechatauth.Options)) *harness {
+func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 	t.Helper()
 	wx := wechattest.NewServer()
 	t.Cleanup(wx.Close)

@@ -13,6 +13,9 @@ import (
 func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry string) {
 	status := HTTPStatus(err)
 	a.event(r, Event{Kind: EventFailure, Err: err, Status: status})
+	// A redirect may have been under way when a store failed: an error
+	// page must not carry its Location.
+	w.Header().Del("Location")
 	if a.opts.ErrorHandler != nil {
 		a.opts.ErrorHandler(w, r, err)
 		return
@@ -28,7 +31,7 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 //
 //	sessions.ErrorFunc = auth.HandleError
 func (a *Auth) HandleError(w http.ResponseWriter, r *http.Request, err error) {
-	a.fail(w, r, err, "/")
+	a.fail(w, r, storeError("session", err), "/")
 }
 
 // explain gives the default page's words for err: what happened and what
@@ -44,6 +47,8 @@ func explain(err error) (title, advice string) {
 		return "Login keeps failing · 登录多次失败", "Make sure cookies are allowed, wait a few minutes, then try again. · 请确认浏览器允许 Cookie，稍等几分钟后重试。"
 	case errors.Is(err, ErrSnapshotUser):
 		return "This is a preview of the page · 当前为页面预览", "To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page. · 请点击页面底部的“使用完整服务”。"
+	case status == http.StatusServiceUnavailable:
+		return "The login is unavailable for a moment · 登录暂时不可用", "Try again in a moment. · 请稍后重试。"
 	case status == http.StatusGatewayTimeout:
 		return "WeChat did not answer in time · 微信响应超时", "Try again in a moment. · 请稍后重试。"
 	case errors.As(err, &apiErr), status == http.StatusBadGateway:

@@ -1,0 +1,235 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+	"github.com/wechatauth/wechatauth"
+)
+
+// DefaultPrefix is the Prefix of a Store made by New.
+const DefaultPrefix = "wechatauth:"
+
+// TokenTTL is how long a user's web-auth tokens are kept after SaveToken:
+// the life of WeChat's refresh token. Past it the tokens are useless, and
+// the user must authorize again.
+const TokenTTL = 30 * 24 * time.Hour
+
+// Compile-time checks that Store implements the wechatauth store interfaces.
+var (
+	_ wechatauth.UserStore     = (*Store)(nil)
+	_ wechatauth.TokenStore    = (*Store)(nil)
+	_ wechatauth.CallbackStore = (*Store)(nil)
+	_ wechatauth.UnionIDLookup = (*Store)(nil)
+)
+
+// Store keeps users, web-auth tokens and callback records in Redis, shared
+// by every instance that uses the same Redis and Prefix. Make it with New;
+// set its fields, if at all, before the first call. It is safe for
+// concurrent use.
+type Store struct {
+	// Prefix starts every key the Store reads or writes, so that several
+	// applications can share one Redis. Default DefaultPrefix, "wechatauth:".
+	Prefix string
+	// UserTTL is how long a user is kept after it was last saved or read.
+	// Default 0: users are kept until deleted, as a table of everyone who
+	// ever logged in. A user forgotten this way is simply new again at the
+	// next login. It needs Redis 6.2 or later (GETEX).
+	UserTTL time.Duration
+
+	pool *redis.Pool
+}
+
+// New returns a Store on pool with Prefix "wechatauth:" and no UserTTL.
+func New(pool *redis.Pool) *Store {
+	return &Store{Prefix: DefaultPrefix, pool: pool}
+}
+
+// user is a wechatauth.User as stored. The conversions between the two stop
+// compiling when wechatauth.User gains a field: add it here too.
+type user struct {
+	OpenID     string    `json:"openid"`
+	UnionID    string    `json:"unionid,omitempty"`
+	Nickname   string    `json:"nickname,omitempty"`
+	HeadImgURL string    `json:"headimgurl,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Snapshot   bool      `json:"snapshot,omitempty"`
+}
+
+// token is a wechatauth.Token as stored, kept in step with it like user.
+type token struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token"`
+	Expiry       time.Time `json:"expiry"`
+	OpenID       string    `json:"openid"`
+	UnionID      string    `json:"unionid,omitempty"`
+	Scope        string    `json:"scope,omitempty"`
+	Snapshot     bool      `json:"snapshot,omitempty"`
+}
+
+// User implements wechatauth.UserStore. With UserTTL set, reading a user
+// also renews its expiry.
+func (s *Store) User(ctx context.Context, openID string) (wechatauth.User, error) {
+	var (
+		b   []byte
+		err error
+	)
+	if s.UserTTL > 0 {
+		b, err = redis.Bytes(s.do(ctx, "GETEX", s.userKey(openID), "PX", millis(s.UserTTL)))
+	} else {
+		b, err = redis.Bytes(s.do(ctx, "GET", s.userKey(openID)))
+	}
+	if errors.Is(err, redis.ErrNil) {
+		return wechatauth.User{}, fmt.Errorf("redisstore: user %q: %w", openID, wechatauth.ErrNotFound)
+	}
+	if err != nil {
+		return wechatauth.User{}, fmt.Errorf("redisstore: reading user %q: %w", openID, err)
+	}
+	var u user
+	if err := json.Unmarshal(b, &u); err != nil {
+		return wechatauth.User{}, fmt.Errorf("redisstore: reading user %q: the stored value is not a user", openID)
+	}
+	return wechatauth.User(u), nil
+}
+
+// SaveUser implements wechatauth.UserStore.
+func (s *Store) SaveUser(ctx context.Context, u wechatauth.User) error {
+	b, err := json.Marshal(user(u))
+	if err != nil {
+		return fmt.Errorf("redisstore: saving user %q: %w", u.OpenID, err)
+	}
+	args := []any{s.userKey(u.OpenID), b}
+	if s.UserTTL > 0 {
+		args = append(args, "PX", millis(s.UserTTL))
+	}
+	if _, err := s.do(ctx, "SET", args...); err != nil {
+		return fmt.Errorf("redisstore: saving user %q: %w", u.OpenID, err)
+	}
+	if u.UnionID != "" {
+		args = append([]any{s.unionIDKey(u.UnionID), u.OpenID}, args[2:]...)
+		if _, err := s.do(ctx, "SET", args...); err != nil {
+			return fmt.Errorf("redisstore: saving the unionid of user %q: %w", u.OpenID, err)
+		}
+	}
+	return nil
+}
+
+// UserByUnionID implements wechatauth.UnionIDLookup: the user last saved
+// with unionID.
+func (s *Store) UserByUnionID(ctx context.Context, unionID string) (wechatauth.User, error) {
+	openID, err := redis.String(s.do(ctx, "GET", s.unionIDKey(unionID)))
+	if errors.Is(err, redis.ErrNil) {
+		return wechatauth.User{}, fmt.Errorf("redisstore: user with unionid %q: %w", unionID, wechatauth.ErrNotFound)
+	}
+	if err != nil {
+		return wechatauth.User{}, fmt.Errorf("redisstore: reading unionid %q: %w", unionID, err)
+	}
+	u, err := s.User(ctx, openID)
+	if err == nil && u.UnionID != unionID {
+		err = fmt.Errorf("redisstore: user with unionid %q: %w", unionID, wechatauth.ErrNotFound)
+	}
+	return u, err
+}
+
+// Token implements wechatauth.TokenStore.
+func (s *Store) Token(ctx context.Context, openID string) (wechatauth.Token, error) {
+	b, err := redis.Bytes(s.do(ctx, "GET", s.tokenKey(openID)))
+	if errors.Is(err, redis.ErrNil) {
+		return wechatauth.Token{}, fmt.Errorf("redisstore: tokens of %q: %w", openID, wechatauth.ErrNotFound)
+	}
+	if err != nil {
+		return wechatauth.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: %w", openID, err)
+	}
+	var t token
+	if err := json.Unmarshal(b, &t); err != nil {
+		// json's message may quote the value: leave it out.
+		return wechatauth.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: the stored value is not a token", openID)
+	}
+	return wechatauth.Token(t), nil
+}
+
+// SaveToken implements wechatauth.TokenStore. The tokens expire from Redis
+// TokenTTL (30 days) after the save.
+func (s *Store) SaveToken(ctx context.Context, t wechatauth.Token) error {
+	b, err := json.Marshal(token(t))
+	if err != nil {
+		return fmt.Errorf("redisstore: saving the tokens of %q: %w", t.OpenID, err)
+	}
+	if _, err := s.do(ctx, "SET", s.tokenKey(t.OpenID), b, "PX", millis(TokenTTL)); err != nil {
+		return fmt.Errorf("redisstore: saving the tokens of %q: %w", t.OpenID, err)
+	}
+	return nil
+}
+
+// Claim implements wechatauth.CallbackStore with SET NX PX, atomic across
+// every instance on the same Redis. ttl must be positive.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("redisstore: claiming callback %q: ttl must be positive, got %v", key, ttl)
+	}
+	_, err := redis.String(s.do(ctx, "SET", s.callbackKey(key), "", "NX", "PX", millis(ttl)))
+	switch {
+	case errors.Is(err, redis.ErrNil): // held or finished by someone else
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("redisstore: claiming callback %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// Record implements wechatauth.CallbackStore. A claim is stored as an empty
+// value, a finished callback as its record.
+func (s *Store) Record(ctx context.Context, key string) ([]byte, error) {
+	b, err := redis.Bytes(s.do(ctx, "GET", s.callbackKey(key)))
+	switch {
+	case errors.Is(err, redis.ErrNil):
+		return nil, fmt.Errorf("redisstore: callback %q: %w", key, wechatauth.ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("redisstore: reading callback %q: %w", key, err)
+	case len(b) == 0: // claimed, not finished
+		return nil, nil
+	}
+	return b, nil
+}
+
+// Finish implements wechatauth.CallbackStore: a non-empty record replaces
+// the claim for ttl (which must then be positive); an empty one deletes it.
+func (s *Store) Finish(ctx context.Context, key string, record []byte, ttl time.Duration) error {
+	if len(record) == 0 {
+		if _, err := s.do(ctx, "DEL", s.callbackKey(key)); err != nil {
+			return fmt.Errorf("redisstore: dropping the claim on callback %q: %w", key, err)
+		}
+		return nil
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("redisstore: finishing callback %q: ttl must be positive, got %v", key, ttl)
+	}
+	if _, err := s.do(ctx, "SET", s.callbackKey(key), record, "PX", millis(ttl)); err != nil {
+		return fmt.Errorf("redisstore: finishing callback %q: %w", key, err)
+	}
+	return nil
+}
+
+func (s *Store) userKey(openID string) string  { return s.Prefix + "user:" + openID }
+func (s *Store) tokenKey(openID string) string { return s.Prefix + "token:" + openID }
+func (s *Store) unionIDKey(id string) string   { return s.Prefix + "unionid:" + id }
+func (s *Store) callbackKey(key string) string { return s.Prefix + "login:" + key }
+
+// do runs one command on a connection of the pool, within ctx.
+func (s *Store) do(ctx context.Context, cmd string, args ...any) (any, error) {
+	c, err := s.pool.GetContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return redis.DoContext(c, ctx, cmd, args...)
+}
+
+// millis is d in whole milliseconds for PX, at least 1.
+func millis(d time.Duration) int64 {
+	return max(int64((d+time.Millisecond-1)/time.Millisecond), 1)
+}
