@@ -6,6 +6,6 @@ import (
 )
 
 // SetClock replaces the clock of a for tests of expiry.
-func SetClock(a *Auth, now func() time.Time) { a.now = now }
+func SetClock(a *Auth, now func() time.Time) { a.now, a.client.now = now, now }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -26,6 +26,7 @@ type harness struct {
 	t     testing.TB
 	wx    *wechattest.Server
 	app   *httptest.Server
+	mux   *http.ServeMux // the app's routes; tests may add their own
 	auth  *wechatauth.Auth
 	opts  wechatauth.Options
 	store *wechatauth.MemoryStore
@@ -96,7 +97,7 @@ func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: sessions.LoadAndSave(mux)}}
 	app.Start()
 	t.Cleanup(app.Close)
-	return &harness{t: t, wx: wx, app: app, auth: auth, opts: opts, store: store, logs: logs}
+	return &harness{t: t, wx: wx, app: app, mux: mux, auth: auth, opts: opts, store: store, logs: logs}
 }
 
 // browser is a client with its own cookie jar. follow chooses whether it

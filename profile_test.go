@@ -1,0 +1,128 @@
+package wechatauth_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+// clock moves the Auth's clock and the emulator's together.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+	wx  *wechattest.Server
+}
+
+func newClock(h *harness) *clock {
+	c := &clock{wx: h.wx}
+	wechatauth.SetClock(h.auth, func() time.Time {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return time.Now().Add(c.off)
+	})
+	return c
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+	c.wx.Advance(d)
+}
+
+func TestUserInfoRefreshesExpiredToken(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
+	clk := newClock(h)
+	h.login("/account/")
+	ctx := context.Background()
+	const id = "oTestUser0000000000000000001"
+	before, _ := h.store.Token(ctx, id)
+
+	p, err := h.auth.UserInfo(ctx, id)
+	if err != nil || p.Nickname != "测试用户" {
+		t.Fatalf("UserInfo with a live token: got %+v, %v", p, err)
+	}
+	if got := h.wx.Calls("/sns/oauth2/refresh_token"); got != 0 {
+		t.Errorf("refreshes with a live token: got %d, want 0", got)
+	}
+
+	clk.advance(3 * time.Hour) // the access token (2 h) has expired
+	p, err = h.auth.UserInfo(ctx, id)
+	if err != nil || p.OpenID != id {
+		t.Fatalf("UserInfo after expiry: got %+v, %v", p, err)
+	}
+	if got := h.wx.Calls("/sns/oauth2/refresh_token"); got != 1 {
+		t.Errorf("refreshes: got %d, want 1", got)
+	}
+	after, _ := h.store.Token(ctx, id)
+	if after.AccessToken == before.AccessToken || after.RefreshToken != before.RefreshToken {
+		t.Errorf("stored tokens after refresh: access changed %v, refresh kept %v; want true, true",
+			after.AccessToken != before.AccessToken, after.RefreshToken == before.RefreshToken)
+	}
+	if u, _ := h.store.User(ctx, id); u.Nickname != "测试用户" || u.UpdatedAt.IsZero() {
+		t.Errorf("stored user: got %+v", u)
+	}
+
+	clk.advance(31 * 24 * time.Hour) // the refresh token (30 days) has expired
+	_, err = h.auth.UserInfo(ctx, id)
+	if !errors.Is(err, wechatauth.ErrReauthorize) {
+		t.Fatalf("UserInfo after 31 days: got %v, want ErrReauthorize", err)
+	}
+	var apiErr *wechatauth.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != wechatauth.CodeRefreshTokenExpired {
+		t.Errorf("got %v, want it to keep WeChat's 42002", err)
+	}
+}
+
+func TestUserInfoNeedsReauthorization(t *testing.T) {
+	h := newHarness(t, nil) // snsapi_base: the profile was never allowed
+	h.login("/account/")
+	ctx := context.Background()
+	if _, err := h.auth.UserInfo(ctx, "oTestUser0000000000000000001"); !errors.Is(err, wechatauth.ErrReauthorize) {
+		t.Errorf("base-scope login: got %v, want ErrReauthorize", err)
+	}
+	if _, err := h.auth.UserInfo(ctx, "oNeverSeen"); !errors.Is(err, wechatauth.ErrReauthorize) {
+		t.Errorf("no tokens: got %v, want ErrReauthorize", err)
+	}
+}
+
+func TestReauthorizeSendsThroughConsentAndBack(t *testing.T) {
+	h := newHarness(t, nil)
+	var auth *wechatauth.Auth
+	profile := func(w http.ResponseWriter, r *http.Request) {
+		u, _ := wechatauth.UserFrom(r)
+		p, err := auth.UserInfo(r.Context(), u.OpenID)
+		if errors.Is(err, wechatauth.ErrReauthorize) {
+			auth.Reauthorize(w, r)
+			return
+		}
+		if err != nil {
+			http.Error(w, "failed", http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte("profile of " + p.Nickname))
+	}
+	auth = h.auth
+	h.mux.Handle("/profile", h.auth.RequireWeChatUser(http.HandlerFunc(profile)))
+	c := h.login("/account/") // a snsapi_base login
+
+	sc := &scopeCounter{next: c.Transport, scopes: map[string]int{}}
+	c.Transport = sc
+	resp, body := h.get(c, "/profile")
+	if resp.StatusCode != http.StatusOK || body != "profile of 测试用户" {
+		t.Fatalf("status %d, body %q", resp.StatusCode, body)
+	}
+	if sc.scopes["snsapi_userinfo"] != 1 {
+		t.Errorf("authorize pages: %v, want one snsapi_userinfo consent", sc.scopes)
+	}
+	if !strings.Contains(h.logs.String(), "wechatauth: login") {
+		t.Errorf("no login logged")
+	}
+}
