@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	scsredis "github.com/alexedwards/scs/redisstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/redistest"
 )
 
 // The floor of the authenticated path: what a hand-written check costs.
@@ -218,4 +220,23 @@ func newBenchHarness(tb testing.TB, store scs.Store) *harness {
 		}
 		o.Logger = slog.New(slog.DiscardHandler)
 	})
+}
+
+// The same three with sessions in a real redis-server, through
+// github.com/alexedwards/scs/redisstore: one GET per request for both.
+func BenchmarkAuthenticatedFloorRedis(b *testing.B) {
+	h, r := floorSetup(b, scsredis.New(redistest.Start(b).Pool()))
+	serve(b, h, r, http.StatusOK)
+}
+
+func BenchmarkAuthenticatedRequireWeChatUserRedis(b *testing.B) {
+	h, r := middlewareSetup(b, scsredis.New(redistest.Start(b).Pool()), ok)
+	serve(b, h, r, http.StatusOK)
+}
+
+func BenchmarkAuthenticatedRatioRedis(b *testing.B) {
+	pool := redistest.Start(b).Pool()
+	floor, floorReq := floorSetup(b, scsredis.New(pool))
+	mw, mwReq := middlewareSetup(b, scsredis.New(pool), ok)
+	reportRatio(b, floor, floorReq, mw, mwReq)
 }
