@@ -57,12 +57,13 @@
 //
 //	prefix + "user:" + openid    a user, JSON; no expiry unless Store.UserTTL is set
 //	prefix + "token:" + openid   a user's web-auth tokens, JSON; expire after 30 days, the refresh token's life
+//	prefix + "unionid:" + id     the openid last saved with that unionid; same expiry as users
 //	prefix + "login:" + key      a callback claim ("") or record; expires after the ttl the Auth passes (Options.StateTTL)
 //
-// Users are a table: one key per person who ever logged in, kept until
-// deleted or, with UserTTL, until that long after they were last saved or
-// read (a login reads them). Everything else expires on its own, so nothing but the user table
-// grows without bound.
+// Users are a table: one key per person who ever logged in (and one per
+// unionid), kept until deleted or, with UserTTL, until that long after they
+// were last saved or read (a login reads them). Everything else expires on
+// its own, so nothing but the user table grows without bound.
 //
 // Every call takes the request's context (pool.GetContext, redis.DoContext),
 // so a request's deadline bounds its Redis round trips. Errors start with
