@@ -291,6 +291,8 @@ var endpointParams = map[string][]string{
 	"/sns/oauth2/refresh_token": {"appid", "grant_type", "refresh_token"},
 	"/sns/userinfo":             {"access_token", "openid", "lang"},
 	"/sns/auth":                 {"access_token", "openid"},
+	"/cgi-bin/token":            {"grant_type", "appid", "secret"},
+	"/cgi-bin/menu/create":      {"access_token"},
 }
 
 // encodeOrdered encodes q with the keys in order, unlike url.Values.Encode,

@@ -1,8 +1,8 @@
 // Command example is a small web app behind WeChat web authorization.
 //
 // With no configuration it runs on embedded defaults: in-memory sessions
-// and an in-process WeChat emulator, so the whole login can be tried in a
-// desktop browser:
+// and an in-process WeChat emulator showing its consent page, so the whole
+// login can be tried in a desktop browser:
 //
 //	go run ./example
 //
@@ -14,24 +14,24 @@
 //	WECHAT_SCOPE         snsapi_base or snsapi_userinfo (default snsapi_userinfo)
 //	WECHATAUTH_DEBUG     1 turns on the debug login (?_user=<openid>), loopback only
 //	ADDR                 where to listen (default 127.0.0.1:8080)
+//
+// The app itself is in app.go; where it keeps its state, in newStorage.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -49,45 +49,23 @@ func run() error {
 	}
 	site := "http://" + ln.Addr().String()
 
-	sessions := scs.New()
-	sessions.Lifetime = 7 * 24 * time.Hour
-
-	opts := wechatauth.Options{
-		AppID:       os.Getenv("WECHAT_APPID"),
-		AppSecret:   os.Getenv("WECHAT_SECRET"),
-		CallbackURL: getenv("WECHAT_CALLBACK_URL", site+"/wechat/callback"),
-		Scope:       wechatauth.Scope(getenv("WECHAT_SCOPE", string(wechatauth.ScopeUserInfo))),
-		Sessions:    sessions,
-		DebugBypass: os.Getenv("WECHATAUTH_DEBUG") == "1",
-	}
-	if opts.AppID == "" {
-		wx := startEmulator()
+	cfg := configFromEnv(site)
+	if cfg.AppID == "" {
+		wx, err := startEmulator(cfg.CallbackURL)
+		if err != nil {
+			return err
+		}
 		defer wx.Close()
-		opts.AppID, opts.AppSecret = wx.AppID, wx.AppSecret
-		opts.Endpoints = wx.Endpoints()
+		cfg.AppID, cfg.AppSecret, cfg.Endpoints = wx.AppID, wx.AppSecret, wx.Endpoints()
 		slog.Info("no WECHAT_APPID: using the in-process WeChat emulator", "emulator", wx.URL)
 	}
-	auth, err := wechatauth.New(opts)
+	handler, closeApp, err := newApp(cfg)
 	if err != nil {
 		return err
 	}
+	defer closeApp()
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
-	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(account)))
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := auth.Logout(r); err != nil {
-			http.Error(w, "logout failed", http.StatusInternalServerError)
-			return
-		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		u, ok := auth.CurrentUser(r)
-		render(w, homePage, map[string]any{"User": u, "LoggedIn": ok, "LoginURL": auth.LoginURL("/account/")})
-	})
-
-	srv := &http.Server{Handler: sessions.LoadAndSave(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("wechatauth example: open %s/account/ in a browser\n", site)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -105,46 +83,17 @@ func run() error {
 }
 
 // startEmulator starts a WeChat emulator that shows its consent page, with
-// a few users to pick from.
-func startEmulator() *wechattest.Server {
+// a few users to pick from, and accepts only callbackURL's host, as an
+// account's web authorization domain does.
+func startEmulator(callbackURL string) (*wechattest.Server, error) {
+	cb, err := url.Parse(callbackURL)
+	if err != nil || cb.Host == "" {
+		return nil, fmt.Errorf("WECHAT_CALLBACK_URL: want an absolute URL, got %q", callbackURL)
+	}
 	wx := wechattest.NewServer()
 	wx.SetMode(wechattest.ConsentPage)
+	wx.SetCallbackDomain(cb.Host)
 	wx.AddUser(wechattest.User{OpenID: "oAlice000000000000000000001", UnionID: "uAlice", Nickname: "Alice 爱丽丝"})
 	wx.AddUser(wechattest.User{OpenID: "oBob00000000000000000000001", Nickname: "Bob 鲍勃"})
-	return wx
+	return wx, nil
 }
-
-func account(w http.ResponseWriter, r *http.Request) {
-	u, _ := wechatauth.UserFrom(r)
-	render(w, accountPage, u)
-}
-
-func render(w http.ResponseWriter, t *template.Template, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := t.Execute(w, data); err != nil {
-		slog.Error("rendering a page", "err", err)
-	}
-}
-
-func getenv(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-const style = `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
-img{border-radius:50%;vertical-align:middle}button,a.button{padding:.5rem 1rem}</style>`
-
-var homePage = template.Must(template.New("home").Parse(`<!doctype html><title>wechatauth example</title>` + style + `
-<h1>wechatauth example</h1>
-{{if .LoggedIn}}<p id="greeting">Welcome back, {{or .User.Nickname .User.OpenID}}.</p><p><a href="/account/">Your account</a></p>
-{{else}}<p>You are not logged in.</p><p><a class="button" id="login" href="{{.LoginURL}}">Log in with WeChat</a></p>{{end}}
-<p><a href="/account/">/account/</a> requires a WeChat login.</p>`))
-
-var accountPage = template.Must(template.New("account").Parse(`<!doctype html><title>Your account</title>` + style + `
-<h1>Your account</h1>
-<p>{{if .HeadImgURL}}<img src="{{.HeadImgURL}}" width="64" height="64" alt=""> {{end}}<strong id="nickname">{{or .Nickname "(no nickname: snsapi_base login)"}}</strong></p>
-<dl><dt>openid</dt><dd id="openid">{{.OpenID}}</dd>{{if .UnionID}}<dt>unionid</dt><dd id="unionid">{{.UnionID}}</dd>{{end}}</dl>
-<form method="post" action="/logout"><button id="logout">Log out</button></form>`))

@@ -2,9 +2,11 @@ package wechattest
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The two web-authorization scopes.
@@ -61,9 +63,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case mode == Refuse:
 		// WeChat only asks for snsapi_userinfo; refusing snsapi_base too lets
 		// tests drive the refusal path with either scope.
-		redirect(w, req.redirectURI, "", req.state)
+		s.returnToApp(w, req.redirectURI, "", req.state)
 	case code != "":
-		redirect(w, req.redirectURI, code, req.state)
+		s.returnToApp(w, req.redirectURI, code, req.state)
 	default:
 		s.consentPage(w, r, req)
 	}
@@ -131,14 +133,23 @@ func (s *Server) checkAuthParams(appID, redirectURI, scope, state string) *pageE
 		// shows when the appid is not the official account's own.
 		return &pageError{10016, "appid 无效", "invalid appid"}
 	}
-	if u, err := url.Parse(redirectURI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		// The emulator has no configured callback domain, so any host is
-		// accepted; a URL that is not absolute http(s) gets WeChat's
-		// redirect_uri code.
+	u, err := url.Parse(redirectURI)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// A URL that is not absolute http(s) has no domain to match.
 		return &pageError{10003, "redirect_uri 参数错误", "redirect_uri must be an absolute http(s) URL"}
+	}
+	s.mu.Lock()
+	domain, allowed := s.domain, s.scopes[scope]
+	s.mu.Unlock()
+	if !domainMatches(domain, u) {
+		return &pageError{10003, "redirect_uri 域名与后台配置不一致",
+			"redirect_uri domain " + u.Host + " differs from the configured callback domain " + domain}
 	}
 	if scope != scopeBase && scope != scopeUserInfo {
 		return &pageError{10005, "scope 参数错误或没有 scope 权限", "scope must be snsapi_base or snsapi_userinfo"}
+	}
+	if !allowed {
+		return &pageError{10005, "此公众号并没有这些 scope 的权限", "the account lacks permission for scope " + scope}
 	}
 	if !validState(state) {
 		return &pageError{0, "state 参数错误", "state must be 1 to 128 characters of a-zA-Z0-9"}
@@ -167,7 +178,7 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if decision == "refuse" {
-		redirect(w, f.Get("redirect_uri"), "", state)
+		s.returnToApp(w, f.Get("redirect_uri"), "", state)
 		return
 	}
 
@@ -189,12 +200,72 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
-	redirect(w, f.Get("redirect_uri"), code, state)
+	s.returnToApp(w, f.Get("redirect_uri"), code, state)
 }
 
-// redirect sends the browser back to the app with code (if any) and state,
-// placed before any fragment of redirectURI.
-func redirect(w http.ResponseWriter, redirectURI, code, state string) {
+// domainMatches applies the account's callback domain to u: the same host,
+// and the same port when the domain names one. An empty domain matches all.
+func domainMatches(domain string, u *url.URL) bool {
+	switch {
+	case domain == "":
+		return true
+	case strings.EqualFold(u.Host, domain):
+		return true
+	}
+	if _, _, err := net.SplitHostPort(domain); err == nil {
+		return false // a port was configured and the hosts differ
+	}
+	return strings.EqualFold(u.Hostname(), strings.Trim(domain, "[]"))
+}
+
+// returnToApp sends the browser back to the app with code (if any) and
+// state: straight there, or through the relay page when SetCallbackRetry is
+// on.
+func (s *Server) returnToApp(w http.ResponseWriter, redirectURI, code, state string) {
+	target := callbackURL(redirectURI, code, state)
+	s.mu.Lock()
+	retry := s.retry
+	s.mu.Unlock()
+	if retry > 0 {
+		target = s.URL + pathRelay + "?to=" + url.QueryEscape(target)
+	}
+	w.Header().Set("Location", target)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}
+
+// handleRelay serves the relay page of SetCallbackRetry: it navigates to the
+// callback, replacing itself in the history, and navigates there again if
+// the app has not answered within the retry delay. The second navigation
+// cancels the first (the app still gets both requests, and its first answer
+// is never shown), as in WeChat; it leaves the relay page in the history,
+// so Back replays the spent code, as Back in WeChat does. An answer that
+// comes in time replaces the page, and its timer with it.
+func (s *Server) handleRelay(w http.ResponseWriter, r *http.Request) {
+	to := r.URL.Query().Get("to")
+	u, err := url.Parse(to)
+	s.mu.Lock()
+	domain, retry := s.domain, s.retry
+	s.mu.Unlock()
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !domainMatches(domain, u) {
+		// Only callbacks the authorization page would send: no open redirect.
+		s.errorPage(w, 10003, "", "")
+		return
+	}
+	if retry <= 0 {
+		retry = 5 * time.Second // turned off since the redirect: WeChat's own delay
+	}
+	data := struct {
+		Target  string
+		After   string
+		AfterMS int64
+	}{to, retry.String(), retry.Milliseconds()}
+	s.render(w, http.StatusOK, "relay", data)
+}
+
+// callbackURL is redirectURI with code (if any) and state added to its
+// query, before any fragment, as WeChat builds it.
+func callbackURL(redirectURI, code, state string) string {
 	base, fragment, hasFragment := strings.Cut(redirectURI, "#")
 	var b strings.Builder
 	b.WriteString(base)
@@ -211,14 +282,14 @@ func redirect(w http.ResponseWriter, redirectURI, code, state string) {
 	if hasFragment {
 		b.WriteString("#" + fragment)
 	}
-	w.Header().Set("Location", b.String())
-	w.WriteHeader(http.StatusFound)
+	return b.String()
 }
 
 // choice is one entry of the consent page's user list.
 type choice struct {
 	OpenID, Nickname string
 	Selected         bool
+	Snapshot         bool // the user is a snapshot-page user (User.Snapshot)
 }
 
 // consentPage shows the consent form for snsapi_userinfo, or the "choose the
@@ -227,7 +298,8 @@ func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, req *authRe
 	s.mu.Lock()
 	users := make([]choice, 0, len(s.order))
 	for _, id := range s.order {
-		users = append(users, choice{OpenID: id, Nickname: s.users[id].Nickname, Selected: id == s.visitor})
+		u := s.users[id]
+		users = append(users, choice{OpenID: id, Nickname: u.Nickname, Selected: id == s.visitor, Snapshot: u.Snapshot})
 	}
 	s.mu.Unlock()
 
@@ -357,6 +429,8 @@ button{border:0;margin-top:.75rem;cursor:pointer}
 #allow{background:#07c160;color:#fff}
 #refuse{background:#f2f2f2;color:#07c160}
 .code{font-size:2rem;color:#fa5151;margin:1rem 0}
+label.check{font-size:.85rem;color:#555;margin:1rem 0}
+label.check input{margin-right:.4rem}
 </style>
 </head>
 <body>
@@ -380,15 +454,30 @@ button{border:0;margin-top:.75rem;cursor:pointer}
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
 <input type="hidden" name="scope" value="{{.Scope}}">
 <input type="hidden" name="state" value="{{.State}}">
-{{if .ForceSnapshot}}<input type="hidden" name="forceSnapShot" value="true">
-{{end}}<label for="openid">微信用户 / WeChat user</label>
+<label for="openid">微信用户 / WeChat user</label>
 <select id="openid" name="openid">
-{{range .Users}}<option value="{{.OpenID}}"{{if .Selected}} selected{{end}}>{{.Nickname}} ({{.OpenID}})</option>
+{{range .Users}}<option value="{{.OpenID}}"{{if .Selected}} selected{{end}}>{{.Nickname}} ({{.OpenID}}){{if .Snapshot}} · 快照页 / snapshot{{end}}</option>
 {{end}}</select>
 {{if .Base}}<button type="submit" id="allow" name="decision" value="allow">继续 / Continue</button>
-{{else}}<button type="submit" id="allow" name="decision" value="allow">允许 / Allow</button>
+{{else}}<label class="check"><input type="checkbox" id="snapshot" name="forceSnapShot" value="true"{{if .ForceSnapshot}} checked{{end}}> 以快照页打开：虚拟用户，无真实身份<br>Open as the snapshot page (快照页): a virtual user, no real identity</label>
+<button type="submit" id="allow" name="decision" value="allow">允许 / Allow</button>
 <button type="submit" id="refuse" name="decision" value="refuse">拒绝 / Refuse</button>
 {{end}}</form>
+{{template "foot"}}{{end}}
+
+{{define "relay"}}{{template "head" "返回应用 / Returning to the app"}}
+<h1>正在返回应用<br>Returning to the app</h1>
+<p><a id="callback" href="{{.Target}}">继续 / Continue</a></p>
+<p class="note">若应用 {{.After}} 内未响应，将再次打开回调地址，与微信客户端相同。<br>If the app has not answered within {{.After}}, the callback is opened again, as the WeChat client does.</p>
+<script>
+(function () {
+  var to = document.getElementById("callback").href;
+  location.replace(to);
+  // Chromium ignores a second location.replace while the first navigation
+  // is pending; assign cancels it and goes again.
+  setTimeout(function () { location.assign(to); }, {{.AfterMS}});
+})();
+</script>
 {{template "foot"}}{{end}}
 
 {{define "error"}}{{template "head" "微信授权出错 / Authorization error"}}

@@ -1,16 +1,16 @@
-// Package wechattest is an in-process emulator of WeChat's web authorization
-// (网页授权) for tests and offline demos, in the manner of net/http/httptest.
+// Package wechattest is an emulator of WeChat's web authorization (网页授权)
+// for tests and offline demos, in the manner of net/http/httptest.
 //
-// A Server listens on a loopback port and serves the authorization page
-// (/connect/oauth2/authorize) and the four /sns API endpoints (code exchange,
-// refresh, userinfo, token check) with WeChat's documented behaviour: the
-// strict parameter order of the authorize link, single-use codes that expire
-// after five minutes, 7200-second access tokens, 30-day refresh tokens,
-// errors as {"errcode":N,"errmsg":"…"} with HTTP 200 and a text/plain
-// Content-Type, the snsapi_base/snsapi_userinfo difference, unionid and
-// snapshot-page (快照页) users. Its clock is the wall clock plus whatever
-// Advance adds, so expiry is tested without sleeping; FailNext and SetLatency
-// inject faults.
+// A Server serves the authorization page (/connect/oauth2/authorize) and
+// the four /sns API endpoints (code exchange, refresh, userinfo, token
+// check) with WeChat's documented behaviour: the strict parameter order of
+// the authorize link, the account's callback domain (10003) and scope
+// permission (10005), single-use codes that expire after five minutes,
+// 7200-second access tokens, 30-day refresh tokens, errors as
+// {"errcode":N,"errmsg":"…"} with HTTP 200 and a text/plain Content-Type,
+// the snsapi_base/snsapi_userinfo difference, unionid and snapshot-page
+// (快照页) users. Its clock is the wall clock plus whatever Advance adds, so
+// every expiry is tested without sleeping.
 //
 // A test needs three lines:
 //
@@ -20,9 +20,18 @@
 //
 // By default the authorization page approves at once for the visitor, a
 // registered user. SetMode(ConsentPage) shows a page where a person in a
-// desktop browser picks the user and allows or refuses, which is how the
-// example app runs the whole login offline. Pages for a bad authorize link
-// show WeChat's code and answer HTTP 400; they never redirect to the app.
+// desktop browser picks the user, may open the page as a snapshot-page
+// user, and allows or refuses, which is how the example app runs the whole
+// login offline. Pages for a bad authorize link show WeChat's code and
+// answer HTTP 400; they never redirect to the app.
+//
+// Faults: FailNext queues an errcode (such as -1, system busy) for the next
+// request on a path, DropNext closes its connection without an answer,
+// SetLatency slows the API down, and SetCallbackRetry makes the browser
+// deliver a slow callback twice, as the WeChat client does.
+//
+// The command wechattest/cmd/wechatemu runs the emulator on its own, for
+// apps in other languages.
 //
 // The emulator is not WeChat and is not affiliated with Tencent. It follows
 // WeChat's public documentation, which leaves some behaviour open; comments

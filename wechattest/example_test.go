@@ -37,3 +37,29 @@ func ExampleNewServer() {
 	fmt.Println(reply.OpenID, reply.Scope)
 	// Output: oTestUser0000000000000000001 snsapi_base
 }
+
+func ExampleNewUnstartedServer() {
+	// An emulator on an address of your choice, configured before it
+	// answers, as cmd/wechatemu runs it.
+	wx, err := wechattest.NewUnstartedServer("127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer wx.Close()
+	wx.AppID = "wx1234567890abcdef"
+	wx.SetCallbackDomain("app.example")
+	wx.Start()
+
+	// A redirect_uri on another host gets WeChat's 10003 page.
+	resp, err := wx.Client().Get(wx.URL + "/connect/oauth2/authorize?appid=wx1234567890abcdef" +
+		"&redirect_uri=" + url.QueryEscape("https://pay.example/cb") +
+		"&response_type=code&scope=snsapi_base&state=s1")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output: 400
+}

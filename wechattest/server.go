@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +21,7 @@ import (
 const (
 	pathAuthorize = "/connect/oauth2/authorize"
 	pathConfirm   = "/connect/oauth2/authorize/confirm"
+	pathRelay     = "/connect/oauth2/authorize/relay"
 	pathToken     = "/sns/oauth2/access_token"
 	pathRefresh   = "/sns/oauth2/refresh_token"
 	pathUserInfo  = "/sns/userinfo"
@@ -42,11 +44,12 @@ const (
 	defaultNickname  = "测试用户"
 )
 
-// Server is a running WeChat emulator: the authorization page and the /sns
-// API on one loopback listener. Create it with NewServer and stop it with
-// Close. Its methods are safe for concurrent use.
+// Server is a WeChat emulator: the authorization page and the /sns API on
+// one listener. Create it with NewServer (loopback, started) or
+// NewUnstartedServer (an address of your choice) and stop it with Close.
+// Its methods are safe for concurrent use.
 type Server struct {
-	// URL is the base URL of the emulator, "http://127.0.0.1:PORT", without a
+	// URL is the base URL of the emulator, such as "http://127.0.0.1:PORT", without a
 	// trailing slash.
 	URL string
 	// AppID is the only appid the emulator accepts. Default "wx0000000000000001".
@@ -62,18 +65,27 @@ type Server struct {
 	done  chan struct{} // closed by Close: ends latency waits
 	once  sync.Once
 
-	mu       sync.Mutex
-	offset   time.Duration // added to the wall clock by Advance
-	users    map[string]User
-	order    []string // OpenIDs in the order they were first added
-	visitor  string
-	mode     Mode
-	codes    map[string]*grant
-	access   map[string]*accessToken
-	refresh  map[string]*session
-	calls    map[string]int
-	failures map[string][]int
-	latency  time.Duration
+	mu      sync.Mutex
+	offset  time.Duration // added to the wall clock by Advance
+	users   map[string]User
+	order   []string // OpenIDs in the order they were first added
+	visitor string
+	mode    Mode
+	codes   map[string]*grant
+	access  map[string]*accessToken
+	refresh map[string]*session
+	calls   map[string]int
+	faults  map[string][]fault
+	latency time.Duration
+	domain  string          // SetCallbackDomain; "" accepts any host
+	scopes  map[string]bool // SetScopes
+	retry   time.Duration   // SetCallbackRetry; 0 is off
+}
+
+// fault is one queued failure of FailNext or DropNext.
+type fault struct {
+	errcode int
+	drop    bool
 }
 
 // User is a WeChat user the emulator knows. The zero value is not usable:
@@ -97,7 +109,9 @@ const (
 	// does for a follower or a snsapi_base request. It is the default.
 	AutoApprove Mode = iota
 	// ConsentPage shows an HTML page where a person picks the user and allows
-	// or refuses, as a desktop browser running the example app needs.
+	// or refuses, as a desktop browser running the example app needs. For
+	// snsapi_userinfo it also offers to open the app as a snapshot-page user.
+	// snsapi_base passes silently once the browser has picked a user.
 	ConsentPage
 	// Refuse redirects at once with state and no code, as when the user
 	// refuses consent.
@@ -134,6 +148,27 @@ type accessToken struct {
 // nickname "测试用户", who is the visitor; the mode is AutoApprove. Call
 // Close when done.
 func NewServer() *Server {
+	s, err := NewUnstartedServer("127.0.0.1:0")
+	if err != nil {
+		if s, err = NewUnstartedServer("[::1]:0"); err != nil {
+			panic("wechattest: NewServer: listening on a loopback port: " + err.Error())
+		}
+	}
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer listens on addr, such as "127.0.0.1:9000", and returns
+// an emulator that does not answer yet, so that AppID, AppSecret, users and
+// modes can be set before the first request; call Start next, and Close when
+// done. URL is set already. On an unspecified address such as ":9000" the
+// emulator answers on every interface and URL names 127.0.0.1. The defaults
+// are those of NewServer.
+func NewUnstartedServer(addr string) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("wechattest: listening on %s: %w", addr, err)
+	}
 	s := &Server{
 		AppID:     defaultAppID,
 		AppSecret: defaultAppSecret,
@@ -143,26 +178,47 @@ func NewServer() *Server {
 		access:    make(map[string]*accessToken),
 		refresh:   make(map[string]*session),
 		calls:     make(map[string]int),
-		failures:  make(map[string][]int),
+		faults:    make(map[string][]fault),
+		scopes:    map[string]bool{scopeBase: true, scopeUserInfo: true},
 		pages:     template.Must(template.New("pages").Parse(pageTemplates)),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)
 	mux.HandleFunc("POST "+pathConfirm, s.handleConfirm)
+	mux.HandleFunc("GET "+pathRelay, s.handleRelay)
 	mux.HandleFunc("GET "+pathToken, s.handleToken)
 	mux.HandleFunc("GET "+pathRefresh, s.handleRefresh)
 	mux.HandleFunc("GET "+pathUserInfo, s.handleUserInfo)
 	mux.HandleFunc("GET "+pathAuth, s.handleAuth)
 	mux.HandleFunc("GET "+pathAvatar, s.handleAvatar)
-	s.ts = httptest.NewServer(s.front(mux))
-	s.URL = s.ts.URL
+	s.ts = &httptest.Server{
+		Listener: ln,
+		Config:   &http.Server{Handler: s.front(mux), ReadHeaderTimeout: 10 * time.Second},
+	}
+	s.URL = "http://" + publicAddr(ln.Addr())
 	s.AddUser(User{
 		OpenID:     defaultOpenID,
 		Nickname:   defaultNickname,
 		HeadImgURL: s.URL + pathAvatar + "wechattest/default/132",
 	})
 	s.SetVisitor(defaultOpenID)
-	return s
+	return s, nil
+}
+
+// Start starts answering requests on a server from NewUnstartedServer. It
+// panics if the server was started already.
+func (s *Server) Start() {
+	s.ts.Start()
+}
+
+// publicAddr is addr as a browser can reach it: an unspecified IP becomes
+// 127.0.0.1.
+func publicAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 }
 
 // Close shuts the emulator down and waits for requests in progress, cutting
@@ -173,7 +229,7 @@ func (s *Server) Close() {
 }
 
 // Client returns an HTTP client that talks to the emulator, like
-// httptest.Server.Client. It follows redirects.
+// httptest.Server.Client. It follows redirects. It is nil before Start.
 func (s *Server) Client() *http.Client {
 	return s.ts.Client()
 }
@@ -253,13 +309,29 @@ func (s *Server) Advance(d time.Duration) {
 
 // FailNext makes the next request on path answer errcode: on the /sns API
 // the JSON {"errcode":N,"errmsg":"…"} with HTTP 200, as WeChat does; on the
-// authorization page its error page. Each call queues one failure for one request. A
-// queued -1 on "/sns/oauth2/access_token" still spends the request's code, so
-// a retry with it gets 40163, as in WeChat.
+// authorization page its error page. Each call queues one failure for one
+// request; FailNext and DropNext share the queue of a path. A queued -1 on
+// "/sns/oauth2/access_token" still spends the request's code, so a retry
+// with it gets 40163, as in WeChat.
 func (s *Server) FailNext(path string, errcode int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures[path] = append(s.failures[path], errcode)
+	s.faults[path] = append(s.faults[path], fault{errcode: errcode})
+}
+
+// DropNext makes the next request on path lose its answer: the emulator acts
+// on the request as usual (a code in it is spent, a token minted) and then
+// closes the connection without writing a byte, as when the network fails
+// between WeChat and the client. Each call queues one drop for one request,
+// in the queue FailNext uses.
+//
+// Go's http.Transport resends a GET once, silently, when a reused keep-alive
+// connection closes without an answer; a client that should see the failure
+// needs keep-alives off, or two drops queued.
+func (s *Server) DropNext(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[path] = append(s.faults[path], fault{drop: true})
 }
 
 // SetLatency makes every /sns API answer wait d first. A wait ends early when
@@ -268,6 +340,55 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
+}
+
+// SetCallbackDomain makes the authorization page accept only a redirect_uri
+// on host, as the web authorization domain (网页授权域名) in an account's
+// settings does: a full-host match, so "www.example.com" does not cover
+// "pay.example.com" or "example.com"; others get WeChat's 10003 page. A host
+// without a port accepts any port, "127.0.0.1:8080" only that one. The
+// default, "", accepts any host. It panics if host holds a scheme or a path,
+// which the settings page refuses too.
+func (s *Server) SetCallbackDomain(host string) {
+	if strings.ContainsAny(host, "/?#@ ") {
+		panic(fmt.Sprintf("wechattest: SetCallbackDomain: %q must be a host such as \"www.example.com\", without scheme or path", host))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.domain = strings.ToLower(host)
+}
+
+// SetScopes sets the scopes the emulated account may ask for; the
+// authorization page answers others with WeChat's 10005 page. The default is
+// both, "snsapi_base" and "snsapi_userinfo"; SetScopes("snsapi_base") makes
+// an account without the user-info permission, and SetScopes() one without
+// web authorization at all. IssueCode ignores it. It panics on another scope.
+func (s *Server) SetScopes(scopes ...string) {
+	allowed := make(map[string]bool, len(scopes))
+	for _, sc := range scopes {
+		if sc != scopeBase && sc != scopeUserInfo {
+			panic(fmt.Sprintf("wechattest: SetScopes: scope %q must be %q or %q", sc, scopeBase, scopeUserInfo))
+		}
+		allowed[sc] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = allowed
+}
+
+// SetCallbackRetry makes every return to the app, with a code or a refusal,
+// go through a relay page that delivers the callback again when the app has
+// not answered within after, as the WeChat client repeats a slow callback
+// (after about five seconds in WeChat). The browser's own cookies go with
+// both deliveries, and both carry the same code and state; the first one's
+// answer is never shown. The relay page is the emulator's, so a browser
+// needs JavaScript for it; a client without, such as a Go test's, stops on
+// it and finds the callback URL in its link with id "callback". Zero, the
+// default, turns it off: the authorization page redirects to the app itself.
+func (s *Server) SetCallbackRetry(after time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retry = max(after, 0)
 }
 
 // front counts requests, applies latency and queued failures, then hands the
@@ -292,15 +413,15 @@ func (s *Server) front(routes http.Handler) http.Handler {
 		}
 
 		s.mu.Lock()
-		errcode, fail := 0, false
-		if q := s.failures[path]; len(q) > 0 {
-			errcode, fail = q[0], true
+		f, faulty := fault{}, false
+		if q := s.faults[path]; len(q) > 0 {
+			f, faulty = q[0], true
 			if len(q) == 1 {
-				delete(s.failures, path)
+				delete(s.faults, path)
 			} else {
-				s.failures[path] = q[1:]
+				s.faults[path] = q[1:]
 			}
-			if path == pathToken && errcode == -1 {
+			if path == pathToken && !f.drop && f.errcode == -1 {
 				// WeChat spends the code even when it answers "system error".
 				if g, ok := s.codes[r.URL.Query().Get("code")]; ok {
 					g.used = true
@@ -310,14 +431,27 @@ func (s *Server) front(routes http.Handler) http.Handler {
 		s.mu.Unlock()
 
 		switch {
-		case !fail:
+		case !faulty:
 			routes.ServeHTTP(w, r)
+		case f.drop:
+			routes.ServeHTTP(httptest.NewRecorder(), r)
+			dropConnection(w)
 		case api:
-			writeError(w, errcode)
+			writeError(w, f.errcode)
 		default:
-			s.errorPage(w, errcode, "", "")
+			s.errorPage(w, f.errcode, "", "")
 		}
 	})
+}
+
+// dropConnection closes the connection of w without an answer.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// Not hijackable (HTTP/2): aborting the handler resets the stream.
+		panic(http.ErrAbortHandler)
+	}
+	conn.Close()
 }
 
 // nowLocked is the emulator's clock. The caller holds s.mu.

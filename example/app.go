@@ -1,0 +1,154 @@
+package main
+
+import (
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth"
+)
+
+// config is what the app runs with. configFromEnv reads it from the
+// environment; tests fill it in themselves.
+type config struct {
+	AppID, AppSecret string
+	// CallbackURL is the public URL of /wechat/callback.
+	CallbackURL string
+	Scope       wechatauth.Scope
+	// Debug turns on the debug login (?_user=<openid>), loopback only.
+	Debug bool
+	// Endpoints are WeChat's, or the emulator's; zero means production.
+	Endpoints wechatauth.Endpoints
+	// HTTPClient carries the calls to WeChat; nil means wechatauth's default.
+	HTTPClient *http.Client
+	// Logger receives wechatauth's warnings; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// configFromEnv reads the environment variables listed in main.go. site is
+// the app's own origin, the default base of the callback URL.
+func configFromEnv(site string) config {
+	return config{
+		AppID:       os.Getenv("WECHAT_APPID"),
+		AppSecret:   os.Getenv("WECHAT_SECRET"),
+		CallbackURL: getenv("WECHAT_CALLBACK_URL", site+"/wechat/callback"),
+		Scope:       wechatauth.Scope(getenv("WECHAT_SCOPE", string(wechatauth.ScopeUserInfo))),
+		Debug:       os.Getenv("WECHATAUTH_DEBUG") == "1",
+	}
+}
+
+// storage is where the app keeps its state: the sessions and wechatauth's
+// stores.
+type storage struct {
+	sessions  *scs.SessionManager
+	users     wechatauth.UserStore
+	tokens    wechatauth.TokenStore
+	callbacks wechatauth.CallbackStore
+	close     func() error
+}
+
+// newStorage chooses where the app keeps its state. It is the one place to
+// change that: today everything is in memory, one process; a shared store
+// (such as Redis behind a REDIS_ADDR setting read in configFromEnv) goes
+// here, for scs's session store and wechatauth's Users, Tokens and
+// Callbacks alike.
+func newStorage(cfg config) (*storage, error) {
+	sessions := scs.New()
+	sessions.Lifetime = 7 * 24 * time.Hour
+	mem := wechatauth.NewMemoryStore()
+	return &storage{
+		sessions:  sessions,
+		users:     mem,
+		tokens:    mem,
+		callbacks: mem,
+		close:     func() error { return nil },
+	}, nil
+}
+
+// newApp builds the example app:
+//
+//	GET  /                 public home page, with a login link
+//	     /account/...      requires a WeChat login; shows the user
+//	GET  /wechat/callback  WeChat's callback
+//	POST /logout           logs out
+//
+// The returned func releases the app's storage.
+func newApp(cfg config) (http.Handler, func() error, error) {
+	st, err := newStorage(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	auth, err := wechatauth.New(wechatauth.Options{
+		AppID:       cfg.AppID,
+		AppSecret:   cfg.AppSecret,
+		CallbackURL: cfg.CallbackURL,
+		Scope:       cfg.Scope,
+		Sessions:    st.sessions,
+		Users:       st.users,
+		Tokens:      st.tokens,
+		Callbacks:   st.callbacks,
+		HTTPClient:  cfg.HTTPClient,
+		Endpoints:   cfg.Endpoints,
+		Logger:      cfg.Logger,
+		DebugBypass: cfg.Debug,
+	})
+	if err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	st.sessions.ErrorFunc = auth.HandleError
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
+	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(account)))
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := auth.Logout(r); err != nil {
+			auth.HandleError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		u, ok := auth.CurrentUser(r)
+		render(w, homePage, map[string]any{"User": u, "LoggedIn": ok, "LoginURL": auth.LoginURL("/account/")})
+	})
+	return st.sessions.LoadAndSave(mux), st.close, nil
+}
+
+func account(w http.ResponseWriter, r *http.Request) {
+	u, _ := wechatauth.UserFrom(r)
+	render(w, accountPage, u)
+}
+
+func render(w http.ResponseWriter, t *template.Template, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := t.Execute(w, data); err != nil {
+		slog.Error("rendering a page", "err", err)
+	}
+}
+
+func getenv(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+const style = `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
+img{border-radius:50%;vertical-align:middle}button,a.button{padding:.5rem 1rem}</style>`
+
+var homePage = template.Must(template.New("home").Parse(`<!doctype html><title>wechatauth example</title>` + style + `
+<h1>wechatauth example</h1>
+{{if .LoggedIn}}<p id="greeting">Welcome back, {{or .User.Nickname .User.OpenID}}.</p><p><a href="/account/">Your account</a></p>
+{{else}}<p id="logged-out">You are not logged in.</p><p><a class="button" id="login" href="{{.LoginURL}}">Log in with WeChat</a></p>{{end}}
+<p><a href="/account/">/account/</a> requires a WeChat login.</p>`))
+
+var accountPage = template.Must(template.New("account").Parse(`<!doctype html><title>Your account</title>` + style + `
+<h1>Your account</h1>
+<p>{{if .HeadImgURL}}<img src="{{.HeadImgURL}}" width="64" height="64" alt=""> {{end}}<strong id="nickname">{{or .Nickname "(no nickname: snsapi_base login)"}}</strong></p>
+<dl><dt>openid</dt><dd id="openid">{{.OpenID}}</dd>{{if .UnionID}}<dt>unionid</dt><dd id="unionid">{{.UnionID}}</dd>{{end}}</dl>
+<form method="post" action="/logout"><button id="logout">Log out</button></form>`))

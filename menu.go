@@ -1,0 +1,165 @@
+package wechatauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+)
+
+// Menu is an Official Account's custom menu: one to three top-level
+// buttons, each a button or a group of up to five sub-buttons.
+type Menu struct {
+	Buttons []Button `json:"button"`
+}
+
+// Button is one entry of a Menu. A top-level button with SubButtons is a
+// group and has only a Name; every other button has a Type and the field
+// that type needs.
+type Button struct {
+	Type       string   `json:"type,omitempty"` // one of the ButtonType constants
+	Name       string   `json:"name"`
+	Key        string   `json:"key,omitempty"`        // click and the scancode_, pic_ and location_select types
+	URL        string   `json:"url,omitempty"`        // view; the fallback page of miniprogram
+	MediaID    string   `json:"media_id,omitempty"`   // media_id, view_limited
+	AppID      string   `json:"appid,omitempty"`      // miniprogram
+	PagePath   string   `json:"pagepath,omitempty"`   // miniprogram
+	ArticleID  string   `json:"article_id,omitempty"` // article_id, article_view_limited
+	SubButtons []Button `json:"sub_button,omitempty"`
+}
+
+// Button types, as WeChat names them.
+const (
+	ButtonClick              = "click"
+	ButtonView               = "view"
+	ButtonScancodePush       = "scancode_push"
+	ButtonScancodeWaitMsg    = "scancode_waitmsg"
+	ButtonPicSysPhoto        = "pic_sysphoto"
+	ButtonPicPhotoOrAlbum    = "pic_photo_or_album"
+	ButtonPicWeixin          = "pic_weixin"
+	ButtonLocationSelect     = "location_select"
+	ButtonMediaID            = "media_id"
+	ButtonViewLimited        = "view_limited"
+	ButtonArticleID          = "article_id"
+	ButtonArticleViewLimited = "article_view_limited"
+	ButtonMiniProgram        = "miniprogram"
+)
+
+// Limits of a menu, in bytes where they are lengths.
+const (
+	maxTopButtons = 3
+	maxSubButtons = 5
+	maxTopName    = 16
+	maxSubName    = 60
+	maxKey        = 128
+	maxURL        = 1024
+)
+
+// needs names the field each button type must have.
+var needs = map[string]string{
+	ButtonClick: "Key", ButtonScancodePush: "Key", ButtonScancodeWaitMsg: "Key",
+	ButtonPicSysPhoto: "Key", ButtonPicPhotoOrAlbum: "Key", ButtonPicWeixin: "Key", ButtonLocationSelect: "Key",
+	ButtonView: "URL", ButtonMediaID: "MediaID", ButtonViewLimited: "MediaID",
+	ButtonArticleID: "ArticleID", ButtonArticleViewLimited: "ArticleID", ButtonMiniProgram: "AppID",
+}
+
+// Validate checks m against WeChat's documented limits and reports every
+// broken rule, each naming the button and the rule, so that a bad menu is
+// refused before any call.
+func (m Menu) Validate() error {
+	var errs []error
+	bad := func(where, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("wechatauth: menu: %s: %s", where, fmt.Sprintf(format, args...)))
+	}
+	if n := len(m.Buttons); n < 1 || n > maxTopButtons {
+		bad("menu", "has %d top-level buttons; it needs 1 to %d", n, maxTopButtons)
+	}
+	for i, b := range m.Buttons {
+		where := fmt.Sprintf("button %d %q", i+1, b.Name)
+		if len(b.Name) > maxTopName {
+			bad(where, "name is %d bytes; a top-level name may have at most %d (about 5 Chinese characters)", len(b.Name), maxTopName)
+		}
+		if len(b.SubButtons) > 0 {
+			if b.Type != "" {
+				bad(where, "has sub-buttons, so it must have no type (got %q)", b.Type)
+			}
+			if len(b.SubButtons) > maxSubButtons {
+				bad(where, "has %d sub-buttons; at most %d", len(b.SubButtons), maxSubButtons)
+			}
+			for j, sb := range b.SubButtons {
+				swhere := fmt.Sprintf("%s, sub-button %d %q", where, j+1, sb.Name)
+				if len(sb.SubButtons) > 0 {
+					bad(swhere, "sub-buttons cannot have sub-buttons")
+				}
+				if len(sb.Name) > maxSubName {
+					bad(swhere, "name is %d bytes; a sub-button name may have at most %d", len(sb.Name), maxSubName)
+				}
+				checkAction(sb, swhere, bad)
+			}
+			continue
+		}
+		checkAction(b, where, bad)
+	}
+	return errors.Join(errs...)
+}
+
+// checkAction checks a button that does something: its name, type and the
+// field its type needs.
+func checkAction(b Button, where string, bad func(where, format string, args ...any)) {
+	if b.Name == "" {
+		bad(where, "name is empty")
+	}
+	field, ok := needs[b.Type]
+	switch {
+	case b.Type == "":
+		bad(where, "type is empty; set one of the Button constants, or give it sub-buttons")
+		return
+	case !ok:
+		bad(where, "type %q is not a WeChat button type", b.Type)
+		return
+	}
+	value := map[string]string{"Key": b.Key, "URL": b.URL, "MediaID": b.MediaID, "AppID": b.AppID, "ArticleID": b.ArticleID}[field]
+	if value == "" {
+		bad(where, "type %s needs %s", b.Type, field)
+	}
+	if len(b.Key) > maxKey {
+		bad(where, "key is %d bytes; at most %d", len(b.Key), maxKey)
+	}
+	if len(b.URL) > maxURL {
+		bad(where, "url is %d bytes; at most %d", len(b.URL), maxURL)
+	}
+	if b.URL != "" {
+		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(where, "url %q is not an absolute http(s) URL", b.URL)
+		}
+	}
+	if b.Type == ButtonMiniProgram && (b.PagePath == "" || b.URL == "") {
+		bad(where, "type miniprogram needs AppID, PagePath and URL (the page for clients without mini programs)")
+	}
+}
+
+// CreateMenu validates m and sets it as the account's menu
+// (POST /cgi-bin/menu/create), with an access token from ts. When WeChat
+// refuses the token as stale, CreateMenu invalidates it and tries once more
+// with a fresh one.
+func (c *Client) CreateMenu(ctx context.Context, ts TokenSource, m Menu) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	for try := 0; ; try++ {
+		token, err := ts.Token(ctx)
+		if err != nil {
+			return err
+		}
+		var reply apiStatus
+		err = c.postJSON(ctx, "/cgi-bin/menu/create", url.Values{"access_token": {token}}, m, &reply)
+		var apiErr *APIError
+		if try == 0 && errors.As(err, &apiErr) && invalidAccessToken(apiErr.Code) {
+			if err := ts.Invalidate(ctx, token); err != nil {
+				return err
+			}
+			continue
+		}
+		return err
+	}
+}

@@ -1,0 +1,183 @@
+// Command wechatemu runs the wechattest WeChat emulator on its own, so that
+// apps in any language can log in against it without a WeChat account:
+//
+//	go run github.com/wechatauth/wechatauth/wechattest/cmd/wechatemu -addr 127.0.0.1:9000
+//
+// Point the app's authorize URL and API base at the addresses it prints.
+// Flags:
+//
+//	-addr             where to listen (default 127.0.0.1:9000)
+//	-appid, -secret   the credentials the emulator accepts
+//	-mode             consent (a page to pick the user, allow or refuse;
+//	                  the default), auto (approve at once as the visitor)
+//	                  or refuse
+//	-users            a JSON file of users: [{"openid":"oAlice","unionid":"uAlice",
+//	                  "nickname":"Alice","headimgurl":"","snapshot":false}, …];
+//	                  the first is the visitor
+//	-callback-domain  accept only redirect_uris on this host (10003 otherwise)
+//	-scopes           the scopes the account may ask for (10005 otherwise)
+//	-latency          delay every /sns API answer
+//	-retry-callback   deliver a callback again when the app has not answered
+//	                  within this duration, as the WeChat client does
+//
+// It is not WeChat and is not affiliated with Tencent.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "wechatemu:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// userJSON is one user of the -users file.
+type userJSON struct {
+	OpenID     string `json:"openid"`
+	UnionID    string `json:"unionid"`
+	Nickname   string `json:"nickname"`
+	HeadImgURL string `json:"headimgurl"`
+	Snapshot   bool   `json:"snapshot"`
+}
+
+// run starts the emulator as args say, prints its endpoints to stdout and
+// serves until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("wechatemu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on")
+	appID := fs.String("appid", "wx0000000000000001", "the `AppID` the emulator accepts")
+	secret := fs.String("secret", "emulator-secret-0000000000000000", "the AppSecret the exchange requires")
+	mode := fs.String("mode", "consent", "authorization page: consent, auto or refuse")
+	usersFile := fs.String("users", "", "JSON `file` of users; the first is the visitor")
+	domain := fs.String("callback-domain", "", "accept only redirect_uris on this `host` (default any)")
+	scopes := fs.String("scopes", "snsapi_base,snsapi_userinfo", "comma-separated `scopes` the account may ask for")
+	latency := fs.Duration("latency", 0, "delay every /sns API answer by this `duration`")
+	retry := fs.Duration("retry-callback", 0, "deliver a callback again when the app has not answered within this `duration`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; all settings are flags (see -h)", fs.Arg(0))
+	}
+
+	modes := map[string]wechattest.Mode{"consent": wechattest.ConsentPage, "auto": wechattest.AutoApprove, "refuse": wechattest.Refuse}
+	m, ok := modes[*mode]
+	if !ok {
+		return fmt.Errorf("-mode: got %q, want consent, auto or refuse", *mode)
+	}
+	var scopeList []string
+	for _, sc := range strings.Split(*scopes, ",") {
+		switch sc = strings.TrimSpace(sc); sc {
+		case "":
+		case "snsapi_base", "snsapi_userinfo":
+			scopeList = append(scopeList, sc)
+		default:
+			return fmt.Errorf("-scopes: got %q, want snsapi_base and/or snsapi_userinfo", sc)
+		}
+	}
+	if strings.ContainsAny(*domain, "/?#@ ") {
+		return fmt.Errorf("-callback-domain: got %q, want a host such as www.example.com, without scheme or path", *domain)
+	}
+	if *appID == "" || *secret == "" {
+		return errors.New("-appid and -secret must not be empty")
+	}
+	users, err := readUsers(*usersFile)
+	if err != nil {
+		return err
+	}
+
+	wx, err := wechattest.NewUnstartedServer(*addr)
+	if err != nil {
+		return err
+	}
+	defer wx.Close()
+	wx.AppID, wx.AppSecret = *appID, *secret
+	for _, u := range users {
+		wx.AddUser(wechattest.User{OpenID: u.OpenID, UnionID: u.UnionID, Nickname: u.Nickname, HeadImgURL: u.HeadImgURL, Snapshot: u.Snapshot})
+	}
+	if len(users) > 0 {
+		wx.SetVisitor(users[0].OpenID)
+	}
+	wx.SetMode(m)
+	wx.SetScopes(scopeList...)
+	wx.SetCallbackDomain(*domain)
+	wx.SetLatency(*latency)
+	wx.SetCallbackRetry(*retry)
+	wx.Start()
+
+	visitor := "oTestUser0000000000000000001"
+	if len(users) > 0 {
+		visitor = users[0].OpenID
+	}
+	fmt.Fprintf(stdout, `wechatemu: WeChat web-authorization emulator (not WeChat) on %[1]s
+  appid      %[2]s
+  secret     %[3]s
+  authorize  %[1]s/connect/oauth2/authorize
+  api base   %[1]s
+             GET /sns/oauth2/access_token, /sns/oauth2/refresh_token, /sns/userinfo, /sns/auth
+  mode       %[4]s, visitor %[5]s, scopes %[6]s
+Ctrl-C stops it.
+`, wx.URL, wx.AppID, wx.AppSecret, *mode, visitor, strings.Join(scopeList, ","))
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "wechatemu: stopping")
+	return nil
+}
+
+// readUsers reads the -users file; no file means no users beyond the
+// emulator's default one.
+func readUsers(path string) ([]userJSON, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-users: %w", err)
+	}
+	var users []userJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&users); err != nil {
+		return nil, fmt.Errorf("-users %s: want a JSON array of {\"openid\", \"unionid\", \"nickname\", \"headimgurl\", \"snapshot\"}: %w", path, err)
+	}
+	for i, u := range users {
+		if !validOpenID(u.OpenID) {
+			return nil, fmt.Errorf("-users %s: user %d: openid %q must be 1 to 64 characters of [A-Za-z0-9_-]", path, i+1, u.OpenID)
+		}
+	}
+	return users, nil
+}
+
+// validOpenID is the rule wechattest.AddUser enforces, checked here so that
+// a bad file is an error message rather than a panic.
+func validOpenID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

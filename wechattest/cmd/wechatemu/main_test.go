@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// started is a running wechatemu and what it printed.
+type started struct {
+	url, authorize, appID, secret string
+	banner                        string
+	client                        *http.Client
+}
+
+// start runs the command with args on a free loopback port and waits for
+// its banner. The command stops when the test ends; the test fails if it
+// then returns an error.
+func start(t *testing.T, args ...string) started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.CloseWithError(errors.Join(err, io.EOF))
+		done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: got %v, want nil after the context ends", err)
+		}
+	})
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var b strings.Builder
+	timeout := time.After(10 * time.Second)
+	for !strings.Contains(b.String(), "Ctrl-C stops it.") {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("wechatemu ended before its banner; printed %q", b.String())
+			}
+			b.WriteString(l + "\n")
+		case <-timeout:
+			t.Fatalf("no banner within 10 s; printed %q", b.String())
+		}
+	}
+	go func() {
+		for range lines { // drain the shutdown message
+		}
+	}()
+
+	s := started{banner: b.String(), client: &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	field := func(name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^  ` + name + ` +(\S+)$`).FindStringSubmatch(s.banner)
+		if m == nil {
+			t.Fatalf("banner has no %q line: %q", name, s.banner)
+		}
+		return m[1]
+	}
+	s.url, s.authorize, s.appID, s.secret = field("api base"), field("authorize"), field("appid"), field("secret")
+	return s
+}
+
+func (s started) get(t *testing.T, rawURL string) (*http.Response, string) {
+	t.Helper()
+	resp, err := s.client.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func (s started) authorizeURL(redirectURI, scope, state string) string {
+	return s.authorize + "?appid=" + url.QueryEscape(s.appID) + "&redirect_uri=" + url.QueryEscape(redirectURI) +
+		"&response_type=code&scope=" + scope + "&state=" + state + "#wechat_redirect"
+}
+
+// login runs an authorization that is approved at once and exchanges its
+// code, returning the token reply.
+func (s started) login(t *testing.T, redirectURI string) map[string]any {
+	t.Helper()
+	resp, body := s.get(t, s.authorizeURL(redirectURI, "snsapi_userinfo", "st"))
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: got HTTP %d, want 302: %q", resp.StatusCode, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = s.get(t, s.url+"/sns/oauth2/access_token?appid="+url.QueryEscape(s.appID)+"&secret="+url.QueryEscape(s.secret)+
+		"&code="+loc.Query().Get("code")+"&grant_type=authorization_code")
+	var reply map[string]any
+	if err := json.Unmarshal([]byte(body), &reply); err != nil {
+		t.Fatalf("exchange: %q: %v", body, err)
+	}
+	return reply
+}
+
+func TestRunDefaults(t *testing.T) {
+	s := start(t)
+	for _, want := range []string{"not WeChat", "/sns/oauth2/access_token", "/sns/userinfo", "mode       consent"} {
+		if !strings.Contains(s.banner, want) {
+			t.Errorf("banner: want it to contain %q; got %q", want, s.banner)
+		}
+	}
+	if got, want := s.authorize, s.url+"/connect/oauth2/authorize"; got != want {
+		t.Errorf("authorize: got %q, want %q", got, want)
+	}
+	if s.appID != "wx0000000000000001" {
+		t.Errorf("appid: got %q, want %q", s.appID, "wx0000000000000001")
+	}
+	// Consent mode: a page, not a redirect.
+	resp, body := s.get(t, s.authorizeURL("http://127.0.0.1:1/cb", "snsapi_userinfo", "st"))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="allow"`) {
+		t.Errorf("authorize: got HTTP %d, want the consent page: %q", resp.StatusCode, body)
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(users, []byte(`[{"openid":"oAlice","unionid":"uAlice","nickname":"Alice"},{"openid":"oBob","nickname":"Bob"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "-appid", "wxFlagApp0000001", "-secret", "flag-secret", "-mode", "auto", "-users", users,
+		"-callback-domain", "app.example", "-scopes", "snsapi_userinfo")
+	if s.appID != "wxFlagApp0000001" || s.secret != "flag-secret" {
+		t.Errorf("credentials: got %q %q, want %q %q", s.appID, s.secret, "wxFlagApp0000001", "flag-secret")
+	}
+	reply := s.login(t, "https://app.example/cb")
+	if reply["openid"] != "oAlice" || reply["unionid"] != "uAlice" {
+		t.Errorf("exchange: got %v, want openid oAlice (the first user) and unionid uAlice", reply)
+	}
+	for _, tt := range []struct{ rawURL, want string }{
+		{s.authorizeURL("https://pay.example/cb", "snsapi_userinfo", "st"), "10003"},
+		{s.authorizeURL("https://app.example/cb", "snsapi_base", "st"), "10005"},
+	} {
+		if resp, body := s.get(t, tt.rawURL); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s: got HTTP %d, want the %s page", tt.rawURL, resp.StatusCode, tt.want)
+		}
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`[{"openid":"o bad"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"mode", []string{"-mode", "sometimes"}, "-mode"},
+		{"scope", []string{"-scopes", "snsapi_login"}, "-scopes"},
+		{"domain with scheme", []string{"-callback-domain", "https://app.example"}, "-callback-domain"},
+		{"missing users file", []string{"-users", filepath.Join(dir, "none.json")}, "-users"},
+		{"bad openid", []string{"-users", bad}, "openid"},
+		{"stray argument", []string{"serve"}, "unexpected argument"},
+		{"bad address", []string{"-addr", "127.0.0.1:-1"}, "listening"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // a good configuration would return at once too
+			err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run: got %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
