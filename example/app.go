@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"os"
 	"time"
 
+	scsredis "github.com/alexedwards/scs/redisstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/redisstore"
 )
 
 // config is what the app runs with. configFromEnv reads it from the
@@ -26,6 +31,10 @@ type config struct {
 	HTTPClient *http.Client
 	// Logger receives wechatauth's warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// RedisAddr, when set, keeps sessions and wechatauth's stores in the
+	// Redis at that address (host:port), so that several instances of the
+	// app share logins; empty means in memory, one process.
+	RedisAddr string
 }
 
 // configFromEnv reads the environment variables listed in main.go. site is
@@ -37,6 +46,7 @@ func configFromEnv(site string) config {
 		CallbackURL: getenv("WECHAT_CALLBACK_URL", site+"/wechat/callback"),
 		Scope:       wechatauth.Scope(getenv("WECHAT_SCOPE", string(wechatauth.ScopeUserInfo))),
 		Debug:       os.Getenv("WECHATAUTH_DEBUG") == "1",
+		RedisAddr:   os.Getenv("REDIS_ADDR"),
 	}
 }
 
@@ -50,14 +60,27 @@ type storage struct {
 	close     func() error
 }
 
-// newStorage chooses where the app keeps its state. It is the one place to
-// change that: today everything is in memory, one process; a shared store
-// (such as Redis behind a REDIS_ADDR setting read in configFromEnv) goes
-// here, for scs's session store and wechatauth's Users, Tokens and
-// Callbacks alike.
+// newStorage chooses where the app keeps its state: in Redis when
+// cfg.RedisAddr is set, for scs's sessions and wechatauth's Users, Tokens
+// and Callbacks alike, and in memory otherwise.
 func newStorage(cfg config) (*storage, error) {
 	sessions := scs.New()
 	sessions.Lifetime = 7 * 24 * time.Hour
+	if cfg.RedisAddr != "" {
+		pool := redisPool(cfg.RedisAddr)
+		conn, err := pool.GetContext(context.Background())
+		if err == nil {
+			_, err = conn.Do("PING")
+			conn.Close()
+		}
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("REDIS_ADDR=%s: %w", cfg.RedisAddr, err)
+		}
+		sessions.Store = scsredis.New(pool)
+		store := redisstore.New(pool)
+		return &storage{sessions: sessions, users: store, tokens: store, callbacks: store, close: pool.Close}, nil
+	}
 	mem := wechatauth.NewMemoryStore()
 	return &storage{
 		sessions:  sessions,
@@ -66,6 +89,28 @@ func newStorage(cfg config) (*storage, error) {
 		callbacks: mem,
 		close:     func() error { return nil },
 	}, nil
+}
+
+// redisPool returns a pool of connections to the Redis at addr, with
+// timeouts, that drops connections gone stale while idle.
+func redisPool(addr string) *redis.Pool {
+	return &redis.Pool{
+		MaxIdle:     64,
+		IdleTimeout: 4 * time.Minute,
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			return redis.DialContext(ctx, "tcp", addr,
+				redis.DialConnectTimeout(2*time.Second),
+				redis.DialReadTimeout(2*time.Second),
+				redis.DialWriteTimeout(2*time.Second))
+		},
+		TestOnBorrow: func(c redis.Conn, lastUsed time.Time) error {
+			if time.Since(lastUsed) < time.Minute {
+				return nil
+			}
+			_, err := c.Do("PING")
+			return err
+		},
+	}
 }
 
 // newApp builds the example app:

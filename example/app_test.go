@@ -2,10 +2,18 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 func TestNewAppRejectsBadConfig(t *testing.T) {
@@ -44,5 +52,59 @@ func TestStartEmulatorChecksCallbackDomain(t *testing.T) {
 		if tt.want == http.StatusBadRequest && !strings.Contains(string(body), "10003") {
 			t.Errorf("%s: got %q, want the 10003 page", tt.redirectURI, body)
 		}
+	}
+}
+
+func TestAppWithRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := "http://" + ln.Addr().String()
+	// Two instances of the app on one Redis, behind one address: requests
+	// alternate between them.
+	var handlers [2]http.Handler
+	for i := range handlers {
+		h, closeApp, err := newApp(config{
+			AppID: wx.AppID, AppSecret: wx.AppSecret, CallbackURL: site + "/wechat/callback",
+			Scope: wechatauth.ScopeUserInfo, Endpoints: wx.Endpoints(), RedisAddr: srv.Addr(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeApp()
+		handlers[i] = h
+	}
+	var n atomic.Int64
+	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers[n.Add(1)%2].ServeHTTP(w, r)
+	})}}
+	app.Start()
+	defer app.Close()
+
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	for i := 0; i < 3; i++ {
+		resp, err := browser.Get(site + "/account/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "测试用户") {
+			t.Fatalf("visit %d: status %d, body %q", i, resp.StatusCode, body)
+		}
+	}
+	if got := wx.Calls("/sns/oauth2/access_token"); got != 1 {
+		t.Errorf("exchanges: got %d, want 1", got)
+	}
+	if stats := srv.CommandStats(); stats["get"] == 0 || stats["set"] == 0 {
+		t.Errorf("Redis commands: %v, want the sessions and stores in Redis", stats)
+	}
+	if _, _, err := newApp(config{AppID: wx.AppID, AppSecret: "x", CallbackURL: site + "/cb", RedisAddr: "127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "REDIS_ADDR") {
+		t.Errorf("unreachable Redis: got %v, want an error naming REDIS_ADDR", err)
 	}
 }
