@@ -59,6 +59,8 @@
 //	prefix + "token:" + openid   a user's web-auth tokens, JSON; expire after 30 days, the refresh token's life
 //	prefix + "unionid:" + id     the openid last saved with that unionid; same expiry as users
 //	prefix + "login:" + key      a callback claim ("") or record; expires after the ttl the Auth passes (Options.StateTTL)
+//	prefix + "access_token:" + appid       the global access_token; expires with it
+//	prefix + "access_token_lock:" + appid  the refresh lock; expires after TokenSourceOptions.LockTTL
 //
 // Users are a table: one key per person who ever logged in (and one per
 // unionid), kept until deleted or, with UserTTL, until that long after they
