@@ -91,11 +91,17 @@ func (a *Auth) Logout(r *http.Request) error {
 	return nil
 }
 
-// authorizeURL is WeChat's authorize page for one login. WeChat matches the
-// link against a pattern, so the parameters keep its documented order.
-func (a *Auth) authorizeURL(state string, scope Scope) string {
-	return a.opts.Endpoints.Authorize +
-		"?appid=" + url.QueryEscape(a.opts.AppID) +
+// authorizeURL is the page of WeChat's that one login starts at: the
+// authorize page, or the website QR login page (qrconnect) for a pending
+// login of the website app. WeChat matches the link against a pattern, so
+// the parameters keep its documented order.
+func (a *Auth) authorizeURL(state string, scope Scope, app string) string {
+	page, appID := a.opts.Endpoints.Authorize, a.opts.AppID
+	if app == appWebsite {
+		page, appID = a.opts.Endpoints.QRConnect, a.opts.WebsiteAppID
+	}
+	return page +
+		"?appid=" + url.QueryEscape(appID) +
 		"&redirect_uri=" + url.QueryEscape(a.opts.CallbackURL) +
 		"&response_type=code" +
 		"&scope=" + string(scope) +

@@ -72,11 +72,7 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope, App: app}, now)
 	a.saveLoginState(ctx, ls)
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
-	if app == appWebsite {
-		redirect(w, a.qrConnectURL(state))
-		return
-	}
-	redirect(w, a.authorizeURL(state, scope))
+	redirect(w, a.authorizeURL(state, scope, app))
 }
 
 // isNavigation reports whether r is a browser loading a page, which may be

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"net/url"
-
 	"rsc.io/qr"
 )
 
@@ -59,18 +57,6 @@ func (o *Options) outsidePolicy() OutsidePolicy {
 		return OutsideQRLogin
 	}
 	return OutsideOpenInWeChat
-}
-
-// qrConnectURL is the website QR login page for one login, parameters in
-// WeChat's documented order.
-func (a *Auth) qrConnectURL(state string) string {
-	return a.opts.Endpoints.QRConnect +
-		"?appid=" + url.QueryEscape(a.opts.WebsiteAppID) +
-		"&redirect_uri=" + url.QueryEscape(a.opts.CallbackURL) +
-		"&response_type=code" +
-		"&scope=" + string(scopeLogin) +
-		"&state=" + state +
-		"#wechat_redirect"
 }
 
 // openInWeChat answers a browser outside WeChat with a page that shows the
