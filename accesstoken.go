@@ -111,7 +111,8 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 		return t.Token, nil
 	}
 	v, err, _ := s.flight.Do("", func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.LockTTL)
+		// Room to wait out a dead holder's lock, then fetch under our own.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*s.opts.LockTTL)
 		defer cancel()
 		return s.refresh(ctx)
 	})

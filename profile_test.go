@@ -13,16 +13,17 @@ import (
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
-// clock moves the Auth's clock and the emulator's together.
+// clock moves a clock of ours and the emulator's together.
 type clock struct {
 	mu  sync.Mutex
 	off time.Duration
 	wx  *wechattest.Server
 }
 
-func newClock(h *harness) *clock {
-	c := &clock{wx: h.wx}
-	wechatauth.SetClock(h.auth, func() time.Time {
+// newClock returns a clock that drives wx and, through set, a clock of ours.
+func newClock(wx *wechattest.Server, set func(now func() time.Time)) *clock {
+	c := &clock{wx: wx}
+	set(func() time.Time {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return time.Now().Add(c.off)
@@ -39,7 +40,7 @@ func (c *clock) advance(d time.Duration) {
 
 func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
-	clk := newClock(h)
+	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
 	h.login("/account/")
 	ctx := context.Background()
 	const id = "oTestUser0000000000000000001"

@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// The two web-authorization scopes.
+// The two web-authorization scopes, and website QR login's.
 const (
 	scopeBase     = "snsapi_base"
 	scopeUserInfo = "snsapi_userinfo"
+	scopeLogin    = "snsapi_login"
 )
 
 // visitorCookie remembers, in one browser, the user picked on the consent
@@ -36,7 +37,7 @@ type authRequest struct {
 
 // handleAuthorize serves GET /connect/oauth2/authorize.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	req, perr := s.parseAuthorize(r.URL.RawQuery)
+	req, perr := s.parseAuthorize(r.URL.RawQuery, false)
 	if perr != nil {
 		s.errorPage(w, perr.code, perr.zh, perr.en)
 		return
@@ -71,10 +72,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// parseAuthorize checks the raw query of an authorize request. WeChat matches
-// the link against a pattern, so the order of the parameters matters and the
-// raw query is read rather than a parsed url.Values.
-func (s *Server) parseAuthorize(rawQuery string) (*authRequest, *pageError) {
+// parseAuthorize checks the raw query of an authorize request, or with
+// website of a qrconnect request, which follows the same pattern. WeChat
+// matches the link against a pattern, so the order of the parameters
+// matters and the raw query is read rather than a parsed url.Values.
+func (s *Server) parseAuthorize(rawQuery string, website bool) (*authRequest, *pageError) {
 	type param struct{ key, value string }
 	var params []param
 	seen := map[string]string{}
@@ -108,7 +110,7 @@ func (s *Server) parseAuthorize(rawQuery string) (*authRequest, *pageError) {
 			return nil, &pageError{0, "参数顺序错误", "parameters must come in the order appid, redirect_uri, response_type, scope, state"}
 		}
 	}
-	if perr := s.checkAuthParams(seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
+	if perr := s.checkAuthParams(website, seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
 		return nil, perr
 	}
 	if seen["response_type"] != "code" {
@@ -123,28 +125,25 @@ func (s *Server) parseAuthorize(rawQuery string) (*authRequest, *pageError) {
 }
 
 // checkAuthParams checks the values the authorize link and the consent form
-// share.
-func (s *Server) checkAuthParams(appID, redirectURI, scope, state string) *pageError {
+// share; with website, those of the qrconnect link and its confirm form.
+func (s *Server) checkAuthParams(website bool, appID, redirectURI, scope, state string) *pageError {
 	if perr := missingParam(appID, redirectURI, scope, state); perr != nil {
 		return perr
+	}
+	if website {
+		return s.checkQRParams(appID, redirectURI, scope, state)
 	}
 	if subtle.ConstantTimeCompare([]byte(appID), []byte(s.AppID)) != 1 {
 		// WeChat documents no "unknown appid" page code; 10016 is the one it
 		// shows when the appid is not the official account's own.
 		return &pageError{10016, "appid 无效", "invalid appid"}
 	}
-	u, err := url.Parse(redirectURI)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		// A URL that is not absolute http(s) has no domain to match.
-		return &pageError{10003, "redirect_uri 参数错误", "redirect_uri must be an absolute http(s) URL"}
+	if perr := s.checkRedirectURI(redirectURI); perr != nil {
+		return perr
 	}
 	s.mu.Lock()
-	domain, allowed := s.domain, s.scopes[scope]
+	allowed := s.scopes[scope]
 	s.mu.Unlock()
-	if !domainMatches(domain, u) {
-		return &pageError{10003, "redirect_uri 域名与后台配置不一致",
-			"redirect_uri domain " + u.Host + " differs from the configured callback domain " + domain}
-	}
 	if scope != scopeBase && scope != scopeUserInfo {
 		return &pageError{10005, "scope 参数错误或没有 scope 权限", "scope must be snsapi_base or snsapi_userinfo"}
 	}
@@ -153,6 +152,24 @@ func (s *Server) checkAuthParams(appID, redirectURI, scope, state string) *pageE
 	}
 	if !validState(state) {
 		return &pageError{0, "state 参数错误", "state must be 1 to 128 characters of a-zA-Z0-9"}
+	}
+	return nil
+}
+
+// checkRedirectURI checks that redirectURI is an absolute http(s) URL on
+// the callback domain (SetCallbackDomain).
+func (s *Server) checkRedirectURI(redirectURI string) *pageError {
+	u, err := url.Parse(redirectURI)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// A URL that is not absolute http(s) has no domain to match.
+		return &pageError{10003, "redirect_uri 参数错误", "redirect_uri must be an absolute http(s) URL"}
+	}
+	s.mu.Lock()
+	domain := s.domain
+	s.mu.Unlock()
+	if !domainMatches(domain, u) {
+		return &pageError{10003, "redirect_uri 域名与后台配置不一致",
+			"redirect_uri domain " + u.Host + " differs from the configured callback domain " + domain}
 	}
 	return nil
 }
@@ -167,7 +184,7 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if perr := s.checkAuthParams(f.Get("appid"), f.Get("redirect_uri"), f.Get("scope"), f.Get("state")); perr != nil {
+	if perr := s.checkAuthParams(false, f.Get("appid"), f.Get("redirect_uri"), f.Get("scope"), f.Get("state")); perr != nil {
 		s.errorPage(w, perr.code, perr.zh, perr.en)
 		return
 	}

@@ -18,12 +18,32 @@
 //	defer wx.Close()
 //	client := wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
 //
+// Beyond web authorization the emulator serves:
+//
+//   - The account's global access_token: GET /cgi-bin/token, where each
+//     fetch retires the previous token five minutes later (two fetchers
+//     that do not share their token end up with WeChat's 40001), with a
+//     daily quota (SetTokenQuota, 45009); and POST /cgi-bin/stable_token,
+//     which keeps the same token until five minutes before its expiry and
+//     limits force_refresh to 20 a day, 30 seconds apart. The two keep
+//     separate tokens, as in WeChat.
+//   - POST /cgi-bin/menu/create, which checks the token and WeChat's menu
+//     limits and keeps the menu for Menu.
+//   - Website QR login of one Open Platform website app (WebsiteAppID,
+//     WebsiteAppSecret): /connect/qrconnect with scope snsapi_login, codes
+//     valid ten minutes that only the website app can exchange, its own
+//     openids (WebsiteOpenID) and the person's unionid, which links them
+//     to the Official Account's.
+//
 // By default the authorization page approves at once for the visitor, a
 // registered user. SetMode(ConsentPage) shows a page where a person in a
 // desktop browser picks the user, may open the page as a snapshot-page
 // user, and allows or refuses, which is how the example app runs the whole
 // login offline. Pages for a bad authorize link show WeChat's code and
 // answer HTTP 400; they never redirect to the app.
+//
+// The modes apply to the QR login page too; its ConsentPage emulates the
+// scan with a user picker and a "Scan and confirm (emulated)" button.
 //
 // Faults: FailNext queues an errcode (such as -1, system busy) for the next
 // request on a path, DropNext closes its connection without an answer,

@@ -1,10 +1,12 @@
 package wechattest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 
+	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -62,4 +64,38 @@ func ExampleNewUnstartedServer() {
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode)
 	// Output: 400
+}
+
+func ExampleServer_Menu() {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+
+	// The account's client, with a global access_token from /cgi-bin/token.
+	client := &wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{})
+	menu := wechatauth.Menu{Buttons: []wechatauth.Button{
+		{Type: wechatauth.ButtonView, Name: "账户", URL: "https://example.com/account/"},
+	}}
+	if err := client.CreateMenu(context.Background(), ts, menu); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(wx.Menu()), wx.Calls("/cgi-bin/token"))
+	// Output: {"button":[{"type":"view","name":"账户","url":"https://example.com/account/"}]} 1
+}
+
+func ExampleServer_WebsiteOpenID() {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	wx.AddUser(wechattest.User{OpenID: "oAlice", UnionID: "uAlice", Nickname: "Alice"})
+
+	// A website QR login of Alice, exchanged with the website app.
+	web := &wechatauth.Client{AppID: wx.WebsiteAppID, AppSecret: wx.WebsiteAppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	tok, err := web.Exchange(context.Background(), wx.IssueCode("oAlice", "snsapi_login"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tok.OpenID == wx.WebsiteOpenID("oAlice"), tok.OpenID != "oAlice", tok.UnionID, tok.Scope)
+	// Output: true true uAlice snsapi_login
 }

@@ -27,11 +27,19 @@ const (
 	pathUserInfo  = "/sns/userinfo"
 	pathAuth      = "/sns/auth"
 	pathAvatar    = "/mmopen/"
+
+	pathQRConnect = "/connect/qrconnect"
+	pathQRConfirm = "/connect/qrconnect/confirm"
+
+	pathGlobalToken = "/cgi-bin/token"
+	pathStableToken = "/cgi-bin/stable_token"
+	pathMenuCreate  = "/cgi-bin/menu/create"
 )
 
 // Lifetimes WeChat documents for web authorization.
 const (
 	codeTTL    = 5 * time.Minute
+	webCodeTTL = 10 * time.Minute // codes of website QR login
 	accessTTL  = 7200 * time.Second
 	refreshTTL = 30 * 24 * time.Hour
 )
@@ -40,6 +48,8 @@ const (
 const (
 	defaultAppID     = "wx0000000000000001"
 	defaultAppSecret = "emulator-secret-0000000000000000"
+	defaultWebAppID  = "wx0000000000000002"
+	defaultWebSecret = "emulator-website-secret-00000000"
 	defaultOpenID    = "oTestUser0000000000000000001"
 	defaultNickname  = "测试用户"
 )
@@ -59,6 +69,15 @@ type Server struct {
 	// "emulator-secret-0000000000000000". The emulator never writes it into a
 	// reply. Change it, if at all, before the first request.
 	AppSecret string
+	// WebsiteAppID is the appid of the one Open Platform website app the
+	// emulator hosts, for website QR login (/connect/qrconnect, scope
+	// snsapi_login). Default "wx0000000000000002". Change it, if at all,
+	// before the first request.
+	WebsiteAppID string
+	// WebsiteAppSecret is the website app's secret, which its code exchange
+	// requires. Default "emulator-website-secret-00000000". Change it, if at
+	// all, before the first request.
+	WebsiteAppSecret string
 
 	ts    *httptest.Server
 	pages *template.Template
@@ -80,6 +99,16 @@ type Server struct {
 	domain  string          // SetCallbackDomain; "" accepts any host
 	scopes  map[string]bool // SetScopes
 	retry   time.Duration   // SetCallbackRetry; 0 is off
+
+	// The account's global access_token (accesstoken.go) and menu (menu.go).
+	globals     map[string]*globalToken
+	plainToken  string   // the newest token of /cgi-bin/token
+	stableToken string   // the current token of /cgi-bin/stable_token
+	quota       int      // SetTokenQuota: /cgi-bin/token fetches a day
+	fetched     dayCount // /cgi-bin/token fetches today
+	forced      dayCount // force_refresh renewals today
+	lastForce   time.Time
+	menu        []byte // the last menu created, as received
 }
 
 // fault is one queued failure of FailNext or DropNext.
@@ -118,7 +147,9 @@ const (
 	Refuse
 )
 
-// grant is an authorization code and what it stands for.
+// grant is an authorization code and what it stands for. A code of scope
+// snsapi_login belongs to the website app, every other one to the
+// Official Account.
 type grant struct {
 	user     string // the real OpenID
 	scope    string
@@ -128,7 +159,8 @@ type grant struct {
 }
 
 // session is one authorization as the token endpoints see it: the refresh
-// token and the access tokens minted from it share it.
+// token and the access tokens minted from it share it. Scope snsapi_login
+// marks a session of the website app.
 type session struct {
 	user          string // the real OpenID
 	scope         string
@@ -170,17 +202,21 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		return nil, fmt.Errorf("wechattest: listening on %s: %w", addr, err)
 	}
 	s := &Server{
-		AppID:     defaultAppID,
-		AppSecret: defaultAppSecret,
-		done:      make(chan struct{}),
-		users:     make(map[string]User),
-		codes:     make(map[string]*grant),
-		access:    make(map[string]*accessToken),
-		refresh:   make(map[string]*session),
-		calls:     make(map[string]int),
-		faults:    make(map[string][]fault),
-		scopes:    map[string]bool{scopeBase: true, scopeUserInfo: true},
-		pages:     template.Must(template.New("pages").Parse(pageTemplates)),
+		AppID:            defaultAppID,
+		AppSecret:        defaultAppSecret,
+		WebsiteAppID:     defaultWebAppID,
+		WebsiteAppSecret: defaultWebSecret,
+		done:             make(chan struct{}),
+		users:            make(map[string]User),
+		codes:            make(map[string]*grant),
+		access:           make(map[string]*accessToken),
+		refresh:          make(map[string]*session),
+		calls:            make(map[string]int),
+		faults:           make(map[string][]fault),
+		scopes:           map[string]bool{scopeBase: true, scopeUserInfo: true},
+		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates)),
+		globals:          make(map[string]*globalToken),
+		quota:            defaultTokenQuota,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)
@@ -191,6 +227,12 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	mux.HandleFunc("GET "+pathUserInfo, s.handleUserInfo)
 	mux.HandleFunc("GET "+pathAuth, s.handleAuth)
 	mux.HandleFunc("GET "+pathAvatar, s.handleAvatar)
+	mux.HandleFunc("GET "+pathQRConnect, s.handleQRConnect)
+	mux.HandleFunc("POST "+pathQRConfirm, s.handleQRConfirm)
+	mux.HandleFunc("GET "+pathGlobalToken, s.handleGlobalToken)
+	// Any method: the handlers answer a GET with WeChat's 43002.
+	mux.HandleFunc(pathStableToken, s.handleStableToken)
+	mux.HandleFunc(pathMenuCreate, s.handleMenuCreate)
 	s.ts = &httptest.Server{
 		Listener: ln,
 		Config:   &http.Server{Handler: s.front(mux), ReadHeaderTimeout: 10 * time.Second},
@@ -234,9 +276,10 @@ func (s *Server) Client() *http.Client {
 	return s.ts.Client()
 }
 
-// Endpoints returns the emulator's endpoints for wechatauth.
+// Endpoints returns the emulator's endpoints for wechatauth: its
+// authorization page, its website QR login page and its API.
 func (s *Server) Endpoints() wechatauth.Endpoints {
-	return wechatauth.Endpoints{Authorize: s.URL + pathAuthorize, API: s.URL}
+	return wechatauth.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL}
 }
 
 // AddUser registers u, replacing any user with the same OpenID. It panics if
@@ -274,11 +317,12 @@ func (s *Server) SetMode(m Mode) {
 
 // IssueCode returns a fresh code, as if the user with openID had approved an
 // authorization with scope ("snsapi_base" or "snsapi_userinfo"), for tests
-// that call a callback directly. An empty openID means the visitor. It panics
-// on an unknown user or scope.
+// that call a callback directly. Scope "snsapi_login" gives a code of the
+// website app, as if the user had scanned its QR login. An empty openID
+// means the visitor. It panics on an unknown user or scope.
 func (s *Server) IssueCode(openID, scope string) string {
-	if scope != scopeBase && scope != scopeUserInfo {
-		panic(fmt.Sprintf("wechattest: IssueCode: scope %q must be %q or %q", scope, scopeBase, scopeUserInfo))
+	if scope != scopeBase && scope != scopeUserInfo && scope != scopeLogin {
+		panic(fmt.Sprintf("wechattest: IssueCode: scope %q must be %q, %q or %q", scope, scopeBase, scopeUserInfo, scopeLogin))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,14 +336,16 @@ func (s *Server) IssueCode(openID, scope string) string {
 }
 
 // Calls reports how many requests the emulator has received on path, such as
-// "/sns/oauth2/access_token", whatever their outcome.
+// "/sns/oauth2/access_token", "/cgi-bin/token" or "/connect/qrconnect",
+// whatever their outcome.
 func (s *Server) Calls(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[path]
 }
 
-// Advance moves the emulator's clock forward by d, so codes and tokens expire
+// Advance moves the emulator's clock forward by d, so codes and tokens expire,
+// replaced global access tokens stop working and daily quotas start anew
 // without the test sleeping.
 func (s *Server) Advance(d time.Duration) {
 	s.mu.Lock()
@@ -307,12 +353,12 @@ func (s *Server) Advance(d time.Duration) {
 	s.offset += d
 }
 
-// FailNext makes the next request on path answer errcode: on the /sns API
-// the JSON {"errcode":N,"errmsg":"…"} with HTTP 200, as WeChat does; on the
-// authorization page its error page. Each call queues one failure for one
-// request; FailNext and DropNext share the queue of a path. A queued -1 on
-// "/sns/oauth2/access_token" still spends the request's code, so a retry
-// with it gets 40163, as in WeChat.
+// FailNext makes the next request on path answer errcode: on the /sns and
+// /cgi-bin API the JSON {"errcode":N,"errmsg":"…"} with HTTP 200, as WeChat
+// does; on the authorization and QR login pages their error page. Each call
+// queues one failure for one request; FailNext and DropNext share the queue
+// of a path. A queued -1 on "/sns/oauth2/access_token" still spends the
+// request's code, so a retry with it gets 40163, as in WeChat.
 func (s *Server) FailNext(path string, errcode int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -334,8 +380,9 @@ func (s *Server) DropNext(path string) {
 	s.faults[path] = append(s.faults[path], fault{drop: true})
 }
 
-// SetLatency makes every /sns API answer wait d first. A wait ends early when
-// the request's context ends or the server closes. Zero turns it off.
+// SetLatency makes every /sns and /cgi-bin API answer wait d first. A wait
+// ends early when the request's context ends or the server closes. Zero
+// turns it off.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -396,7 +443,7 @@ func (s *Server) SetCallbackRetry(after time.Duration) {
 func (s *Server) front(routes http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
-		api := strings.HasPrefix(path, "/sns/")
+		api := strings.HasPrefix(path, "/sns/") || strings.HasPrefix(path, "/cgi-bin/")
 		s.mu.Lock()
 		s.calls[path]++
 		latency := s.latency

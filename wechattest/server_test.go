@@ -862,7 +862,7 @@ func TestAddUserAndSetVisitorPanic(t *testing.T) {
 		{"AddUser without OpenID", func() { s.AddUser(wechattest.User{Nickname: "x"}) }},
 		{"SetVisitor unknown", func() { s.SetVisitor("oNobody") }},
 		{"IssueCode unknown user", func() { s.IssueCode("oNobody", "snsapi_base") }},
-		{"IssueCode bad scope", func() { s.IssueCode("", "snsapi_login") }},
+		{"IssueCode bad scope", func() { s.IssueCode("", "snsapi_privateinfo") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

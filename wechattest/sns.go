@@ -33,18 +33,27 @@ type userInfoReply struct {
 	UnionID    string   `json:"unionid,omitempty"`
 }
 
-// handleToken serves GET /sns/oauth2/access_token: code → tokens.
+// handleToken serves GET /sns/oauth2/access_token: code → tokens. It
+// serves both apps: the Official Account's codes with its appid and secret,
+// the website app's (scope snsapi_login) with the website app's. A code
+// presented by the other app is unknown to it: 40029, and the code stays
+// unspent.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if code := s.checkApp(q.Get("appid")); code != 0 {
-		writeError(w, code)
+	website, errcode := s.checkAnyApp(q.Get("appid"))
+	if errcode != 0 {
+		writeError(w, errcode)
 		return
+	}
+	want := s.AppSecret
+	if website {
+		want = s.WebsiteAppSecret
 	}
 	switch secret := q.Get("secret"); {
 	case secret == "":
 		writeError(w, 41004)
 		return
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.AppSecret)) != 1:
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
 		writeError(w, 40125)
 		return
 	}
@@ -61,14 +70,18 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, ok := s.codes[code]
+	ttl := codeTTL
+	if ok && g.scope == scopeLogin {
+		ttl = webCodeTTL
+	}
 	switch {
-	case !ok:
+	case !ok, (g.scope == scopeLogin) != website:
 		writeError(w, 40029)
 		return
 	case g.used:
 		writeError(w, 40163)
 		return
-	case !s.nowLocked().Before(g.issued.Add(codeTTL)):
+	case !s.nowLocked().Before(g.issued.Add(ttl)):
 		// WeChat answers an expired code like an unknown one.
 		writeError(w, 40029)
 		return
@@ -87,10 +100,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 // handleRefresh serves GET /sns/oauth2/refresh_token: a new access token for
 // the same authorization. The refresh token stays the same and keeps its
-// 30-day expiry.
+// 30-day expiry. A refresh token works only with the appid of the app it
+// was issued to; the other app gets 40030.
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if code := s.checkApp(q.Get("appid")); code != 0 {
+	website, code := s.checkAnyApp(q.Get("appid"))
+	if code != 0 {
 		writeError(w, code)
 		return
 	}
@@ -108,7 +123,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	sess, ok := s.refresh[token]
 	switch {
-	case !ok:
+	case !ok, (sess.scope == scopeLogin) != website:
 		writeError(w, 40030)
 		return
 	case !s.nowLocked().Before(sess.refreshExpiry):
@@ -130,7 +145,7 @@ func (s *Server) tokenReplyLocked(sess *session) tokenReply {
 		OpenID:       s.openIDLocked(sess),
 		Scope:        sess.scope,
 	}
-	if sess.scope == scopeUserInfo {
+	if sess.scope == scopeUserInfo || sess.scope == scopeLogin {
 		reply.UnionID = s.unionIDLocked(sess)
 	}
 	if sess.snapshot {
@@ -152,7 +167,7 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code)
 		return
 	}
-	if at.sess.scope != scopeUserInfo {
+	if at.sess.scope != scopeUserInfo && at.sess.scope != scopeLogin {
 		writeError(w, 48001)
 		return
 	}
@@ -184,7 +199,17 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
 }
 
-// checkApp checks an API call's appid.
+// checkAnyApp checks the appid of an API call both apps may make, and
+// reports whether it is the website app's.
+func (s *Server) checkAnyApp(appID string) (website bool, errcode int) {
+	if appID != "" && subtle.ConstantTimeCompare([]byte(appID), []byte(s.WebsiteAppID)) == 1 {
+		return true, 0
+	}
+	return false, s.checkApp(appID)
+}
+
+// checkApp checks an API call's appid, which must be the Official
+// Account's.
 func (s *Server) checkApp(appID string) int {
 	switch {
 	case appID == "":
@@ -218,10 +243,14 @@ func (s *Server) checkAccessLocked(token, openID string) (*accessToken, int) {
 }
 
 // openIDLocked is the openid the emulator gives out for sess: the user's own,
-// or a virtual one for a snapshot-page user.
+// a virtual one for a snapshot-page user, or the website app's for a QR
+// login.
 func (s *Server) openIDLocked(sess *session) string {
-	if sess.snapshot {
+	switch {
+	case sess.snapshot:
 		return virtualID("openid", sess.user)
+	case sess.scope == scopeLogin:
+		return s.WebsiteOpenID(sess.user)
 	}
 	return sess.user
 }
@@ -252,6 +281,16 @@ func errorMessage(errcode int) string {
 		return "invalid appid"
 	case 40014:
 		return "invalid access_token"
+	case 40016:
+		return "invalid button size"
+	case 40017:
+		return "invalid button type"
+	case 40018:
+		return "invalid button name size"
+	case 40019:
+		return "invalid button key size"
+	case 40020:
+		return "invalid button url size"
 	case 40029:
 		return "invalid code"
 	case 40030:
@@ -280,10 +319,14 @@ func errorMessage(errcode int) string {
 		return "refresh_token expired"
 	case 42003:
 		return "code expired"
+	case 43002:
+		return "require POST method"
 	case 45009:
 		return "reach max api daily quota limit"
 	case 45011:
 		return "api minute-quota reach limit"
+	case 47001:
+		return "data format error"
 	case 48001:
 		return "api unauthorized"
 	}

@@ -3,11 +3,17 @@
 //
 //	go run github.com/wechatauth/wechatauth/wechattest/cmd/wechatemu -addr 127.0.0.1:9000
 //
-// Point the app's authorize URL and API base at the addresses it prints.
+// Point the app's authorize URL, QR login URL and API base at the addresses
+// it prints. Besides web authorization it serves the global access_token
+// (/cgi-bin/token, /cgi-bin/stable_token) and /cgi-bin/menu/create, so
+// cmd/wechatmenu can run against it.
 // Flags:
 //
 //	-addr             where to listen (default 127.0.0.1:9000)
 //	-appid, -secret   the credentials the emulator accepts
+//	-website-appid, -website-secret
+//	                  those of its Open Platform website app, for website
+//	                  QR login (/connect/qrconnect, snsapi_login)
 //	-mode             consent (a page to pick the user, allow or refuse;
 //	                  the default), auto (approve at once as the visitor)
 //	                  or refuse
@@ -16,7 +22,8 @@
 //	                  the first is the visitor
 //	-callback-domain  accept only redirect_uris on this host (10003 otherwise)
 //	-scopes           the scopes the account may ask for (10005 otherwise)
-//	-latency          delay every /sns API answer
+//	-latency          delay every /sns and /cgi-bin API answer
+//	-token-quota      /cgi-bin/token fetches a day before 45009 (default 2000)
 //	-retry-callback   deliver a callback again when the app has not answered
 //	                  within this duration, as the WeChat client does
 //
@@ -67,11 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on")
 	appID := fs.String("appid", "wx0000000000000001", "the `AppID` the emulator accepts")
 	secret := fs.String("secret", "emulator-secret-0000000000000000", "the AppSecret the exchange requires")
+	webAppID := fs.String("website-appid", "wx0000000000000002", "the `AppID` of the website app, for QR login")
+	webSecret := fs.String("website-secret", "emulator-website-secret-00000000", "the website app's AppSecret")
+	quota := fs.Int("token-quota", 2000, "/cgi-bin/token fetches a day before 45009")
 	mode := fs.String("mode", "consent", "authorization page: consent, auto or refuse")
 	usersFile := fs.String("users", "", "JSON `file` of users; the first is the visitor")
 	domain := fs.String("callback-domain", "", "accept only redirect_uris on this `host` (default any)")
 	scopes := fs.String("scopes", "snsapi_base,snsapi_userinfo", "comma-separated `scopes` the account may ask for")
-	latency := fs.Duration("latency", 0, "delay every /sns API answer by this `duration`")
+	latency := fs.Duration("latency", 0, "delay every /sns and /cgi-bin API answer by this `duration`")
 	retry := fs.Duration("retry-callback", 0, "deliver a callback again when the app has not answered within this `duration`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -101,6 +111,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *appID == "" || *secret == "" {
 		return errors.New("-appid and -secret must not be empty")
 	}
+	if *webAppID == "" || *webSecret == "" {
+		return errors.New("-website-appid and -website-secret must not be empty")
+	}
+	if *webAppID == *appID {
+		return fmt.Errorf("-website-appid: got %q, the same as -appid; a website app has an appid of its own", *webAppID)
+	}
+	if *quota < 0 {
+		return fmt.Errorf("-token-quota: got %d, want 0 or more", *quota)
+	}
 	users, err := readUsers(*usersFile)
 	if err != nil {
 		return err
@@ -112,6 +131,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer wx.Close()
 	wx.AppID, wx.AppSecret = *appID, *secret
+	wx.WebsiteAppID, wx.WebsiteAppSecret = *webAppID, *webSecret
+	wx.SetTokenQuota(*quota)
 	for _, u := range users {
 		wx.AddUser(wechattest.User{OpenID: u.OpenID, UnionID: u.UnionID, Nickname: u.Nickname, HeadImgURL: u.HeadImgURL, Snapshot: u.Snapshot})
 	}
@@ -135,9 +156,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
   authorize  %[1]s/connect/oauth2/authorize
   api base   %[1]s
              GET /sns/oauth2/access_token, /sns/oauth2/refresh_token, /sns/userinfo, /sns/auth
+             GET /cgi-bin/token, POST /cgi-bin/stable_token, POST /cgi-bin/menu/create
+  qrconnect  %[1]s/connect/qrconnect
+  webappid   %[7]s
+  websecret  %[8]s
   mode       %[4]s, visitor %[5]s, scopes %[6]s
 Ctrl-C stops it.
-`, wx.URL, wx.AppID, wx.AppSecret, *mode, visitor, strings.Join(scopeList, ","))
+`, wx.URL, wx.AppID, wx.AppSecret, *mode, visitor, strings.Join(scopeList, ","), wx.WebsiteAppID, wx.WebsiteAppSecret)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "wechatemu: stopping")

@@ -187,6 +187,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"bad openid", []string{"-users", bad}, "openid"},
 		{"stray argument", []string{"serve"}, "unexpected argument"},
 		{"bad address", []string{"-addr", "127.0.0.1:-1"}, "listening"},
+		{"website appid of the account", []string{"-appid", "wxSame", "-website-appid", "wxSame"}, "-website-appid"},
+		{"empty website secret", []string{"-website-secret", ""}, "-website-secret"},
+		{"negative quota", []string{"-token-quota", "-1"}, "-token-quota"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,5 +200,47 @@ func TestRunRejectsBadFlags(t *testing.T) {
 				t.Errorf("run: got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRunWebsiteAppAndGlobalToken(t *testing.T) {
+	s := start(t, "-mode", "auto", "-website-appid", "wxFlagWeb0000001", "-website-secret", "web-flag-secret", "-token-quota", "1")
+	field := func(name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^  ` + name + ` +(\S+)$`).FindStringSubmatch(s.banner)
+		if m == nil {
+			t.Fatalf("banner has no %q line: %q", name, s.banner)
+		}
+		return m[1]
+	}
+	qrconnect, webAppID, webSecret := field("qrconnect"), field("webappid"), field("websecret")
+	if qrconnect != s.url+"/connect/qrconnect" || webAppID != "wxFlagWeb0000001" || webSecret != "web-flag-secret" {
+		t.Errorf("banner: got qrconnect %q webappid %q websecret %q", qrconnect, webAppID, webSecret)
+	}
+	if !strings.Contains(s.banner, "POST /cgi-bin/menu/create") {
+		t.Errorf("banner: want the cgi-bin endpoints listed; got %q", s.banner)
+	}
+
+	resp, body := s.get(t, qrconnect+"?appid="+webAppID+"&redirect_uri="+url.QueryEscape("http://127.0.0.1:1/cb")+
+		"&response_type=code&scope=snsapi_login&state=st#wechat_redirect")
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("qrconnect: got HTTP %d, want 302: %q", resp.StatusCode, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = s.get(t, s.url+"/sns/oauth2/access_token?appid="+webAppID+"&secret="+webSecret+
+		"&code="+loc.Query().Get("code")+"&grant_type=authorization_code")
+	if !strings.Contains(body, `"scope":"snsapi_login"`) {
+		t.Errorf("website exchange: got %q, want a snsapi_login token", body)
+	}
+
+	tokenURL := s.url + "/cgi-bin/token?grant_type=client_credential&appid=" + url.QueryEscape(s.appID) + "&secret=" + url.QueryEscape(s.secret)
+	if _, body := s.get(t, tokenURL); !strings.Contains(body, `"expires_in":7200`) {
+		t.Errorf("first /cgi-bin/token: got %q, want a token", body)
+	}
+	if _, body := s.get(t, tokenURL); !strings.Contains(body, `"errcode":45009`) {
+		t.Errorf("second /cgi-bin/token with -token-quota 1: got %q, want 45009", body)
 	}
 }

@@ -1,0 +1,153 @@
+package wechatauth_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
+)
+
+// tokenRig is an emulator, a client of it, and a clock shared by both.
+type tokenRig struct {
+	*clock
+	wx     *wechattest.Server
+	client *wechatauth.Client
+}
+
+func newTokenRig(t *testing.T) *tokenRig {
+	t.Helper()
+	wx := wechattest.NewServer()
+	t.Cleanup(wx.Close)
+	r := &tokenRig{wx: wx, client: newClient(wx)}
+	r.clock = newClock(wx, func(now func() time.Time) { wechatauth.SetClientClock(r.client, now) })
+	return r
+}
+
+func (r *tokenRig) fetches() int {
+	return r.wx.Calls("/cgi-bin/token") + r.wx.Calls("/cgi-bin/stable_token")
+}
+
+func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
+	for _, stable := range []bool{false, true} {
+		name := "cgi-bin/token"
+		if stable {
+			name = "stable_token"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := newTokenRig(t)
+			ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{Stable: stable})
+			ctx := context.Background()
+			first, err := ts.Token(ctx)
+			if err != nil || first == "" {
+				t.Fatalf("Token: %q, %v", first, err)
+			}
+			if again, _ := ts.Token(ctx); again != first || r.fetches() != 1 {
+				t.Errorf("second Token: got %q after %d fetches, want the cached token after 1", again, r.fetches())
+			}
+			r.advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
+			next, err := ts.Token(ctx)
+			if err != nil || next == first {
+				t.Errorf("Token near expiry: got %q, %v; want a new token", next, err)
+			}
+			if got := r.fetches(); got != 2 {
+				t.Errorf("fetches: got %d, want 2", got)
+			}
+		})
+	}
+}
+
+func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
+	r := newTokenRig(t)
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ctx := context.Background()
+	if _, err := ts.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(3 * time.Hour) // expired
+	r.wx.SetLatency(20 * time.Millisecond)
+	const n = 1000
+	var wg sync.WaitGroup
+	tokens := make([]string, n)
+	for i := range tokens {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			tokens[i], _ = ts.Token(ctx)
+		}(i)
+	}
+	wg.Wait()
+	if got := r.fetches(); got != 2 {
+		t.Errorf("fetches: got %d, want 2 (one before expiry, one for all %d goroutines)", got, n)
+	}
+	for i, tok := range tokens {
+		if tok == "" || tok != tokens[0] {
+			t.Fatalf("goroutine %d got %q, want %q", i, tok, tokens[0])
+		}
+	}
+}
+
+func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
+	r := newTokenRig(t)
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ctx := context.Background()
+	if _, err := ts.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another process, uncoordinated, fetches a token: five minutes on,
+	// the cached one is dead (40001).
+	if _, err := r.client.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(5*time.Minute + time.Second)
+	m := validMenu()
+	if err := r.client.CreateMenu(ctx, ts, m); err != nil {
+		t.Fatalf("CreateMenu: %v", err)
+	}
+	if got := r.fetches(); got != 3 {
+		t.Errorf("fetches: got %d, want 3 (ours, the other process's, the refetch)", got)
+	}
+	var got wechatauth.Menu
+	if err := json.Unmarshal(r.wx.Menu(), &got); err != nil || len(got.Buttons) != 2 || got.Buttons[1].SubButtons[0].Key != "CHECK_IN" {
+		t.Errorf("menu at the emulator: %s (%v)", r.wx.Menu(), err)
+	}
+}
+
+func TestCreateMenuRefusesAnInvalidMenuLocally(t *testing.T) {
+	r := newTokenRig(t)
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	m := validMenu()
+	m.Buttons[0].Name = "a name far too long for the top"
+	err := r.client.CreateMenu(context.Background(), ts, m)
+	if err == nil {
+		t.Fatal("CreateMenu of an invalid menu: nil error")
+	}
+	if got := r.fetches() + r.wx.Calls("/cgi-bin/menu/create"); got != 0 {
+		t.Errorf("requests to WeChat: got %d, want 0", got)
+	}
+}
+
+func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
+	r := newTokenRig(t)
+	cache := wechatauth.NewMemoryAccessTokenCache()
+	ctx := context.Background()
+	// A holder that took the lock and died.
+	if unlock, err := cache.TryLock(ctx, 50*time.Millisecond); unlock == nil || err != nil {
+		t.Fatalf("TryLock: got lock %v, error %v; want the lock", unlock != nil, err)
+	}
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{Cache: cache, LockTTL: 50 * time.Millisecond})
+	start := time.Now()
+	tok, err := ts.Token(ctx)
+	if err != nil || tok == "" {
+		t.Fatalf("Token: %q, %v", tok, err)
+	}
+	if waited := time.Since(start); waited < 40*time.Millisecond {
+		t.Errorf("Token returned after %v, before the dead holder's lock expired", waited)
+	}
+	if got := r.fetches(); got != 1 {
+		t.Errorf("fetches: got %d, want 1", got)
+	}
+}
