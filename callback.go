@@ -71,21 +71,20 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.replayCallback(w, r, state, cur)
 		return
 	}
-	retry := a.LoginURL(p.Return)
 	if a.now().Unix() >= p.Expires {
 		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: %w", ErrStateExpired), retry)
+		a.fail(w, r, fmt.Errorf("callback: %w", ErrStateExpired), a.LoginURL(p.Return))
 		return
 	}
 	if code == "" {
 		a.saveLoginState(ctx, ls)
 		a.event(r, Event{Kind: EventRefused})
-		a.refused(w, r, retry)
+		a.refused(w, r, a.LoginURL(p.Return))
 		return
 	}
 	if !isToken(code) {
 		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: malformed code: %w", ErrInvalidState), retry)
+		a.fail(w, r, fmt.Errorf("callback: malformed code: %w", ErrInvalidState), a.LoginURL(p.Return))
 		return
 	}
 
@@ -104,7 +103,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.saveLoginState(ctx, ls)
-		a.fail(w, r, err, retry)
+		a.fail(w, r, err, a.LoginURL(p.Return))
 		return
 	}
 	if rec.Consent {

@@ -113,3 +113,41 @@ func FuzzDecodeReply(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLoginState(f *testing.F) {
+	ls := loginState{Attempts: 2, Since: 1700000000, Pending: []pendingLogin{
+		{State: newState(), Return: "/account/x?y=1|z", Expires: 1700000600, Scope: ScopeBase},
+		{State: newState(), Return: "/", Expires: 1700000601, Scope: scopeLogin, App: appWebsite},
+	}}
+	f.Add(ls.encode())
+	f.Add("")
+	f.Add("l1 1 2\nabc 5 snsapi_base - /x")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := decodeLoginState(s)
+		again := decodeLoginState(got.encode())
+		if len(got.Pending) != len(again.Pending) || got.Attempts != again.Attempts || got.Since != again.Since {
+			t.Fatalf("%q: decoded %+v, re-decoded %+v", s, got, again)
+		}
+		for i := range got.Pending {
+			if got.Pending[i] != again.Pending[i] {
+				t.Fatalf("%q: pending %d: %+v, then %+v", s, i, got.Pending[i], again.Pending[i])
+			}
+		}
+	})
+}
+
+func TestLoginStateRoundTrip(t *testing.T) {
+	ls := loginState{Attempts: 3, Since: 1700000000, Pending: []pendingLogin{
+		{State: newState(), Return: "/account/orders?id=7&a=|b", Expires: 1700000600, Scope: ScopeUserInfo},
+		{State: newState(), Return: "/", Expires: 1700000601, Scope: scopeLogin, App: appWebsite},
+	}}
+	got := decodeLoginState(ls.encode())
+	if got.Attempts != ls.Attempts || got.Since != ls.Since || len(got.Pending) != 2 || got.Pending[0] != ls.Pending[0] || got.Pending[1] != ls.Pending[1] {
+		t.Errorf("round trip: got %+v, want %+v", got, ls)
+	}
+	for _, bad := range []string{"garbage", "l1 x y", "l1 1 2\nonly three fields", "l1 1 2\ns notanumber c a /"} {
+		if got := decodeLoginState(bad); len(got.Pending) != 0 || got.Attempts != 0 {
+			t.Errorf("decode(%q): got %+v, want nothing", bad, got)
+		}
+	}
+}

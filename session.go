@@ -3,32 +3,97 @@ package wechatauth
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Session keys. Each value is a string, so any scs codec stores it.
 const (
 	keyUser  = "wechatauth.user"  // the logged-in user, see encodeUser
-	keyLogin = "wechatauth.login" // logins under way, a JSON loginState
+	keyLogin = "wechatauth.login" // logins under way, see loginState.encode
 )
 
 // loginState is what a session remembers of the logins it has started and
 // not finished: the states sent to WeChat and the round trips counted
 // against Options.MaxAttempts.
 type loginState struct {
-	Pending  []pendingLogin `json:"p,omitempty"`
-	Attempts int            `json:"a,omitempty"`
-	Since    int64          `json:"s,omitempty"` // Unix time of the first counted attempt
+	Pending  []pendingLogin
+	Attempts int
+	Since    int64 // Unix time of the first counted attempt
 }
 
 // pendingLogin is one state sent to WeChat and where to go once it returns.
 type pendingLogin struct {
-	State   string `json:"s"`
-	Return  string `json:"r"`           // a same-origin path and query
-	Expires int64  `json:"e"`           // Unix time
-	Scope   Scope  `json:"c"`           // the scope sent to WeChat
-	App     string `json:"a,omitempty"` // appWebsite for a QR login; "" for the Official Account
+	State   string
+	Return  string // a same-origin path and query, as safeReturn passes it
+	Expires int64  // Unix time
+	Scope   Scope  // the scope sent to WeChat
+	App     string // appWebsite for a QR login; "" for the Official Account
+}
+
+// The session holds a loginState as lines of space-separated fields, cheap
+// to read and write on every login: a header line, then one line per
+// pending login with the return path last. None of the fields can hold a
+// space or a line break (safeReturn refuses them in return paths).
+const loginStateVersion = "l1"
+
+func (ls loginState) encode() string {
+	b := make([]byte, 0, 64+len(ls.Pending)*96)
+	b = append(b, loginStateVersion+" "...)
+	b = strconv.AppendInt(b, int64(ls.Attempts), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, ls.Since, 10)
+	for _, p := range ls.Pending {
+		app := p.App
+		if app == "" {
+			app = "-"
+		}
+		b = append(b, '\n')
+		b = append(b, p.State...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.Expires, 10)
+		b = append(b, ' ')
+		b = append(b, p.Scope...)
+		b = append(b, ' ')
+		b = append(b, app...)
+		b = append(b, ' ')
+		b = append(b, p.Return...)
+	}
+	return string(b)
+}
+
+// decodeLoginState reads what encode wrote; anything else reads as no
+// login under way.
+func decodeLoginState(s string) loginState {
+	var ls loginState
+	lines := strings.Split(s, "\n")
+	head := strings.Fields(lines[0])
+	if len(head) != 3 || head[0] != loginStateVersion {
+		return loginState{}
+	}
+	attempts, err1 := strconv.Atoi(head[1])
+	since, err2 := strconv.ParseInt(head[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return loginState{}
+	}
+	ls.Attempts, ls.Since = attempts, since
+	for _, line := range lines[1:] {
+		f := strings.SplitN(line, " ", 5)
+		if len(f) != 5 {
+			return loginState{}
+		}
+		exp, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return loginState{}
+		}
+		p := pendingLogin{State: f[0], Expires: exp, Scope: Scope(f[2]), App: f[3], Return: f[4]}
+		if p.App == "-" {
+			p.App = ""
+		}
+		ls.Pending = append(ls.Pending, p)
+	}
+	return ls
 }
 
 // maxPending bounds the logins one session keeps under way (one per tab,
@@ -48,12 +113,7 @@ func (a *Auth) sessionUser(ctx context.Context) (s string, err error) {
 }
 
 func (a *Auth) loadLoginState(ctx context.Context) loginState {
-	var ls loginState
-	if s := a.sm.GetString(ctx, keyLogin); s != "" {
-		// A value that does not decode is treated as no login under way.
-		_ = json.Unmarshal([]byte(s), &ls)
-	}
-	return ls
+	return decodeLoginState(a.sm.GetString(ctx, keyLogin))
 }
 
 func (a *Auth) saveLoginState(ctx context.Context, ls loginState) {
@@ -63,8 +123,7 @@ func (a *Auth) saveLoginState(ctx context.Context, ls loginState) {
 		}
 		return
 	}
-	b, _ := json.Marshal(ls) // cannot fail: strings and numbers only
-	a.sm.Put(ctx, keyLogin, string(b))
+	a.sm.Put(ctx, keyLogin, ls.encode())
 }
 
 // prune drops expired logins and forgets attempts older than window.

@@ -63,7 +63,12 @@ func encodeUser(u User) string {
 	if !u.UpdatedAt.IsZero() {
 		updated = strconv.FormatInt(u.UpdatedAt.Unix(), 10)
 	}
-	clean := strings.NewReplacer(userSep, "").Replace
+	clean := func(s string) string {
+		if strings.Contains(s, userSep) {
+			return strings.ReplaceAll(s, userSep, "")
+		}
+		return s
+	}
 	var flags string
 	if u.Snapshot {
 		flags = "s"
