@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -26,13 +26,48 @@ func (a *Auth) CallbackHandler() http.Handler {
 // loginRecord is how a login was completed, kept in the CallbackStore for
 // the deliveries of the same callback that come after the first.
 type loginRecord struct {
-	User     User   `json:"u"`
-	Return   string `json:"r"`
-	Browser  string `json:"b"` // browserID of the request that started the login
-	Snapshot bool   `json:"s,omitempty"`
+	User     User
+	Return   string // a same-origin path and query, as safeReturn passes it
+	Browser  string // browserID of the request that started the login
+	Snapshot bool
 	// Consent means the login needs a snsapi_userinfo round trip first
 	// (ScopeProgressive with an unknown user or a stale profile).
-	Consent bool `json:"c,omitempty"`
+	Consent bool
+}
+
+// A loginRecord is stored as one line of fields, "r1 browser flags return",
+// then the user as encodeUser writes it. The return path holds no space.
+const recordVersion = "r1"
+
+func (rec *loginRecord) encode() []byte {
+	browser, flags := rec.Browser, ""
+	if browser == "" {
+		browser = "-"
+	}
+	if rec.Snapshot {
+		flags += "s"
+	}
+	if rec.Consent {
+		flags += "c"
+	}
+	if flags == "" {
+		flags = "-"
+	}
+	return []byte(recordVersion + " " + browser + " " + flags + " " + rec.Return + "\n" + encodeUser(rec.User))
+}
+
+func decodeRecord(b []byte) (*loginRecord, error) {
+	head, user, _ := strings.Cut(string(b), "\n")
+	f := strings.SplitN(head, " ", 4)
+	u, ok := decodeUser(user)
+	if len(f) != 4 || f[0] != recordVersion || !ok {
+		return nil, errors.New("wechatauth: callback store: unreadable record")
+	}
+	rec := &loginRecord{User: u, Browser: f[1], Return: f[3], Snapshot: strings.Contains(f[2], "s"), Consent: strings.Contains(f[2], "c")}
+	if rec.Browser == "-" {
+		rec.Browser = ""
+	}
+	return rec, nil
 }
 
 func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +233,7 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLo
 			rec, err := a.completeLogin(ctx, code, p, browser)
 			var b []byte
 			if err == nil {
-				b, _ = json.Marshal(rec) // cannot fail: strings and bools only
+				b = rec.encode()
 			}
 			if ferr := a.opts.Callbacks.Finish(ctx, key, b, a.opts.StateTTL); ferr != nil && err == nil {
 				err = storeError("callback", ferr)
@@ -226,11 +261,7 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 			return nil, storeError("callback", err)
 		}
 		if len(b) > 0 {
-			var rec loginRecord
-			if err := json.Unmarshal(b, &rec); err != nil {
-				return nil, fmt.Errorf("wechatauth: callback store: unreadable record: %w", err)
-			}
-			return &rec, nil
+			return decodeRecord(b)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -148,6 +149,24 @@ func TestLoginStateRoundTrip(t *testing.T) {
 	for _, bad := range []string{"garbage", "l1 x y", "l1 1 2\nonly three fields", "l1 1 2\ns notanumber c a /"} {
 		if got := decodeLoginState(bad); len(got.Pending) != 0 || got.Attempts != 0 {
 			t.Errorf("decode(%q): got %+v, want nothing", bad, got)
+		}
+	}
+}
+
+func TestLoginRecordRoundTrip(t *testing.T) {
+	for _, rec := range []loginRecord{
+		{User: User{OpenID: "o1", UnionID: "u1", Nickname: "名 字", HeadImgURL: "https://x/0", UpdatedAt: time.Unix(1700000000, 0)}, Return: "/a?b=c d", Browser: "ab12"},
+		{User: User{Snapshot: true}, Return: "/", Snapshot: true},
+		{User: User{OpenID: "o2"}, Return: "/p", Browser: "cd", Consent: true},
+	} {
+		got, err := decodeRecord(rec.encode())
+		if err != nil || *got != rec {
+			t.Errorf("round trip of %+v: got %+v, %v", rec, got, err)
+		}
+	}
+	for _, bad := range []string{"", "r1 x", "r2 - - /\nu1\x1fo\x1f\x1f\x1f\x1f\x1f", "r1 - - /\nnot a user"} {
+		if _, err := decodeRecord([]byte(bad)); err == nil {
+			t.Errorf("decodeRecord(%q): nil error", bad)
 		}
 	}
 }
