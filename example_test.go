@@ -95,3 +95,41 @@ func ExampleUserFrom() {
 	fmt.Println(rec.Body.String())
 	// Output: openid oDeveloper, logged in true
 }
+
+// The callback, mounted on the path of Options.CallbackURL. A callback
+// that WeChat delivers twice, here with the same code, ends logged in both
+// times after one code exchange.
+func ExampleAuth_CallbackHandler() {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	site := "http://" + ln.Addr().String()
+	sessions := scs.New()
+	auth, _ := wechatauth.New(wechatauth.Options{
+		AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(),
+		CallbackURL: site + "/wechat/callback",
+		Sessions:    sessions,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
+	mux.Handle("/orders/", auth.RequireWeChatUser(http.NotFoundHandler()))
+	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: sessions.LoadAndSave(mux)}}
+	app.Start()
+	defer app.Close()
+
+	// A browser that stops at each redirect.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := browser.Get(site + "/orders/7")         // to WeChat
+	resp, _ = browser.Get(resp.Header.Get("Location")) // WeChat approves: to the callback
+	callback := resp.Header.Get("Location")
+	for i := 0; i < 2; i++ {
+		resp, _ = browser.Get(callback)
+		fmt.Println(resp.StatusCode, resp.Header.Get("Location"))
+	}
+	fmt.Println("code exchanges:", wx.Calls("/sns/oauth2/access_token"))
+	// Output:
+	// 302 /orders/7
+	// 302 /orders/7
+	// code exchanges: 1
+}

@@ -91,8 +91,10 @@ func decodeUser(s string) (User, bool) {
 		return User{}, false
 	}
 	u := User{OpenID: f[1], UnionID: f[2], Nickname: f[3], HeadImgURL: f[4], Snapshot: snapshot}
-	if sec, err := strconv.ParseInt(f[5], 10, 64); err == nil {
-		u.UpdatedAt = time.Unix(sec, 0)
+	if f[5] != "" { // ParseInt would allocate its error
+		if sec, err := strconv.ParseInt(f[5], 10, 64); err == nil {
+			u.UpdatedAt = time.Unix(sec, 0)
+		}
 	}
 	return u, true
 }
