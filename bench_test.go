@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -160,50 +159,6 @@ func BenchmarkCallback(b *testing.B) {
 			b.Fatalf("status %d", w.Code)
 		}
 	}
-}
-
-// BenchmarkCallbackOwnCost pairs each in-process callback with a bare
-// exchange of another code at the emulator, in turns, and measures the
-// process's CPU time (user + system, all threads, so the emulator's share
-// too) around each. The difference of their medians is the callback's own
-// CPU per login, beyond the exchange: session load and save, state check,
-// stores, token renewal.
-func BenchmarkCallbackOwnCost(b *testing.B) {
-	h := newBenchHarness(b, nil)
-	handler, client := h.app.Config.Handler, h.auth.Client()
-	var callbacks, exchanges []float64
-	for b.Loop() {
-		b.StopTimer()
-		c := h.browser(false)
-		cb := h.callbackURL(c, "/account/")
-		r := httptest.NewRequest("GET", cb, nil)
-		r.AddCookie(&http.Cookie{Name: h.opts.Sessions.Cookie.Name, Value: h.cookie(c)})
-		w := httptest.NewRecorder()
-		code := h.wx.IssueCode("", "snsapi_base")
-		b.StartTimer()
-		start := cpuTime()
-		handler.ServeHTTP(w, r)
-		mid := cpuTime()
-		_, err := client.Exchange(context.Background(), code)
-		end := cpuTime()
-		if w.Code != http.StatusFound || err != nil {
-			b.Fatalf("callback %d, exchange %v", w.Code, err)
-		}
-		callbacks = append(callbacks, float64(mid-start)/1e3)
-		exchanges = append(exchanges, float64(end-mid)/1e3)
-	}
-	median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
-	cb, ex := median(callbacks), median(exchanges)
-	b.ReportMetric(cb, "callback-cpu-µs")
-	b.ReportMetric(ex, "exchange-cpu-µs")
-	b.ReportMetric(cb-ex, "own-cpu-µs/login")
-}
-
-// cpuTime is the CPU time the process has used so far, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkEmulatorExchange(b *testing.B) {
