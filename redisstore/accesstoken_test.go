@@ -126,3 +126,47 @@ func ownPool(t *testing.T, addr string) *redis.Pool {
 	t.Cleanup(func() { p.Close() })
 	return p
 }
+
+// TestAccessTokenAfterACrashedHolder: an instance took the refresh lock and
+// died; the others fetch once its lock has expired, and only once.
+func TestAccessTokenAfterACrashedHolder(t *testing.T) {
+	srv := redistest.Start(t)
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	store := redisstore.New(srv.Pool())
+	cache := store.AccessTokenCache(wx.AppID)
+	ctx := context.Background()
+	if unlock, err := cache.TryLock(ctx, 200*time.Millisecond); unlock == nil || err != nil {
+		t.Fatalf("TryLock: got the lock %v, error %v", unlock != nil, err)
+	}
+	const instances = 3
+	var wg sync.WaitGroup
+	tokens := make([]string, instances)
+	start := time.Now()
+	for i := range tokens {
+		client := &wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+		ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{
+			Cache: redisstore.New(ownPool(t, srv.Addr())).AccessTokenCache(wx.AppID), LockTTL: 200 * time.Millisecond,
+		})
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var err error
+			if tokens[i], err = ts.Token(ctx); err != nil {
+				t.Errorf("instance %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if waited := time.Since(start); waited < 150*time.Millisecond {
+		t.Errorf("a token came after %v, before the dead holder's lock expired", waited)
+	}
+	if got := wx.Calls("/cgi-bin/token"); got != 1 {
+		t.Errorf("upstream fetches: got %d, want 1", got)
+	}
+	for i := range tokens {
+		if tokens[i] == "" || tokens[i] != tokens[0] {
+			t.Errorf("instance %d: token %q, want %q", i, tokens[i], tokens[0])
+		}
+	}
+}
