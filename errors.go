@@ -40,6 +40,7 @@ type APIError struct {
 	Endpoint string // the API path that answered, such as "/sns/oauth2/access_token"
 }
 
+// Error reports the endpoint, WeChat's errcode and its errmsg.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wechatauth: %s: WeChat errcode %d: %s", e.Endpoint, e.Code, e.Msg)
 }
