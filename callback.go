@@ -3,6 +3,7 @@ package wechatauth
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,21 +30,21 @@ type loginRecord struct {
 	User     User
 	Return   string // a same-origin path and query, as safeReturn passes it
 	Browser  string // browserID of the request that started the login
+	Code     string // codeHash of the code that was exchanged
+	App      string // appWebsite for a QR login
 	Snapshot bool
 	// Consent means the login needs a snsapi_userinfo round trip first
 	// (ScopeProgressive with an unknown user or a stale profile).
 	Consent bool
 }
 
-// A loginRecord is stored as one line of fields, "r1 browser flags return",
-// then the user as encodeUser writes it. The return path holds no space.
-const recordVersion = "r1"
+// A loginRecord is stored as one line of fields, "r2 browser code app
+// flags return", then the user as encodeUser writes it. The return path
+// holds no space.
+const recordVersion = "r2"
 
 func (rec *loginRecord) encode() []byte {
-	browser, flags := rec.Browser, ""
-	if browser == "" {
-		browser = "-"
-	}
+	browser, code, app, flags := orDash(rec.Browser), orDash(rec.Code), orDash(rec.App), ""
 	if rec.Snapshot {
 		flags += "s"
 	}
@@ -53,21 +54,41 @@ func (rec *loginRecord) encode() []byte {
 	if flags == "" {
 		flags = "-"
 	}
-	return []byte(recordVersion + " " + browser + " " + flags + " " + rec.Return + "\n" + encodeUser(rec.User))
+	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + rec.Return + "\n" + encodeUser(rec.User))
 }
 
 func decodeRecord(b []byte) (*loginRecord, error) {
 	head, user, _ := strings.Cut(string(b), "\n")
-	f := strings.SplitN(head, " ", 4)
+	f := strings.SplitN(head, " ", 6)
 	u, ok := decodeUser(user)
-	if len(f) != 4 || f[0] != recordVersion || !ok {
+	if len(f) != 6 || f[0] != recordVersion || !ok {
 		return nil, errors.New("wechatauth: callback store: unreadable record")
 	}
-	rec := &loginRecord{User: u, Browser: f[1], Return: f[3], Snapshot: strings.Contains(f[2], "s"), Consent: strings.Contains(f[2], "c")}
-	if rec.Browser == "-" {
-		rec.Browser = ""
+	return &loginRecord{
+		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[5],
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"),
+	}, nil
+}
+
+// orDash and undash stand "-" in for an empty field of a stored line.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	return rec, nil
+	return s
+}
+
+func undash(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// codeHash names a code in a record without keeping the code.
+func codeHash(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:16])
 }
 
 func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +124,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ls := a.loadLoginState(ctx)
 	p, found := ls.take(state)
 	if !found {
-		a.replayCallback(w, r, state, cur)
+		a.replayCallback(w, r, state, code, cur)
 		return
 	}
 	if a.now().Unix() >= p.Expires {
@@ -141,13 +162,76 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err, a.LoginURL(p.Return))
 		return
 	}
-	if rec.Consent {
-		// Progressive consent: the silent round trip found no fresh profile.
+	// The record may come from a concurrent delivery with another code.
+	if err := a.vouch(ctx, rec, code); err != nil {
 		a.saveLoginState(ctx, ls)
-		a.startLogin(w, r, p.Return, ScopeUserInfo)
+		a.fail(w, r, err, a.LoginURL(p.Return))
+		return
+	}
+	a.complete(w, r, rec, cur, ls)
+}
+
+// complete ends a callback whose login is done: logged in, or, for
+// progressive consent that found no fresh profile, on to snsapi_userinfo.
+func (a *Auth) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
+	if rec.Consent {
+		a.saveLoginState(r.Context(), ls)
+		a.startLogin(w, r, rec.Return, ScopeUserInfo)
 		return
 	}
 	a.finishLogin(w, r, rec, cur, ls)
+}
+
+// vouch checks that a delivery bringing code may take the login of rec:
+// it brings the code that was exchanged, or another code, which it
+// exchanges itself, that WeChat gives for the same user (WeChat may
+// redirect twice with two codes and one state). A request that knows the
+// state and holds the cookie from before the login, but not a code of the
+// user's, gets nothing.
+func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
+	if subtle.ConstantTimeCompare([]byte(codeHash(code)), []byte(rec.Code)) == 1 {
+		return nil
+	}
+	if !isToken(code) {
+		return fmt.Errorf("callback: missing or malformed code: %w", ErrInvalidState)
+	}
+	// Each second code is exchanged once too, however often it comes.
+	other, err := a.once(ctx, "code:"+codeHash(code), func(ctx context.Context) (*loginRecord, error) {
+		tok, err := a.clientFor(rec.App).Exchange(ctx, code)
+		if err != nil {
+			return nil, err
+		}
+		if !tok.Snapshot {
+			if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
+				return nil, storeError("token", err)
+			}
+		}
+		u := User{OpenID: tok.OpenID, UnionID: tok.UnionID}
+		if tok.Snapshot {
+			u = User{Snapshot: true} // a virtual identity is not kept
+		}
+		return &loginRecord{User: u, Code: codeHash(code), App: rec.App, Snapshot: tok.Snapshot}, nil
+	})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("callback: WeChat refused a second code for a completed login: %w: %w", ErrInvalidState, err)
+	}
+	if err != nil {
+		return err
+	}
+	same := other.User.OpenID == rec.User.OpenID || (other.User.UnionID != "" && other.User.UnionID == rec.User.UnionID)
+	if other.Snapshot != rec.Snapshot || (!rec.Snapshot && !same) {
+		return fmt.Errorf("callback: a second code for another user: %w", ErrInvalidState)
+	}
+	return nil
+}
+
+// clientFor returns the API client of the app a login went through.
+func (a *Auth) clientFor(app string) *Client {
+	if app == appWebsite && a.webClient != nil {
+		return a.webClient
+	}
+	return a.client
 }
 
 // spentCode reports errcodes that mean the code can no longer be exchanged.
@@ -156,9 +240,11 @@ func spentCode(code int) bool {
 }
 
 // replayCallback answers a callback whose state the session no longer holds
-// as pending: a second delivery of a login already completed, or under way,
-// by this browser ends logged in; anything else is refused.
-func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur string) {
+// as pending: a second delivery of a login already completed, or under way.
+// A session already logged in as its user goes on to the page; the browser
+// that started the login (known by its cookie from before the login) ends
+// logged in if it brings a code of the same user; anything else is refused.
+func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, code, cur string) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 	defer cancel()
 	rec, err := a.awaitRecord(ctx, callbackKey(state))
@@ -167,10 +253,17 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur
 		return
 	}
 	if rec != nil {
-		u, _ := decodeUser(cur)
-		browser := a.browserID(r)
-		if (browser != "" && browser == rec.Browser) || (u.OpenID != "" && u.OpenID == rec.User.OpenID) {
-			a.finishLogin(w, r, rec, cur, a.loadLoginState(r.Context()))
+		ls := a.loadLoginState(r.Context())
+		if u, _ := decodeUser(cur); u.OpenID != "" && u.OpenID == rec.User.OpenID {
+			a.complete(w, r, rec, cur, ls)
+			return
+		}
+		if browser := a.browserID(r); browser != "" && subtle.ConstantTimeCompare([]byte(browser), []byte(rec.Browser)) == 1 {
+			if err := a.vouch(r.Context(), rec, code); err != nil {
+				a.fail(w, r, err, a.LoginURL(rec.Return))
+				return
+			}
+			a.complete(w, r, rec, cur, ls)
 			return
 		}
 	}
@@ -209,12 +302,19 @@ func callbackKey(state string) string {
 }
 
 // exchangeOnce completes the login of state with code, once across every
-// delivery of the callback: concurrent deliveries in this process share one
-// flight, and the CallbackStore covers deliveries to other instances and
-// later ones. The work is detached from the request, so a browser that gives
-// up on the first delivery does not cancel the exchange its retry waits for.
+// delivery of the callback.
 func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLogin, browser string) (*loginRecord, error) {
-	key := callbackKey(state)
+	return a.once(ctx, callbackKey(state), func(ctx context.Context) (*loginRecord, error) {
+		return a.completeLogin(ctx, code, p, browser)
+	})
+}
+
+// once runs work for key once across every request and instance: concurrent
+// requests in this process share one flight, and the CallbackStore's claim
+// and record cover other instances and later requests. The work is detached
+// from the request, so a browser that gives up on the first delivery does
+// not cancel the work its retry waits for.
+func (a *Auth) once(ctx context.Context, key string, work func(context.Context) (*loginRecord, error)) (*loginRecord, error) {
 	v, err, _ := a.flight.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
 		defer cancel()
@@ -230,12 +330,17 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLo
 				}
 				return rec, err
 			}
-			rec, err := a.completeLogin(ctx, code, p, browser)
+			rec, err := work(ctx)
 			var b []byte
 			if err == nil {
 				b = rec.encode()
 			}
-			if ferr := a.opts.Callbacks.Finish(ctx, key, b, a.opts.StateTTL); ferr != nil && err == nil {
+			// Finish even when the work ran out of time: a claim left
+			// behind would hold every later request for StateTTL.
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			ferr := a.opts.Callbacks.Finish(fctx, key, b, a.opts.StateTTL)
+			fcancel()
+			if ferr != nil && err == nil {
 				err = storeError("callback", ferr)
 			}
 			return rec, err
@@ -278,15 +383,12 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
 func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, browser string) (*loginRecord, error) {
-	client := a.client
-	if p.App == appWebsite && a.webClient != nil {
-		client = a.webClient
-	}
+	client := a.clientFor(p.App)
 	tok, err := client.Exchange(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	rec := &loginRecord{Return: p.Return, Browser: browser}
+	rec := &loginRecord{Return: p.Return, Browser: browser, Code: codeHash(code), App: p.App}
 	if tok.Snapshot {
 		// A snapshot-page user's openid is virtual: keep nothing of it.
 		rec.Snapshot = true
@@ -317,7 +419,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 				return nil, storeError("user", err)
 			}
 		}
-		rec.Consent = true
+		rec.Consent, rec.User = true, u
 		return rec, nil
 	}
 	if stale && profileAllowed {

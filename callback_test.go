@@ -217,8 +217,14 @@ func TestCallbackDeliveredTwice(t *testing.T) {
 			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
 				t.Fatalf("second delivery: status %d, Location %q, body %q", resp.StatusCode, loc, body)
 			}
-			if got := h.exchanges(); got != 1 {
-				t.Errorf("exchanges: got %d, want 1", got)
+			// Each code is exchanged once: a second code is exchanged to
+			// check it belongs to the same user.
+			want := 1
+			if strings.HasPrefix(tc.name, "new code") && strings.HasSuffix(tc.name, "old cookie") {
+				want = 2
+			}
+			if got := h.exchanges(); got != want {
+				t.Errorf("exchanges: got %d, want %d", got, want)
 			}
 			h.assertLoggedIn(second, "oTestUser0000000000000000001")
 			h.assertLoggedIn(c, "oTestUser0000000000000000001")
@@ -262,8 +268,9 @@ func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
 			t.Errorf("delivery %d: status %d, Location %q", i, statuses[i], locations[i])
 		}
 	}
-	if got := h.exchanges(); got != 1 {
-		t.Errorf("exchanges: got %d, want 1", got)
+	// The first code once, and each second code once, to check its user.
+	if got := h.exchanges(); got != 1+n/2 {
+		t.Errorf("exchanges: got %d, want %d", got, 1+n/2)
 	}
 	h.wx.SetLatency(0)
 	for i := range browsers {
@@ -409,5 +416,51 @@ func TestUnionIDStoredAndFound(t *testing.T) {
 	}
 	if _, err := lookup.UserByUnionID(context.Background(), "uNobody"); !errors.Is(err, wechatauth.ErrNotFound) {
 		t.Errorf("unknown unionid: got %v, want ErrNotFound", err)
+	}
+}
+
+// A session token planted in the victim's browser before the login
+// (fixation) is renewed by the login; replaying the callback with the
+// planted token and the state, but without the victim's code, must not
+// bring the login back to the attacker.
+func TestReplayWithPlantedTokenNeedsTheCode(t *testing.T) {
+	h := newHarness(t, nil)
+	h.wx.AddUser(wechattest.User{OpenID: "oMallory", Nickname: "Mallory"})
+	attacker := h.browser(false)
+	resp, _ := h.step(attacker, "/account/", http.StatusFound)
+	planted := h.cookie(attacker)
+	authorize := resp.Header.Get("Location")
+
+	// The victim's browser holds the planted token and opens the link.
+	victim := h.withCookie(planted)
+	resp, _ = h.step(victim, authorize, http.StatusFound)
+	cb := resp.Header.Get("Location")
+	h.step(victim, cb, http.StatusFound)
+	h.assertLoggedIn(victim, "oTestUser0000000000000000001")
+
+	for _, code := range []string{"", "junk", h.wx.IssueCode("oMallory", "snsapi_base")} {
+		replay := h.withCookie(planted)
+		resp, body := h.get(replay, withCode(t, cb, code))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("replay with code %q: status %d, Location %q, body %q; want 400", code, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+		h.assertLoggedOut(replay)
+	}
+}
+
+func TestProgressiveCallbackDeliveredTwiceGoesToConsent(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeProgressive })
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/p")
+	before := h.cookie(c)
+	for i, b := range []*http.Client{c, h.withCookie(before)} {
+		resp, body := h.get(b, cb)
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusFound || !strings.Contains(loc, "scope=snsapi_userinfo") {
+			t.Errorf("delivery %d: status %d, Location %q, body %q; want a redirect to consent", i, resp.StatusCode, loc, body)
+		}
+	}
+	if got := h.exchanges(); got != 1 {
+		t.Errorf("exchanges: got %d, want 1", got)
 	}
 }

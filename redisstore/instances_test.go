@@ -332,23 +332,26 @@ func TestCallbackSplitAcrossInstances(t *testing.T) {
 	cases := []struct {
 		name       string
 		concurrent bool
+		// exchanges: each code once; a second code is exchanged to check
+		// that it belongs to the same user.
+		exchanges int
 		// deliveries returns the two deliveries of callback cb to b, whose
 		// cookie was before until the login.
 		deliveries func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery
 	}{
-		{"concurrent on a and b", true, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
+		{"concurrent on a and b", true, 1, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
 			return [2]delivery{{c.withCookie(before), "a", cb}, {c.withCookie(before), "b", cb}}
 		}},
-		{"concurrent, new code for the same state on b", true, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
+		{"concurrent, new code for the same state on b", true, 2, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
 			return [2]delivery{{c.withCookie(before), "a", cb}, {c.withCookie(before), "b", withCode(t, cb, c.wx.IssueCode(visitor, "snsapi_base"))}}
 		}},
-		{"a, then b with the cookie from before (first answer lost)", false, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
+		{"a, then b with the cookie from before (first answer lost)", false, 1, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
 			return [2]delivery{{b, "a", cb}, {c.withCookie(before), "b", cb}}
 		}},
-		{"a, then reload on b", false, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
+		{"a, then reload on b", false, 1, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
 			return [2]delivery{{b, "a", cb}, {b, "b", cb}}
 		}},
-		{"a, then a new code for the same state on b", false, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
+		{"a, then a new code for the same state on b", false, 2, func(t *testing.T, c *cluster, b *browser, cb, before string) [2]delivery {
 			return [2]delivery{{b, "a", cb}, {c.withCookie(before), "b", withCode(t, cb, c.wx.IssueCode(visitor, "snsapi_base"))}}
 		}},
 	}
@@ -392,8 +395,8 @@ func TestCallbackSplitAcrossInstances(t *testing.T) {
 					t.Errorf("delivery %d on %s: got %d to %q (%v), want 302 to %q", i, ds[i].inst, r.status, r.location, r.err, page)
 				}
 			}
-			if got := c.exchanges(); got != 1 {
-				t.Errorf("code exchanges: got %d, want 1", got)
+			if got := c.exchanges(); got != tc.exchanges {
+				t.Errorf("code exchanges: got %d, want %d", got, tc.exchanges)
 			}
 			for _, d := range ds {
 				d.b.assertLoggedIn("a", visitor)
