@@ -64,9 +64,9 @@ type TokenSourceOptions struct {
 	// RefreshAhead is how long before its expiry a token is replaced.
 	// Default 5 minutes (stable_token hands out a new token from then on).
 	RefreshAhead time.Duration
-	// LockTTL bounds how long one fetch may hold the refresh lock; a
-	// holder that crashed blocks the others no longer than this.
-	// Default 10 seconds.
+	// LockTTL is how long the refresh lock lasts, and so bounds each
+	// upstream fetch (which ends before its lock does) and how long a
+	// holder that crashed blocks the others. Default 10 seconds.
 	LockTTL time.Duration
 }
 
@@ -110,16 +110,22 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 	if err == nil && s.now().Before(t.Expiry.Add(-s.opts.RefreshAhead)) {
 		return t.Token, nil
 	}
-	v, err, _ := s.flight.Do("", func() (any, error) {
+	ch := s.flight.DoChan("", func() (any, error) {
 		// Room to wait out a dead holder's lock, then fetch under our own.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*s.opts.LockTTL)
 		defer cancel()
 		return s.refresh(ctx)
 	})
-	if err != nil {
-		return "", err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return "", res.Err
+		}
+		return res.Val.(string), nil
+	case <-ctx.Done():
+		// The flight goes on for the others; this caller stops waiting.
+		return "", fmt.Errorf("wechatauth: waiting for the access token: %w", ctx.Err())
 	}
-	return v.(string), nil
 }
 
 // refresh returns a token that is fresh, or still valid while another
@@ -158,20 +164,29 @@ func (s *tokenSource) refresh(ctx context.Context) (string, error) {
 }
 
 // fetch gets a new token upstream under the lock, unless one arrived
-// meanwhile, and caches it.
+// meanwhile, and caches it. When the fetch fails, a cached token that still
+// works is better than an error.
 func (s *tokenSource) fetch(ctx context.Context, unlock func(context.Context) error) (string, error) {
 	defer unlock(context.WithoutCancel(ctx))
-	if t, err := s.opts.Cache.Load(ctx); err == nil && s.now().Before(t.Expiry.Add(-s.opts.RefreshAhead)) {
-		return t.Token, nil
+	cached, cerr := s.opts.Cache.Load(ctx)
+	if cerr == nil && s.now().Before(cached.Expiry.Add(-s.opts.RefreshAhead)) {
+		return cached.Token, nil
 	}
+	// The fetch must end while the lock is still ours, or another instance
+	// would fetch too.
+	fctx, cancel := context.WithTimeout(ctx, s.opts.LockTTL)
+	defer cancel()
 	var t *AccessToken
 	var err error
 	if s.opts.Stable {
-		t, err = s.client.StableAccessToken(ctx, false)
+		t, err = s.client.StableAccessToken(fctx, false)
 	} else {
-		t, err = s.client.AccessToken(ctx)
+		t, err = s.client.AccessToken(fctx)
 	}
 	if err != nil {
+		if cerr == nil && s.now().Before(cached.Expiry) {
+			return cached.Token, nil
+		}
 		return "", err
 	}
 	if err := s.opts.Cache.Save(ctx, *t); err != nil {

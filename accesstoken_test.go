@@ -2,6 +2,7 @@ package wechatauth_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -149,5 +150,36 @@ func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
 	}
 	if got := r.fetches(); got != 1 {
 		t.Errorf("fetches: got %d, want 1", got)
+	}
+}
+
+func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
+	r := newTokenRig(t)
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ctx := context.Background()
+	first, err := ts.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
+	r.wx.FailNext("/cgi-bin/token", wechatauth.CodeBusy)
+	if got, err := ts.Token(ctx); err != nil || got != first {
+		t.Errorf("Token while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
+	}
+	r.advance(5 * time.Minute) // expired: nothing to fall back on
+	r.wx.FailNext("/cgi-bin/token", wechatauth.CodeBusy)
+	if _, err := ts.Token(ctx); err == nil {
+		t.Errorf("Token with an expired cache and a failing fetch: nil error")
+	}
+}
+
+func TestTokenSourceHonoursTheCallersContext(t *testing.T) {
+	r := newTokenRig(t)
+	r.wx.SetLatency(2 * time.Second)
+	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := ts.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Token past the caller's deadline: got %v, want context.DeadlineExceeded", err)
 	}
 }

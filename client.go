@@ -74,6 +74,7 @@ type Token struct {
 	OpenID       string
 	UnionID      string // empty unless the account is bound to an Open Platform account
 	Scope        string // as WeChat reports it, possibly comma-separated
+	AppID        string // the app the tokens were issued to, which alone can refresh them
 	// Snapshot reports a snapshot-page (快照页) user: OpenID and UnionID are
 	// virtual and must never be bound to an account.
 	Snapshot bool
@@ -152,6 +153,7 @@ func (c *Client) token(ctx context.Context, endpoint string, q url.Values) (*Tok
 		OpenID:       reply.OpenID,
 		UnionID:      reply.UnionID,
 		Scope:        reply.Scope,
+		AppID:        c.AppID,
 		Snapshot:     reply.IsSnapshotUser == 1,
 	}, nil
 }

@@ -63,7 +63,11 @@ func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 		Callbacks:   store,
 		HTTPClient:  wx.Client(),
 		Endpoints:   wx.Endpoints(),
-		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The emulator's website app; QR login is used only where a test
+		// sets OutsideWeChat.
+		WebsiteAppID:     wx.WebsiteAppID,
+		WebsiteAppSecret: wx.WebsiteAppSecret,
+		Logger:           slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if configure != nil {
 		configure(&opts)

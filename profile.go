@@ -59,7 +59,11 @@ func (a *Auth) UserInfo(ctx context.Context, openID string) (*Profile, error) {
 
 // refresh renews tok's access token and keeps the result.
 func (a *Auth) refresh(ctx context.Context, tok Token) (Token, error) {
-	fresh, err := a.client.Refresh(ctx, tok.RefreshToken)
+	client := a.client
+	if a.webClient != nil && tok.AppID == a.webClient.AppID {
+		client = a.webClient
+	}
+	fresh, err := client.Refresh(ctx, tok.RefreshToken)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && (apiErr.Code == CodeRefreshTokenExpired || apiErr.Code == CodeInvalidRefreshToken) {
 		return Token{}, fmt.Errorf("wechatauth: refreshing the tokens of %q: %w: %w", tok.OpenID, ErrReauthorize, err)

@@ -127,3 +127,22 @@ func TestReauthorizeSendsThroughConsentAndBack(t *testing.T) {
 		t.Errorf("no login logged")
 	}
 }
+
+func TestUserInfoRefreshesTokensOfAQRLogin(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.OutsideWeChat = wechatauth.OutsideQRLogin })
+	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+	c := h.browser(true)
+	resp, body := h.do(c, "GET", "/account/", http.Header{"User-Agent": {desktopUA}})
+	webID := h.wx.WebsiteOpenID("oTestUser0000000000000000001")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid="+webID+" ") {
+		t.Fatalf("QR login: status %d, body %q; want logged in as %s", resp.StatusCode, body, webID)
+	}
+	clk.advance(3 * time.Hour)
+	p, err := h.auth.UserInfo(context.Background(), webID)
+	if err != nil || p.OpenID != webID {
+		t.Fatalf("UserInfo of a QR login after expiry: got %+v, %v", p, err)
+	}
+	if got := h.wx.Calls("/sns/oauth2/refresh_token"); got != 1 {
+		t.Errorf("refreshes: got %d, want 1", got)
+	}
+}

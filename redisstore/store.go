@@ -68,6 +68,7 @@ type token struct {
 	OpenID       string    `json:"openid"`
 	UnionID      string    `json:"unionid,omitempty"`
 	Scope        string    `json:"scope,omitempty"`
+	AppID        string    `json:"appid,omitempty"`
 	Snapshot     bool      `json:"snapshot,omitempty"`
 }
 
