@@ -58,7 +58,8 @@
 //	prefix + "user:" + openid    a user, JSON; no expiry unless Store.UserTTL is set
 //	prefix + "token:" + openid   a user's web-auth tokens, JSON; expire after 30 days, the refresh token's life
 //	prefix + "unionid:" + id     the openid last saved with that unionid; same expiry as users
-//	prefix + "login:" + key      a callback claim ("") or record; expires after the ttl the Auth passes (Options.StateTTL)
+//	prefix + "login:" + key      a callback claim ("") or record, keyed by a hash of the state or "code:" and
+//	                             a hash of a second code; expires after the ttl the Auth passes (Options.StateTTL)
 //	prefix + "access_token:" + appid       the global access_token; expires with it
 //	prefix + "access_token_lock:" + appid  the refresh lock; expires after TokenSourceOptions.LockTTL
 //
