@@ -36,6 +36,9 @@ type loginRecord struct {
 	// Consent means the login needs a snsapi_userinfo round trip first
 	// (ScopeProgressive with an unknown user or a stale profile).
 	Consent bool
+	// Refused marks a second code that WeChat refused, so that replaying
+	// it does not reach WeChat again.
+	Refused bool
 }
 
 // A loginRecord is stored as one line of fields, "r2 browser code app
@@ -51,6 +54,9 @@ func (rec *loginRecord) encode() []byte {
 	if rec.Consent {
 		flags += "c"
 	}
+	if rec.Refused {
+		flags += "x"
+	}
 	if flags == "" {
 		flags = "-"
 	}
@@ -60,13 +66,17 @@ func (rec *loginRecord) encode() []byte {
 func decodeRecord(b []byte) (*loginRecord, error) {
 	head, user, _ := strings.Cut(string(b), "\n")
 	f := strings.SplitN(head, " ", 6)
+	if len(f) != 6 || f[0] != recordVersion {
+		return nil, errors.New("wechatauth: callback store: unreadable record")
+	}
+	refused := strings.Contains(f[4], "x")
 	u, ok := decodeUser(user)
-	if len(f) != 6 || f[0] != recordVersion || !ok {
+	if !ok && !refused {
 		return nil, errors.New("wechatauth: callback store: unreadable record")
 	}
 	return &loginRecord{
 		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[5],
-		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"),
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused,
 	}, nil
 }
 
@@ -198,6 +208,10 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
 	// Each second code is exchanged once too, however often it comes.
 	other, err := a.once(ctx, "code:"+codeHash(code), func(ctx context.Context) (*loginRecord, error) {
 		tok, err := a.clientFor(rec.App).Exchange(ctx, code)
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			return &loginRecord{Code: codeHash(code), Refused: true}, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -212,12 +226,11 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
 		}
 		return &loginRecord{User: u, Code: codeHash(code), App: rec.App, Snapshot: tok.Snapshot}, nil
 	})
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return fmt.Errorf("callback: WeChat refused a second code for a completed login: %w: %w", ErrInvalidState, err)
-	}
 	if err != nil {
 		return err
+	}
+	if other.Refused {
+		return fmt.Errorf("callback: WeChat refused a second code for a completed login: %w", ErrInvalidState)
 	}
 	same := other.User.OpenID == rec.User.OpenID || (other.User.UnionID != "" && other.User.UnionID == rec.User.UnionID)
 	if other.Snapshot != rec.Snapshot || (!rec.Snapshot && !same) {
@@ -254,7 +267,8 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 	}
 	if rec != nil {
 		ls := a.loadLoginState(r.Context())
-		if u, _ := decodeUser(cur); u.OpenID != "" && u.OpenID == rec.User.OpenID {
+		// Already logged in as the record's user (or as its snapshot guest).
+		if u, ok := decodeUser(cur); ok && ((u.OpenID != "" && u.OpenID == rec.User.OpenID) || (u.Snapshot && rec.Snapshot)) {
 			a.complete(w, r, rec, cur, ls)
 			return
 		}

@@ -464,3 +464,37 @@ func TestProgressiveCallbackDeliveredTwiceGoesToConsent(t *testing.T) {
 		t.Errorf("exchanges: got %d, want 1", got)
 	}
 }
+
+func TestReplayedJunkCodeReachesWeChatOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/")
+	before := h.cookie(c)
+	h.step(c, cb, http.StatusFound)
+	for i := 0; i < 5; i++ {
+		resp, _ := h.get(h.withCookie(before), withCode(t, cb, "junk"))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("replay %d: status %d, want 400", i, resp.StatusCode)
+		}
+	}
+	if got := h.exchanges(); got != 2 {
+		t.Errorf("exchanges: got %d, want 2 (the login, then the junk code once)", got)
+	}
+}
+
+func TestSnapshotGuestReloadsTheCallback(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.Scope = wechatauth.ScopeUserInfo
+		o.SnapshotUsers = wechatauth.SnapshotGuest
+	})
+	h.wx.AddUser(wechattest.User{OpenID: "oSnap", Snapshot: true})
+	h.wx.SetVisitor("oSnap")
+	c := h.browser(false)
+	cb := h.callbackURL(c, "/account/g")
+	for i := 0; i < 2; i++ {
+		resp, _ := h.get(c, cb)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/g" {
+			t.Errorf("delivery %d: status %d, Location %q; want 302 to /account/g", i, resp.StatusCode, loc)
+		}
+	}
+}

@@ -157,14 +157,15 @@ func TestLoginRecordRoundTrip(t *testing.T) {
 	for _, rec := range []loginRecord{
 		{User: User{OpenID: "o1", UnionID: "u1", Nickname: "名 字", HeadImgURL: "https://x/0", UpdatedAt: time.Unix(1700000000, 0)}, Return: "/a?b=c d", Browser: "ab12"},
 		{User: User{Snapshot: true}, Return: "/", Snapshot: true},
-		{User: User{OpenID: "o2"}, Return: "/p", Browser: "cd", Consent: true},
+		{User: User{OpenID: "o2"}, Return: "/p", Browser: "cd", Consent: true, Code: "ef", App: appWebsite},
+		{Code: "01", Refused: true},
 	} {
 		got, err := decodeRecord(rec.encode())
 		if err != nil || *got != rec {
 			t.Errorf("round trip of %+v: got %+v, %v", rec, got, err)
 		}
 	}
-	for _, bad := range []string{"", "r1 x", "r2 - - /\nu1\x1fo\x1f\x1f\x1f\x1f\x1f", "r1 - - /\nnot a user"} {
+	for _, bad := range []string{"", "r1 x", "r2 - - - - /\nu1\x1fo\x1f\x1f\x1f\x1f", "r2 - - - - /\nnot a user"} {
 		if _, err := decodeRecord([]byte(bad)); err == nil {
 			t.Errorf("decodeRecord(%q): nil error", bad)
 		}
