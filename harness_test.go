@@ -147,12 +147,12 @@ func (h *harness) do(c *http.Client, method, rawURL string, header http.Header) 
 func (h *harness) login(path string) *http.Client {
 	h.t.Helper()
 	c := h.browser(true)
-	h.login2(c, path)
+	h.loginWith(c, path)
 	return c
 }
 
-// login2 logs browser c in through the emulator, from path.
-func (h *harness) login2(c *http.Client, path string) {
+// loginWith logs browser c in through the emulator, from path.
+func (h *harness) loginWith(c *http.Client, path string) {
 	h.t.Helper()
 	resp, body := h.get(c, path)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid=o") {
