@@ -228,7 +228,7 @@ func TestTooManyRoundTripsStopWithErrorPage(t *testing.T) {
 	stop := h2.browser(false)
 	stop.Jar = c2.Jar
 	h2.step(stop, "/account/", http.StatusFound) // attempt 1, abandoned
-	h2.loginWith(c2, "/account/")                   // attempt 2, completed
+	h2.loginWith(c2, "/account/")                // attempt 2, completed
 	h2.step(stop, "/logout", http.StatusFound)
 	h2.step(stop, "/account/", http.StatusFound) // counted from zero again
 	h2.step(stop, "/account/", http.StatusFound)
