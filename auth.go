@@ -3,13 +3,13 @@ package wechatauth
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth/mp"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -18,10 +18,10 @@ import (
 type Auth struct {
 	opts         Options
 	sm           *scs.SessionManager
-	client       *Client
-	webClient    *Client // the website app's, for QR logins; nil without one
-	outside      OutsidePolicy
-	origin       string // scheme://host of Options.CallbackURL
+	client       *mp.Client
+	webClient    *mp.Client   // the website app's, for QR logins; nil without one
+	outside      http.Handler // what browsers outside WeChat get; nil: the authorize page
+	origin       string       // scheme://host of Options.CallbackURL
 	callbackPath string
 	flight       singleflight.Group // one code exchange per state in this process
 	now          func() time.Time
@@ -31,42 +31,29 @@ type Auth struct {
 // wrong and how to fix it; a nil error means no request will fail because
 // of configuration.
 func New(o Options) (*Auth, error) {
-	o, err := o.withDefaults()
-	if err != nil {
+	if err := o.check(); err != nil {
 		return nil, err
 	}
-	cb, _ := url.Parse(o.CallbackURL) // checked by withDefaults
-	path := cb.EscapedPath()
-	if path == "" || path == "/" {
-		return nil, errors.New(`wechatauth: Options.CallbackURL: its path must name the callback, such as "/wechat/callback", not the site root; got ` + o.CallbackURL)
-	}
+	o = o.withDefaults()
+	cb, _ := url.Parse(o.CallbackURL) // checked by check
 	a := &Auth{
-		opts: o,
-		sm:   o.Sessions,
-		client: &Client{
-			AppID:      o.AppID,
-			AppSecret:  o.AppSecret,
-			HTTPClient: o.HTTPClient,
-			Endpoints:  o.Endpoints,
-		},
-		outside:      o.outsidePolicy(),
+		opts:         o,
+		sm:           o.Sessions,
+		client:       &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints},
 		origin:       cb.Scheme + "://" + cb.Host,
 		callbackPath: cb.Path,
 		now:          time.Now,
 	}
 	if o.WebsiteAppID != "" {
-		a.webClient = &Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
+		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	}
+	a.outside = a.outsideHandler()
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",
 			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugOpenID)
 	}
 	return a, nil
 }
-
-// Client returns the WeChat API client the Auth uses, for calls of your own
-// such as UserInfo.
-func (a *Auth) Client() *Client { return a.client }
 
 // LoginURL returns the URL of a login that ends on returnTo, a path on this
 // site; anything else ends on "/". Use it for "log in with WeChat" links on
@@ -89,24 +76,6 @@ func (a *Auth) Logout(r *http.Request) error {
 	}
 	a.sm.Remove(ctx, keyUser)
 	return nil
-}
-
-// authorizeURL is the page of WeChat's that one login starts at: the
-// authorize page, or the website QR login page (qrconnect) for a pending
-// login of the website app. WeChat matches the link against a pattern, so
-// the parameters keep its documented order.
-func (a *Auth) authorizeURL(state string, scope Scope, app string) string {
-	page, appID := a.opts.Endpoints.Authorize, a.opts.AppID
-	if app == appWebsite {
-		page, appID = a.opts.Endpoints.QRConnect, a.opts.WebsiteAppID
-	}
-	return page +
-		"?appid=" + url.QueryEscape(appID) +
-		"&redirect_uri=" + url.QueryEscape(a.opts.CallbackURL) +
-		"&response_type=code" +
-		"&scope=" + string(scope) +
-		"&state=" + state +
-		"#wechat_redirect"
 }
 
 // browserID names the browser behind r by a hash of its session cookie as

@@ -14,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -163,7 +164,7 @@ func BenchmarkCallback(b *testing.B) {
 
 func BenchmarkEmulatorExchange(b *testing.B) {
 	h := newBenchHarness(b, nil)
-	client := h.auth.Client()
+	client := newClient(h.wx)
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -254,14 +255,14 @@ func BenchmarkTokenSourceExpired(b *testing.B) {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	client := newClient(wx)
-	cache := wechatauth.NewMemoryAccessTokenCache()
-	ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{Cache: cache})
+	cache := mp.NewMemoryCache()
+	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: cache})
 	ctx := context.Background()
 	const n = 1000
 	for b.Loop() {
 		b.StopTimer()
 		if t, err := cache.Load(ctx); err == nil {
-			cache.Delete(ctx, t.Token) // expired
+			cache.Delete(ctx, t.Value) // expired
 		}
 		before := wx.Calls("/cgi-bin/token")
 		b.StartTimer()

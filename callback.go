@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // CallbackHandler returns the handler for Options.CallbackURL, where WeChat
@@ -139,7 +141,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.now().Unix() >= p.Expires {
 		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: %w", ErrStateExpired), a.LoginURL(p.Return))
+		a.fail(w, r, fmt.Errorf("callback: %w", errStateExpired), a.LoginURL(p.Return))
 		return
 	}
 	if code == "" {
@@ -156,7 +158,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 
 	rec, err := a.exchangeOnce(ctx, state, code, p, a.browserID(r))
 	if err != nil {
-		var apiErr *APIError
+		var apiErr *mp.Error
 		if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
 			// The code was used up or timed out with no login behind it: one
 			// fresh round trip, counted against MaxAttempts.
@@ -208,7 +210,7 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
 	// Each second code is exchanged once too, however often it comes.
 	other, err := a.once(ctx, "code:"+codeHash(code), func(ctx context.Context) (*loginRecord, error) {
 		tok, err := a.clientFor(rec.App).Exchange(ctx, code)
-		var apiErr *APIError
+		var apiErr *mp.Error
 		if errors.As(err, &apiErr) {
 			return &loginRecord{Code: codeHash(code), Refused: true}, nil
 		}
@@ -239,9 +241,10 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
 	return nil
 }
 
-// clientFor returns the API client of the app a login went through.
-func (a *Auth) clientFor(app string) *Client {
-	if app == appWebsite && a.webClient != nil {
+// clientFor returns the API client of an app: appWebsite or the website
+// app's AppID for the website app, anything else for the Official Account.
+func (a *Auth) clientFor(app string) *mp.Client {
+	if a.webClient != nil && (app == appWebsite || app == a.webClient.AppID) {
 		return a.webClient
 	}
 	return a.client
@@ -249,7 +252,7 @@ func (a *Auth) clientFor(app string) *Client {
 
 // spentCode reports errcodes that mean the code can no longer be exchanged.
 func spentCode(code int) bool {
-	return code == CodeInvalidCode || code == CodeCodeUsed || code == CodeCodeExpired
+	return code == mp.CodeInvalidCode || code == mp.CodeCodeUsed || code == mp.CodeCodeExpired
 }
 
 // replayCallback answers a callback whose state the session no longer holds
@@ -288,9 +291,9 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 // and sends the browser where the login started.
 func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
 	ctx := r.Context()
-	if rec.Snapshot && a.opts.SnapshotUsers != SnapshotGuest {
+	if rec.Snapshot && !a.opts.SnapshotGuests {
 		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: %w", ErrSnapshotUser), a.LoginURL(rec.Return))
+		a.fail(w, r, fmt.Errorf("callback: %w", errSnapshotUser), a.LoginURL(rec.Return))
 		return
 	}
 	if u, ok := decodeUser(cur); !ok || u.OpenID != rec.User.OpenID || u.Snapshot != rec.Snapshot {
@@ -421,7 +424,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 	if isNew {
 		u = User{OpenID: tok.OpenID}
 	}
-	profileAllowed := tok.HasScope(ScopeUserInfo) || tok.HasScope(scopeLogin)
+	profileAllowed := tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))
 	if tok.UnionID != "" && u.UnionID != tok.UnionID {
 		u.UnionID, changed = tok.UnionID, true
 	}
@@ -460,9 +463,9 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, b
 // findUser returns the stored user behind a token. A QR login's openid is
 // the website app's: when the token's unionid belongs to a known user, that
 // user is the one logging in.
-func (a *Auth) findUser(ctx context.Context, tok *Token, app string) (User, error) {
-	if lookup, ok := a.opts.Users.(UnionIDLookup); ok && app == appWebsite && tok.UnionID != "" {
-		u, err := lookup.UserByUnionID(ctx, tok.UnionID)
+func (a *Auth) findUser(ctx context.Context, tok *mp.Token, app string) (User, error) {
+	if app == appWebsite && tok.UnionID != "" {
+		u, err := a.opts.Users.UserByUnionID(ctx, tok.UnionID)
 		if err == nil || !errors.Is(err, ErrNotFound) {
 			return u, err
 		}

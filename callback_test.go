@@ -354,7 +354,7 @@ func TestTokensKeptServerSide(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Token: %v", err)
 	}
-	if tok.AccessToken == "" || tok.RefreshToken == "" || !tok.Expiry.After(time.Now()) || !tok.HasScope(wechatauth.ScopeUserInfo) {
+	if tok.AccessToken == "" || tok.RefreshToken == "" || !tok.Expiry.After(time.Now()) || !tok.HasScope(string(wechatauth.ScopeUserInfo)) {
 		t.Errorf("stored token: %+v", tok)
 	}
 	for _, secret := range []string{tok.AccessToken, tok.RefreshToken} {
@@ -388,7 +388,7 @@ func TestSpentCodeStartsOneFreshRoundTrip(t *testing.T) {
 	cb := h.callbackURL(c, "/account/z")
 	// Someone else spends the code first.
 	u, _ := url.Parse(cb)
-	if _, err := h.auth.Client().Exchange(context.Background(), u.Query().Get("code")); err != nil {
+	if _, err := newClient(h.wx).Exchange(context.Background(), u.Query().Get("code")); err != nil {
 		t.Fatal(err)
 	}
 	resp, _ := h.get(c, cb)
@@ -409,7 +409,7 @@ func TestUnionIDStoredAndFound(t *testing.T) {
 	h.wx.AddUser(wechattest.User{OpenID: "oDave", UnionID: "uDave", Nickname: "Dave"})
 	h.wx.SetVisitor("oDave")
 	h.login("/account/")
-	var lookup wechatauth.UnionIDLookup = h.store
+	var lookup wechatauth.UserStore = h.store
 	u, err := lookup.UserByUnionID(context.Background(), "uDave")
 	if err != nil || u.OpenID != "oDave" || u.Nickname != "Dave" {
 		t.Errorf("UserByUnionID: got %+v, %v; want oDave", u, err)
@@ -485,7 +485,7 @@ func TestReplayedJunkCodeReachesWeChatOnce(t *testing.T) {
 func TestSnapshotGuestReloadsTheCallback(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) {
 		o.Scope = wechatauth.ScopeUserInfo
-		o.SnapshotUsers = wechatauth.SnapshotGuest
+		o.SnapshotGuests = true
 	})
 	h.wx.AddUser(wechattest.User{OpenID: "oSnap", Snapshot: true})
 	h.wx.SetVisitor("oSnap")

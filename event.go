@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // EventKind names what happened in a login.
@@ -53,7 +55,7 @@ func (a *Auth) event(r *http.Request, e Event) {
 	case EventRefused:
 		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", r.URL.Path)
 	case EventFailure:
-		var apiErr *APIError
+		var apiErr *mp.Error
 		if errors.As(e.Err, &apiErr) {
 			e.Code = apiErr.Code
 		}

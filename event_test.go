@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -61,10 +62,10 @@ func TestEvents(t *testing.T) {
 	h.wx.SetMode(wechattest.AutoApprove)
 	c := h.browser(false)
 	cb := h.callbackURL(c, "/account/")
-	h.wx.FailNext("/sns/oauth2/access_token", wechatauth.CodeMinuteQuota)
+	h.wx.FailNext("/sns/oauth2/access_token", mp.CodeMinuteQuota)
 	h.get(c, cb)
-	if e := ev.last(); e.Kind != wechatauth.EventFailure || e.Code != wechatauth.CodeMinuteQuota || e.Status != http.StatusBadGateway || e.Err == nil {
-		t.Errorf("failure event: got %+v, want errcode %d and status 502", e, wechatauth.CodeMinuteQuota)
+	if e := ev.last(); e.Kind != wechatauth.EventFailure || e.Code != mp.CodeMinuteQuota || e.Status != http.StatusBadGateway || e.Err == nil {
+		t.Errorf("failure event: got %+v, want errcode %d and status 502", e, mp.CodeMinuteQuota)
 	}
 
 	h.get(h.browser(true), "/account/?_user=oDebug")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // wechatUA is the User-Agent of WeChat's browser on Android.
@@ -57,7 +58,7 @@ func FuzzCallbackQuery(f *testing.F) {
 	sessions := scs.New()
 	a, err := New(Options{
 		AppID: "wx0123456789abcdef", AppSecret: "fuzz-secret", CallbackURL: "https://site.example/wechat/callback",
-		Sessions: sessions, Endpoints: Endpoints{API: "http://127.0.0.1:1"}, // never reached: no state is pending
+		Sessions: sessions, Endpoints: mp.Endpoints{API: "http://127.0.0.1:1"}, // never reached: no state is pending
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -75,7 +76,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		case http.StatusFound:
 			// Only a ?next= login start redirects, and only to WeChat.
 			loc := w.Header().Get("Location")
-			if !strings.HasPrefix(loc, DefaultAuthorizeURL+"?") {
+			if !strings.HasPrefix(loc, mp.DefaultAuthorizeURL+"?") {
 				t.Fatalf("query %q: redirect to %q", rawQuery, loc)
 			}
 		default:
@@ -83,34 +84,6 @@ func FuzzCallbackQuery(f *testing.F) {
 		}
 		if strings.Contains(w.Body.String(), "fuzz-secret") || strings.Contains(w.Header().Get("Location"), "fuzz-secret") {
 			t.Fatalf("query %q: the secret reached the response", rawQuery)
-		}
-	})
-}
-
-func FuzzDecodeReply(f *testing.F) {
-	for _, s := range []string{
-		`{"access_token":"AT","expires_in":7200,"refresh_token":"RT","openid":"o1","scope":"snsapi_base"}`,
-		`{"errcode":40029,"errmsg":"invalid code, rid: 1"}`, `{"errcode":"40029"}`, `<html>502</html>`, ``,
-		`{"openid":"o","sex":"1","privilege":["a"]}`, `{"openid":"o","sex":1.5}`, `null`, `[]`, `{"errcode":-1}`,
-	} {
-		f.Add(200, []byte(s))
-	}
-	f.Add(500, []byte(`{"errcode":0}`))
-	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		for _, v := range []interface{ err(string) error }{&tokenReply{}, &userInfoReply{}, &apiStatus{}} {
-			err := decodeReply("/sns/test", status, body, v)
-			if err == nil {
-				if status != http.StatusOK {
-					t.Fatalf("status %d accepted", status)
-				}
-				continue
-			}
-			if code := HTTPStatus(err); code != http.StatusBadGateway {
-				t.Fatalf("decodeReply(%d, %q) = %v: HTTPStatus %d, want 502", status, body, err, code)
-			}
-			if !strings.HasPrefix(err.Error(), "wechatauth: /sns/test: ") {
-				t.Fatalf("error %q lacks the endpoint prefix", err)
-			}
 		}
 	})
 }

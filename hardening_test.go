@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -40,7 +41,7 @@ func TestSnapshotUsers(t *testing.T) {
 	t.Run("guest", func(t *testing.T) {
 		h := newHarness(t, func(o *wechatauth.Options) {
 			o.Scope = wechatauth.ScopeUserInfo
-			o.SnapshotUsers = wechatauth.SnapshotGuest
+			o.SnapshotGuests = true
 		})
 		h.wx.AddUser(snap)
 		h.wx.SetVisitor(snap.OpenID)
@@ -135,10 +136,10 @@ func TestUpstreamGarbage(t *testing.T) {
 			defer api.Close()
 			h := newHarness(t, func(o *wechatauth.Options) {
 				o.Timeout = 200 * time.Millisecond
+				o.Endpoints.API = api.URL // WeChat's API is bad; its authorize step is the emulator's
 			})
 			c := h.browser(false)
 			cb := h.callbackURL(c, "/account/")
-			h.auth.Client().Endpoints.API = api.URL // WeChat's API turns bad after the authorize step
 			before := runtime.NumGoroutine()
 			resp, body := h.get(c, cb)
 			if resp.StatusCode != tc.status {
@@ -175,8 +176,8 @@ func waitGoroutines(t *testing.T, want int) {
 
 func TestExchangeErrcodes(t *testing.T) {
 	for _, code := range []int{
-		wechatauth.CodeBusy, wechatauth.CodeInvalidAppID, wechatauth.CodeInvalidAppSecret, wechatauth.CodeInvalidGrantType,
-		wechatauth.CodeIPNotAllowed, wechatauth.CodeMinuteQuota, wechatauth.CodeMissingCode,
+		mp.CodeBusy, mp.CodeInvalidAppID, mp.CodeInvalidAppSecret, mp.CodeInvalidGrantType,
+		mp.CodeIPNotAllowed, mp.CodeMinuteQuota, mp.CodeMissingCode,
 	} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			h := newHarness(t, nil)
@@ -194,7 +195,7 @@ func TestExchangeErrcodes(t *testing.T) {
 		})
 	}
 	// Spent codes start a fresh round trip instead.
-	for _, code := range []int{wechatauth.CodeInvalidCode, wechatauth.CodeCodeUsed, wechatauth.CodeCodeExpired} {
+	for _, code := range []int{mp.CodeInvalidCode, mp.CodeCodeUsed, mp.CodeCodeExpired} {
 		h := newHarness(t, nil)
 		c := h.browser(false)
 		cb := h.callbackURL(c, "/account/")
@@ -209,7 +210,7 @@ func TestExchangeErrcodes(t *testing.T) {
 func TestCallbackThatKeepsFailingEndsInErrorPage(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) { o.MaxAttempts = 3 })
 	for i := 0; i < 10; i++ {
-		h.wx.FailNext("/sns/oauth2/access_token", wechatauth.CodeInvalidCode)
+		h.wx.FailNext("/sns/oauth2/access_token", mp.CodeInvalidCode)
 	}
 	c := h.browser(true) // follows every redirect, as a browser would
 	resp, body := h.get(c, "/account/")

@@ -63,14 +63,13 @@ func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 		Callbacks:   store,
 		HTTPClient:  wx.Client(),
 		Endpoints:   wx.Endpoints(),
-		// The emulator's website app; QR login is used only where a test
-		// sets OutsideWeChat.
-		WebsiteAppID:     wx.WebsiteAppID,
-		WebsiteAppSecret: wx.WebsiteAppSecret,
-		Logger:           slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if configure != nil {
 		configure(&opts)
+	}
+	if opts.WebsiteAppID == emulatorWebsiteApp {
+		opts.WebsiteAppID, opts.WebsiteAppSecret = wx.WebsiteAppID, wx.WebsiteAppSecret
 	}
 	auth, err := wechatauth.New(opts)
 	if err != nil {
@@ -103,6 +102,14 @@ func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 	t.Cleanup(app.Close)
 	return &harness{t: t, wx: wx, app: app, mux: mux, auth: auth, opts: opts, store: store, logs: logs}
 }
+
+// withWebsiteApp asks newHarness for the emulator's website app, so that
+// browsers outside WeChat log in through QR login.
+func withWebsiteApp(o *wechatauth.Options) { o.WebsiteAppID = emulatorWebsiteApp }
+
+// emulatorWebsiteApp stands in for the emulator's website app until
+// newHarness knows the emulator.
+const emulatorWebsiteApp = "emulator-website-app"
 
 // browser is a client with its own cookie jar. follow chooses whether it
 // follows redirects (through the emulator and back) or stops at each.

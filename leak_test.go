@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -58,7 +59,7 @@ func TestNoSecretReachesBrowserOrLog(t *testing.T) {
 	h.do(browser(false), "POST", "/account/api", nil)
 	c2 := browser(false)
 	cb2 := h.callbackURL(c2, "/account/")
-	h.wx.FailNext("/sns/oauth2/access_token", wechatauth.CodeInvalidAppSecret)
+	h.wx.FailNext("/sns/oauth2/access_token", mp.CodeInvalidAppSecret)
 	h.get(c2, cb2)
 	h.wx.SetMode(wechattest.Refuse)
 	h.get(browser(true), "/account/")

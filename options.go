@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth/internal/wxid"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // Scope is the authorization scope a login asks WeChat for.
@@ -37,20 +39,6 @@ func (s Scope) wire() Scope {
 	return s
 }
 
-// SnapshotPolicy says what a login does with a visitor from WeChat's
-// snapshot page (快照页), whose identity WeChat makes up.
-type SnapshotPolicy int
-
-const (
-	// SnapshotRefuse answers with a page (403) that tells the visitor to tap
-	// "使用完整服务" for the full page. It is the default.
-	SnapshotRefuse SnapshotPolicy = iota
-	// SnapshotGuest lets the visitor in as a guest: UserFrom gives a User
-	// with Snapshot set and no OpenID. Nothing of the virtual identity is
-	// stored.
-	SnapshotGuest
-)
-
 // Options configures an Auth. AppID, AppSecret, CallbackURL and Sessions are
 // required; every other field has a working zero value, given in its comment.
 type Options struct {
@@ -73,18 +61,21 @@ type Options struct {
 	// browser would drop it on the way back from WeChat.
 	Sessions *scs.SessionManager
 
-	// OutsideWeChat says what browsers other than WeChat's get, where
-	// WeChat's authorize page is a dead end. Default OutsideAuto: the QR
-	// login when WebsiteAppID is set, else a page with a QR code to open the
-	// page in WeChat (with the emulator's endpoints: the authorize page).
-	OutsideWeChat OutsidePolicy
 	// WebsiteAppID and WebsiteAppSecret are an Open Platform website app,
-	// for WeChat's QR login in browsers outside WeChat. Its openids differ
-	// from the Official Account's; a QR login whose unionid belongs to a
-	// user already known (Users implementing UnionIDLookup) logs in as that
-	// user. Default: none.
+	// for WeChat's QR login (qrconnect, snsapi_login) in browsers outside
+	// WeChat, back through the same callback. Its openids differ from the
+	// Official Account's; a QR login whose unionid belongs to a user already
+	// known logs in as that user. Default: none.
 	WebsiteAppID     string
 	WebsiteAppSecret string
+	// OutsideWeChat answers page navigations without a login from browsers
+	// other than WeChat's, where WeChat's authorize page is a dead end
+	// ("请在微信客户端打开链接"), when there is no website app for a QR
+	// login. Its request's URL is the page the visitor asked for. Default: a page that shows the page's address as a QR code to
+	// scan with WeChat; with Endpoints other than WeChat's (the emulator of
+	// package wechattest, whose authorize page works in any browser), the
+	// authorize page.
+	OutsideWeChat http.Handler
 
 	// Users keeps users by openid. Default: in memory, one per Auth.
 	Users UserStore
@@ -99,7 +90,7 @@ type Options struct {
 	// 10-second timeout.
 	HTTPClient *http.Client
 	// Endpoints are WeChat's base URLs. Default: production WeChat.
-	Endpoints Endpoints
+	Endpoints mp.Endpoints
 	// Timeout bounds the WeChat calls a callback makes (exchange and profile).
 	// WeChat retries a callback that has not answered in about five seconds.
 	// Default 5 seconds.
@@ -110,17 +101,20 @@ type Options struct {
 	// ProfileMaxAge is how old a stored profile may be before a login with
 	// ScopeUserInfo fetches it again. Default 30 days.
 	ProfileMaxAge time.Duration
-	// SnapshotUsers says what to do with visitors from WeChat's snapshot
-	// page. Default SnapshotRefuse.
-	SnapshotUsers SnapshotPolicy
+	// SnapshotGuests lets visitors from WeChat's snapshot page (快照页), whose
+	// identity WeChat makes up, in as guests: UserFrom gives a User with
+	// Snapshot set and no OpenID, and nothing of the virtual identity is
+	// stored. Default false: such visitors get a page (403) that tells them
+	// to tap "使用完整服务" for the full page.
+	SnapshotGuests bool
 	// MaxAttempts is how many round trips to WeChat one session may start
 	// within StateTTL without completing a login; past it the user gets an
 	// error page instead of another redirect. Default 5.
 	MaxAttempts int
 
-	// ErrorHandler writes the response when a login fails. err wraps one of
-	// the package's sentinel errors or an *APIError; HTTPStatus(err) gives
-	// the usual status. Default: a short HTML page with the status, what
+	// ErrorHandler writes the response when a login fails. err may wrap
+	// ErrInvalidState or an *mp.Error; HTTPStatus(err) gives the usual
+	// status. Default: a short HTML page with the status, what
 	// happened and a retry link, never err's text.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Unauthorized answers requests without a login that are not page
@@ -163,9 +157,9 @@ const (
 	defaultMaxAttempts   = 5
 )
 
-// withDefaults checks o and fills its zero fields. It reports every
-// problem at once.
-func (o Options) withDefaults() (Options, error) {
+// check reports every problem of o at once, each naming the field and the
+// fix.
+func (o Options) check() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("wechatauth: Options.%s: %s", field, fmt.Sprintf(format, args...)))
@@ -184,11 +178,11 @@ func (o Options) withDefaults() (Options, error) {
 		bad("CallbackURL", "required: the public absolute URL of the callback, such as \"https://example.com/wechat/callback\"")
 	} else if err != nil || (cb.Scheme != "http" && cb.Scheme != "https") || cb.Host == "" || cb.User != nil || cb.Fragment != "" || cb.RawQuery != "" {
 		bad("CallbackURL", "must be an absolute http(s) URL without user, query or fragment, such as \"https://example.com/wechat/callback\"; got %q", o.CallbackURL)
+	} else if p := cb.EscapedPath(); p == "" || p == "/" {
+		bad("CallbackURL", "its path must name the callback, such as \"/wechat/callback\", not the site root; got %q", o.CallbackURL)
 	}
 	switch o.Scope {
-	case "":
-		o.Scope = ScopeBase
-	case ScopeBase, ScopeUserInfo, ScopeProgressive:
+	case "", ScopeBase, ScopeUserInfo, ScopeProgressive:
 	default:
 		bad("Scope", "must be ScopeBase, ScopeUserInfo or ScopeProgressive, got %q", o.Scope)
 	}
@@ -197,42 +191,21 @@ func (o Options) withDefaults() (Options, error) {
 	} else if o.Sessions.Cookie.SameSite == http.SameSiteStrictMode {
 		bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeChat; use http.SameSiteLaxMode")
 	}
-	if o.OutsideWeChat < OutsideAuto || o.OutsideWeChat > OutsideAuthorize {
-		bad("OutsideWeChat", "must be one of the Outside constants, got %d", o.OutsideWeChat)
-	}
 	if (o.WebsiteAppID == "") != (o.WebsiteAppSecret == "") {
 		bad("WebsiteAppID", "WebsiteAppID and WebsiteAppSecret go together: set both or neither")
 	} else if o.WebsiteAppID != "" && !isToken(o.WebsiteAppID) {
 		bad("WebsiteAppID", "must hold only letters, digits, '-' and '_', got %q", o.WebsiteAppID)
 	}
-	if o.OutsideWeChat == OutsideQRLogin && o.WebsiteAppID == "" {
-		bad("OutsideWeChat", "OutsideQRLogin needs WebsiteAppID and WebsiteAppSecret, the Open Platform website app")
-	}
-	if o.SnapshotUsers != SnapshotRefuse && o.SnapshotUsers != SnapshotGuest {
-		bad("SnapshotUsers", "must be SnapshotRefuse or SnapshotGuest, got %d", o.SnapshotUsers)
-	}
-	durations := []struct {
+	for _, f := range []struct {
 		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
-		{"Timeout", &o.Timeout, defaultTimeout},
-		{"StateTTL", &o.StateTTL, defaultStateTTL},
-		{"ProfileMaxAge", &o.ProfileMaxAge, defaultProfileMaxAge},
-	}
-	for _, f := range durations {
-		switch {
-		case *f.d < 0:
-			bad(f.name, "must not be negative, got %v", *f.d)
-		case *f.d == 0:
-			*f.d = f.def
+		d    time.Duration
+	}{{"Timeout", o.Timeout}, {"StateTTL", o.StateTTL}, {"ProfileMaxAge", o.ProfileMaxAge}} {
+		if f.d < 0 {
+			bad(f.name, "must not be negative, got %v", f.d)
 		}
 	}
-	switch {
-	case o.MaxAttempts < 0:
+	if o.MaxAttempts < 0 {
 		bad("MaxAttempts", "must not be negative, got %d", o.MaxAttempts)
-	case o.MaxAttempts == 0:
-		o.MaxAttempts = defaultMaxAttempts
 	}
 	if o.DebugOpenID != "" && !o.DebugBypass {
 		bad("DebugOpenID", "is set but DebugBypass is off; set DebugBypass to use it")
@@ -240,10 +213,25 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DebugOpenID != "" && !isToken(o.DebugOpenID) {
 		bad("DebugOpenID", "must be an openid (letters, digits, '-' and '_'), got %q", o.DebugOpenID)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return o, err
-	}
+	return errors.Join(errs...)
+}
 
+// withDefaults returns o with its zero fields filled in.
+func (o Options) withDefaults() Options {
+	if o.Scope == "" {
+		o.Scope = ScopeBase
+	}
+	for _, f := range []struct {
+		d   *time.Duration
+		def time.Duration
+	}{{&o.Timeout, defaultTimeout}, {&o.StateTTL, defaultStateTTL}, {&o.ProfileMaxAge, defaultProfileMaxAge}} {
+		if *f.d == 0 {
+			*f.d = f.def
+		}
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = defaultMaxAttempts
+	}
 	if o.Users == nil || o.Tokens == nil || o.Callbacks == nil {
 		mem := NewMemoryStore()
 		if o.Users == nil {
@@ -259,24 +247,13 @@ func (o Options) withDefaults() (Options, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	o.Endpoints = o.Endpoints.withDefaults()
+	o.Endpoints = o.Endpoints.WithDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return o, nil
+	return o
 }
 
 // isToken reports whether s is non-empty and URL-safe in the way WeChat's
 // appids, openids, codes and tokens are: letters, digits, '-' and '_'.
-func isToken(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func isToken(s string) bool { return wxid.Valid(s, wxid.MaxToken) }

@@ -6,31 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wechatauth/wechatauth/mp"
 	"rsc.io/qr"
-)
-
-// OutsidePolicy says what a page navigation without a login gets when it
-// comes from a browser other than WeChat's, where WeChat's authorize page is
-// a dead end ("请在微信客户端打开链接").
-type OutsidePolicy int
-
-const (
-	// OutsideAuto is OutsideQRLogin when Options.WebsiteAppID is set and
-	// OutsideOpenInWeChat otherwise, as long as Options.Endpoints.Authorize
-	// is WeChat's own page. With other endpoints, such as the emulator in
-	// package wechattest, which works in any browser, it is OutsideAuthorize.
-	// It is the default.
-	OutsideAuto OutsidePolicy = iota
-	// OutsideOpenInWeChat shows a page with the page's URL as a QR code to
-	// scan with WeChat, and the URL to copy.
-	OutsideOpenInWeChat
-	// OutsideQRLogin sends the browser to WeChat's website QR login
-	// (qrconnect, scope snsapi_login) with the Open Platform website app of
-	// Options.WebsiteAppID, and back through the same callback.
-	OutsideQRLogin
-	// OutsideAuthorize sends every browser to the authorize page, as inside
-	// WeChat.
-	OutsideAuthorize
 )
 
 // scopeLogin is the scope of website QR login.
@@ -46,23 +23,23 @@ func insideWeChat(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("User-Agent"), "MicroMessenger")
 }
 
-// outsidePolicy resolves OutsideAuto.
-func (o *Options) outsidePolicy() OutsidePolicy {
+// outsideHandler returns what answers browsers outside WeChat when there
+// is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
+// nil, for the authorize page, with endpoints other than WeChat's.
+func (a *Auth) outsideHandler() http.Handler {
 	switch {
-	case o.OutsideWeChat != OutsideAuto:
-		return o.OutsideWeChat
-	case o.Endpoints.Authorize != DefaultAuthorizeURL:
-		return OutsideAuthorize
-	case o.WebsiteAppID != "":
-		return OutsideQRLogin
+	case a.opts.OutsideWeChat != nil:
+		return a.opts.OutsideWeChat
+	case a.opts.Endpoints.Authorize != mp.DefaultAuthorizeURL:
+		return nil
 	}
-	return OutsideOpenInWeChat
+	return http.HandlerFunc(a.openInWeChat)
 }
 
 // openInWeChat answers a browser outside WeChat with a page that shows the
 // page's address as a QR code to scan with WeChat.
-func (a *Auth) openInWeChat(w http.ResponseWriter, r *http.Request, returnTo string) {
-	target := a.origin + safeReturn(returnTo)
+func (a *Auth) openInWeChat(w http.ResponseWriter, r *http.Request) {
+	target := a.origin + safeReturn(r.URL.RequestURI())
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 const (
@@ -17,7 +18,8 @@ const (
 )
 
 func TestOutsideWeChatOpenInWeChatPage(t *testing.T) {
-	h := newHarness(t, func(o *wechatauth.Options) { o.OutsideWeChat = wechatauth.OutsideOpenInWeChat })
+	h := newHarness(t, nil)
+	wechatauth.ShowOpenInWeChat(h.auth) // the page production endpoints get, with the emulator's
 	resp, body := h.do(h.browser(false), "GET", "/account/orders?id=7", http.Header{"User-Agent": {desktopUA}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<svg id="qr"`) || !strings.Contains(body, "微信") {
 		t.Fatalf("desktop browser: status %d, body %q; want the open-in-WeChat page with a QR code", resp.StatusCode, body)
@@ -59,27 +61,12 @@ func TestOutsideWeChatDefaults(t *testing.T) {
 	t.Run("website app: QR login", func(t *testing.T) {
 		rec := production(wechatauth.Options{WebsiteAppID: "wxfedcba9876543210", WebsiteAppSecret: "web-secret"})
 		loc := rec.Header().Get("Location")
-		want := wechatauth.DefaultQRConnectURL + "?appid=wxfedcba9876543210&redirect_uri=" + url.QueryEscape("https://example.com/wechat/callback") + "&response_type=code&scope=snsapi_login&state="
+		want := mp.DefaultQRConnectURL + "?appid=wxfedcba9876543210&redirect_uri=" + url.QueryEscape("https://example.com/wechat/callback") + "&response_type=code&scope=snsapi_login&state="
 		if rec.Code != http.StatusFound || !strings.HasPrefix(loc, want) || !strings.HasSuffix(loc, "#wechat_redirect") {
 			t.Errorf("status %d, Location %q; want prefix %q", rec.Code, loc, want)
 		}
 		if strings.Contains(loc, "web-secret") {
 			t.Errorf("Location holds the website app's secret")
-		}
-	})
-	t.Run("OutsideAuthorize: no detection", func(t *testing.T) {
-		rec := production(wechatauth.Options{OutsideWeChat: wechatauth.OutsideAuthorize})
-		if loc := rec.Header().Get("Location"); rec.Code != http.StatusFound || !strings.HasPrefix(loc, wechatauth.DefaultAuthorizeURL+"?") {
-			t.Errorf("status %d, Location %q; want the authorize page", rec.Code, loc)
-		}
-	})
-	t.Run("QR login without a website app is refused by New", func(t *testing.T) {
-		_, err := wechatauth.New(wechatauth.Options{
-			AppID: "wx0123456789abcdef", AppSecret: "s", CallbackURL: "https://example.com/cb", Sessions: scs.New(),
-			OutsideWeChat: wechatauth.OutsideQRLogin,
-		})
-		if err == nil || !strings.Contains(err.Error(), "WebsiteAppID") {
-			t.Errorf("got %v, want an error naming WebsiteAppID", err)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // fail ends a request with an error: logged, then handed to
@@ -37,15 +39,15 @@ func (a *Auth) HandleError(w http.ResponseWriter, r *http.Request, err error) {
 // explain gives the default page's words for err: what happened and what
 // to do, never err's own text, which may hold internals.
 func explain(err error) (title, advice string) {
-	var apiErr *APIError
+	var apiErr *mp.Error
 	switch status := HTTPStatus(err); {
-	case errors.Is(err, ErrStateExpired):
+	case errors.Is(err, errStateExpired):
 		return "The login took too long · 登录已超时", "Start the login again. · 请重新登录。"
 	case errors.Is(err, ErrInvalidState):
 		return "This login link is not valid here · 登录链接无效", "It was already used, or it was started in another browser. Start the login again. · 该链接已被使用或来自其他浏览器，请重新登录。"
-	case errors.Is(err, ErrTooManyAttempts):
+	case errors.Is(err, errTooManyAttempts):
 		return "Login keeps failing · 登录多次失败", "Make sure cookies are allowed, wait a few minutes, then try again. · 请确认浏览器允许 Cookie，稍等几分钟后重试。"
-	case errors.Is(err, ErrSnapshotUser):
+	case errors.Is(err, errSnapshotUser):
 		return "This is a preview of the page · 当前为页面预览", "To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page. · 请点击页面底部的“使用完整服务”。"
 	case status == http.StatusServiceUnavailable:
 		return "The login is unavailable for a moment · 登录暂时不可用", "Try again in a moment. · 请稍后重试。"

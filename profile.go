@@ -5,71 +5,70 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/wechatauth/wechatauth/mp"
 )
 
-// UserInfo returns the current profile of a user from WeChat, with the
-// web-auth tokens kept from the user's last login, and saves it in
-// Options.Users. An expired access token is renewed with the refresh token
-// (valid 30 days), and the new tokens are kept. When the user must authorize
-// again (no tokens, refresh token expired, or a snsapi_base login that never
-// allowed the profile) the error wraps ErrReauthorize: send the user through
-// Reauthorize.
-func (a *Auth) UserInfo(ctx context.Context, openID string) (*Profile, error) {
+// RefreshUser fetches the current profile of a user from WeChat with the
+// web-auth tokens kept from the user's last login, saves it in
+// Options.Users and returns the user. An expired access token is renewed
+// with the refresh token (valid 30 days), and the new tokens are kept.
+// When the user must authorize again (no tokens, refresh token expired, or
+// a snsapi_base login that never allowed the profile) the error wraps
+// ErrReauthorize: send the user through Reauthorize.
+func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 	tok, err := a.opts.Tokens.Token(ctx, openID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("wechatauth: no tokens kept for %q: %w", openID, ErrReauthorize)
+		return User{}, fmt.Errorf("wechatauth: no tokens kept for %q: %w", openID, ErrReauthorize)
 	}
 	if err != nil {
-		return nil, storeError("token", err)
+		return User{}, storeError("token", err)
 	}
+	client := a.clientFor(tok.AppID)
 	refreshed := false
 	if tok.Expired(a.now()) {
-		if tok, err = a.refresh(ctx, tok); err != nil {
-			return nil, err
+		if tok, err = a.refresh(ctx, client, tok); err != nil {
+			return User{}, err
 		}
 		refreshed = true
 	}
-	p, err := a.client.UserInfo(ctx, tok.AccessToken, openID)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && invalidAccessToken(apiErr.Code) && !refreshed {
-		if tok, err = a.refresh(ctx, tok); err != nil {
-			return nil, err
+	p, err := client.UserInfo(ctx, tok.AccessToken, openID)
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) && apiErr.StaleAccessToken() && !refreshed {
+		if tok, err = a.refresh(ctx, client, tok); err != nil {
+			return User{}, err
 		}
-		p, err = a.client.UserInfo(ctx, tok.AccessToken, openID)
+		p, err = client.UserInfo(ctx, tok.AccessToken, openID)
 	}
-	if errors.As(err, &apiErr) && apiErr.Code == CodeScopeUnauthorized {
-		return nil, fmt.Errorf("wechatauth: the login of %q did not allow the profile: %w: %w", openID, ErrReauthorize, err)
+	if errors.As(err, &apiErr) && apiErr.Code == mp.CodeScopeUnauthorized {
+		return User{}, fmt.Errorf("wechatauth: the login of %q did not allow the profile: %w: %w", openID, ErrReauthorize, err)
 	}
 	if err != nil {
-		return nil, err
+		return User{}, err
 	}
 	u, err := a.opts.Users.User(ctx, openID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, storeError("user", err)
+		return User{}, storeError("user", err)
 	}
 	u.OpenID, u.Nickname, u.HeadImgURL, u.UpdatedAt = openID, p.Nickname, p.HeadImgURL, a.now()
 	if p.UnionID != "" {
 		u.UnionID = p.UnionID
 	}
 	if err := a.opts.Users.SaveUser(ctx, u); err != nil {
-		return nil, storeError("user", err)
+		return User{}, storeError("user", err)
 	}
-	return p, nil
+	return u, nil
 }
 
-// refresh renews tok's access token and keeps the result.
-func (a *Auth) refresh(ctx context.Context, tok Token) (Token, error) {
-	client := a.client
-	if a.webClient != nil && tok.AppID == a.webClient.AppID {
-		client = a.webClient
-	}
+// refresh renews tok's access token with client and keeps the result.
+func (a *Auth) refresh(ctx context.Context, client *mp.Client, tok mp.Token) (mp.Token, error) {
 	fresh, err := client.Refresh(ctx, tok.RefreshToken)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && (apiErr.Code == CodeRefreshTokenExpired || apiErr.Code == CodeInvalidRefreshToken) {
-		return Token{}, fmt.Errorf("wechatauth: refreshing the tokens of %q: %w: %w", tok.OpenID, ErrReauthorize, err)
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) && (apiErr.Code == mp.CodeRefreshTokenExpired || apiErr.Code == mp.CodeInvalidRefreshToken) {
+		return mp.Token{}, fmt.Errorf("wechatauth: refreshing the tokens of %q: %w: %w", tok.OpenID, ErrReauthorize, err)
 	}
 	if err != nil {
-		return Token{}, err
+		return mp.Token{}, err
 	}
 	if fresh.UnionID == "" {
 		fresh.UnionID = tok.UnionID
@@ -78,15 +77,9 @@ func (a *Auth) refresh(ctx context.Context, tok Token) (Token, error) {
 		fresh.RefreshToken = tok.RefreshToken
 	}
 	if err := a.opts.Tokens.SaveToken(ctx, *fresh); err != nil {
-		return Token{}, storeError("token", err)
+		return mp.Token{}, storeError("token", err)
 	}
 	return *fresh, nil
-}
-
-// invalidAccessToken reports errcodes that mean "this access token no
-// longer works", which a refresh may cure.
-func invalidAccessToken(code int) bool {
-	return code == CodeInvalidCredential || code == CodeInvalidAccessToken || code == CodeAccessTokenExpired
 }
 
 // Reauthorize sends the user of r through WeChat's consent again

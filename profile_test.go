@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -46,7 +47,7 @@ func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 	const id = "oTestUser0000000000000000001"
 	before, _ := h.store.Token(ctx, id)
 
-	p, err := h.auth.UserInfo(ctx, id)
+	p, err := h.auth.RefreshUser(ctx, id)
 	if err != nil || p.Nickname != "测试用户" {
 		t.Fatalf("UserInfo with a live token: got %+v, %v", p, err)
 	}
@@ -55,7 +56,7 @@ func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 	}
 
 	clk.advance(3 * time.Hour) // the access token (2 h) has expired
-	p, err = h.auth.UserInfo(ctx, id)
+	p, err = h.auth.RefreshUser(ctx, id)
 	if err != nil || p.OpenID != id {
 		t.Fatalf("UserInfo after expiry: got %+v, %v", p, err)
 	}
@@ -72,12 +73,12 @@ func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 	}
 
 	clk.advance(31 * 24 * time.Hour) // the refresh token (30 days) has expired
-	_, err = h.auth.UserInfo(ctx, id)
+	_, err = h.auth.RefreshUser(ctx, id)
 	if !errors.Is(err, wechatauth.ErrReauthorize) {
 		t.Fatalf("UserInfo after 31 days: got %v, want ErrReauthorize", err)
 	}
-	var apiErr *wechatauth.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code != wechatauth.CodeRefreshTokenExpired {
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != mp.CodeRefreshTokenExpired {
 		t.Errorf("got %v, want it to keep WeChat's 42002", err)
 	}
 }
@@ -86,10 +87,10 @@ func TestUserInfoNeedsReauthorization(t *testing.T) {
 	h := newHarness(t, nil) // snsapi_base: the profile was never allowed
 	h.login("/account/")
 	ctx := context.Background()
-	if _, err := h.auth.UserInfo(ctx, "oTestUser0000000000000000001"); !errors.Is(err, wechatauth.ErrReauthorize) {
+	if _, err := h.auth.RefreshUser(ctx, "oTestUser0000000000000000001"); !errors.Is(err, wechatauth.ErrReauthorize) {
 		t.Errorf("base-scope login: got %v, want ErrReauthorize", err)
 	}
-	if _, err := h.auth.UserInfo(ctx, "oNeverSeen"); !errors.Is(err, wechatauth.ErrReauthorize) {
+	if _, err := h.auth.RefreshUser(ctx, "oNeverSeen"); !errors.Is(err, wechatauth.ErrReauthorize) {
 		t.Errorf("no tokens: got %v, want ErrReauthorize", err)
 	}
 }
@@ -99,7 +100,7 @@ func TestReauthorizeSendsThroughConsentAndBack(t *testing.T) {
 	var auth *wechatauth.Auth
 	profile := func(w http.ResponseWriter, r *http.Request) {
 		u, _ := wechatauth.UserFrom(r)
-		p, err := auth.UserInfo(r.Context(), u.OpenID)
+		p, err := auth.RefreshUser(r.Context(), u.OpenID)
 		if errors.Is(err, wechatauth.ErrReauthorize) {
 			auth.Reauthorize(w, r)
 			return
@@ -129,7 +130,7 @@ func TestReauthorizeSendsThroughConsentAndBack(t *testing.T) {
 }
 
 func TestUserInfoRefreshesTokensOfAQRLogin(t *testing.T) {
-	h := newHarness(t, func(o *wechatauth.Options) { o.OutsideWeChat = wechatauth.OutsideQRLogin })
+	h := newHarness(t, withWebsiteApp)
 	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
 	c := h.browser(true)
 	resp, body := h.do(c, "GET", "/account/", http.Header{"User-Agent": {desktopUA}})
@@ -138,7 +139,7 @@ func TestUserInfoRefreshesTokensOfAQRLogin(t *testing.T) {
 		t.Fatalf("QR login: status %d, body %q; want logged in as %s", resp.StatusCode, body, webID)
 	}
 	clk.advance(3 * time.Hour)
-	p, err := h.auth.UserInfo(context.Background(), webID)
+	p, err := h.auth.RefreshUser(context.Background(), webID)
 	if err != nil || p.OpenID != webID {
 		t.Fatalf("UserInfo of a QR login after expiry: got %+v, %v", p, err)
 	}

@@ -101,12 +101,12 @@ func decodeLoginState(s string) loginState {
 const maxPending = 8
 
 // sessionUser returns the encoded user held by the session, or "" when
-// nobody is logged in. It reports ErrNoSession instead of letting scs panic
+// nobody is logged in. It reports errNoSession instead of letting scs panic
 // when the handler is not inside Sessions.LoadAndSave.
 func (a *Auth) sessionUser(ctx context.Context) (s string, err error) {
 	defer func() {
 		if recover() != nil {
-			err = ErrNoSession
+			err = errNoSession
 		}
 	}()
 	return a.sm.GetString(ctx, keyUser), nil

@@ -5,24 +5,22 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/wechatauth/wechatauth/mp"
 )
 
-// UserStore keeps users by openid. Implementations must be safe for
-// concurrent use.
+// UserStore keeps users by openid, and finds them by unionid, the identity
+// shared by every app bound to one Open Platform account. Implementations
+// must be safe for concurrent use.
 type UserStore interface {
 	// User returns the user stored under openID. When there is none the
 	// error wraps ErrNotFound; any other error is a failure of the store.
 	User(ctx context.Context, openID string) (User, error)
 	// SaveUser stores u under u.OpenID, replacing what was there.
 	SaveUser(ctx context.Context, u User) error
-}
-
-// UnionIDLookup is implemented by UserStores that can find a user by
-// unionid, the identity shared by every app bound to one Open Platform
-// account. MemoryStore and the Redis store implement it.
-type UnionIDLookup interface {
 	// UserByUnionID returns the user last saved with unionID. When there is
-	// none the error wraps ErrNotFound.
+	// none the error wraps ErrNotFound. A store that keeps no unionids
+	// always answers ErrNotFound.
 	UserByUnionID(ctx context.Context, unionID string) (User, error)
 }
 
@@ -31,10 +29,10 @@ type UnionIDLookup interface {
 type TokenStore interface {
 	// Token returns the tokens stored for openID. When there are none the
 	// error wraps ErrNotFound; any other error is a failure of the store.
-	Token(ctx context.Context, openID string) (Token, error)
+	Token(ctx context.Context, openID string) (mp.Token, error)
 	// SaveToken stores t under t.OpenID, replacing what was there. It may
 	// forget t once its refresh token has expired (30 days).
-	SaveToken(ctx context.Context, t Token) error
+	SaveToken(ctx context.Context, t mp.Token) error
 }
 
 // CallbackStore remembers for a few minutes how each login was completed,
@@ -66,7 +64,7 @@ const refreshTokenLife = 30 * 24 * time.Hour
 type MemoryStore struct {
 	users     expiringMap[User]
 	unionIDs  expiringMap[string] // unionid → openid
-	tokens    expiringMap[Token]
+	tokens    expiringMap[mp.Token]
 	callbacks expiringMap[[]byte]
 	now       func() time.Time
 }
@@ -95,7 +93,7 @@ func (s *MemoryStore) SaveUser(_ context.Context, u User) error {
 	return nil
 }
 
-// UserByUnionID implements UnionIDLookup.
+// UserByUnionID implements UserStore.
 func (s *MemoryStore) UserByUnionID(ctx context.Context, unionID string) (User, error) {
 	openID, ok := s.unionIDs.get(unionID, s.now())
 	if ok {
@@ -107,16 +105,16 @@ func (s *MemoryStore) UserByUnionID(ctx context.Context, unionID string) (User, 
 }
 
 // Token implements TokenStore.
-func (s *MemoryStore) Token(_ context.Context, openID string) (Token, error) {
+func (s *MemoryStore) Token(_ context.Context, openID string) (mp.Token, error) {
 	t, ok := s.tokens.get(openID, s.now())
 	if !ok {
-		return Token{}, fmt.Errorf("wechatauth: tokens of %q: %w", openID, ErrNotFound)
+		return mp.Token{}, fmt.Errorf("wechatauth: tokens of %q: %w", openID, ErrNotFound)
 	}
 	return t, nil
 }
 
 // SaveToken implements TokenStore.
-func (s *MemoryStore) SaveToken(_ context.Context, t Token) error {
+func (s *MemoryStore) SaveToken(_ context.Context, t mp.Token) error {
 	now := s.now()
 	s.tokens.set(t.OpenID, t, now.Add(refreshTokenLife), now)
 	return nil

@@ -18,7 +18,7 @@ type User struct {
 	// UpdatedAt is when the profile was last fetched from WeChat; zero if never.
 	UpdatedAt time.Time
 	// Snapshot marks a guest from WeChat's snapshot page (快照页), let in
-	// only under Options.SnapshotUsers = SnapshotGuest. WeChat gives such
+	// only under Options.SnapshotGuests. WeChat gives such
 	// visitors a virtual identity, so OpenID and the profile are empty: show
 	// a guest view, and a link to LoginURL for the full login, which WeChat
 	// offers once the visitor taps "使用完整服务".

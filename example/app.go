@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 )
 
@@ -26,7 +27,7 @@ type config struct {
 	// Debug turns on the debug login (?_user=<openid>), loopback only.
 	Debug bool
 	// Endpoints are WeChat's, or the emulator's; zero means production.
-	Endpoints wechatauth.Endpoints
+	Endpoints mp.Endpoints
 	// HTTPClient carries the calls to WeChat; nil means wechatauth's default.
 	HTTPClient *http.Client
 	// Logger receives wechatauth's warnings; nil means slog.Default().

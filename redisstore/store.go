@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // DefaultPrefix is the Prefix of a Store made by New.
@@ -24,7 +25,7 @@ var (
 	_ wechatauth.UserStore     = (*Store)(nil)
 	_ wechatauth.TokenStore    = (*Store)(nil)
 	_ wechatauth.CallbackStore = (*Store)(nil)
-	_ wechatauth.UnionIDLookup = (*Store)(nil)
+	_ wechatauth.UserStore     = (*Store)(nil)
 )
 
 // Store keeps users, web-auth tokens and callback records in Redis, shared
@@ -60,7 +61,7 @@ type user struct {
 	Snapshot   bool      `json:"snapshot,omitempty"`
 }
 
-// token is a wechatauth.Token as stored, kept in step with it like user.
+// token is a mp.Token as stored, kept in step with it like user.
 type token struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token"`
@@ -84,11 +85,8 @@ func (s *Store) User(ctx context.Context, openID string) (wechatauth.User, error
 	} else {
 		b, err = redis.Bytes(s.do(ctx, "GET", s.userKey(openID)))
 	}
-	if errors.Is(err, redis.ErrNil) {
-		return wechatauth.User{}, fmt.Errorf("redisstore: user %q: %w", openID, wechatauth.ErrNotFound)
-	}
 	if err != nil {
-		return wechatauth.User{}, fmt.Errorf("redisstore: reading user %q: %w", openID, err)
+		return wechatauth.User{}, readError(fmt.Sprintf("user %q", openID), err)
 	}
 	var u user
 	if err := json.Unmarshal(b, &u); err != nil {
@@ -119,43 +117,37 @@ func (s *Store) SaveUser(ctx context.Context, u wechatauth.User) error {
 	return nil
 }
 
-// UserByUnionID implements wechatauth.UnionIDLookup: the user last saved
+// UserByUnionID implements wechatauth.UserStore: the user last saved
 // with unionID.
 func (s *Store) UserByUnionID(ctx context.Context, unionID string) (wechatauth.User, error) {
 	openID, err := redis.String(s.do(ctx, "GET", s.unionIDKey(unionID)))
-	if errors.Is(err, redis.ErrNil) {
-		return wechatauth.User{}, fmt.Errorf("redisstore: user with unionid %q: %w", unionID, wechatauth.ErrNotFound)
-	}
 	if err != nil {
-		return wechatauth.User{}, fmt.Errorf("redisstore: reading unionid %q: %w", unionID, err)
+		return wechatauth.User{}, readError(fmt.Sprintf("user with unionid %q", unionID), err)
 	}
 	u, err := s.User(ctx, openID)
 	if err == nil && u.UnionID != unionID {
-		err = fmt.Errorf("redisstore: user with unionid %q: %w", unionID, wechatauth.ErrNotFound)
+		err = fmt.Errorf("redisstore: user with unionid %q: %w", unionID, mp.ErrNotFound)
 	}
 	return u, err
 }
 
 // Token implements wechatauth.TokenStore.
-func (s *Store) Token(ctx context.Context, openID string) (wechatauth.Token, error) {
+func (s *Store) Token(ctx context.Context, openID string) (mp.Token, error) {
 	b, err := redis.Bytes(s.do(ctx, "GET", s.tokenKey(openID)))
-	if errors.Is(err, redis.ErrNil) {
-		return wechatauth.Token{}, fmt.Errorf("redisstore: tokens of %q: %w", openID, wechatauth.ErrNotFound)
-	}
 	if err != nil {
-		return wechatauth.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: %w", openID, err)
+		return mp.Token{}, readError(fmt.Sprintf("the tokens of %q", openID), err)
 	}
 	var t token
 	if err := json.Unmarshal(b, &t); err != nil {
 		// json's message may quote the value: leave it out.
-		return wechatauth.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: the stored value is not a token", openID)
+		return mp.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: the stored value is not a token", openID)
 	}
-	return wechatauth.Token(t), nil
+	return mp.Token(t), nil
 }
 
 // SaveToken implements wechatauth.TokenStore. The tokens expire from Redis
 // TokenTTL (30 days) after the save.
-func (s *Store) SaveToken(ctx context.Context, t wechatauth.Token) error {
+func (s *Store) SaveToken(ctx context.Context, t mp.Token) error {
 	b, err := json.Marshal(token(t))
 	if err != nil {
 		return fmt.Errorf("redisstore: saving the tokens of %q: %w", t.OpenID, err)
@@ -187,10 +179,8 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 func (s *Store) Record(ctx context.Context, key string) ([]byte, error) {
 	b, err := redis.Bytes(s.do(ctx, "GET", s.callbackKey(key)))
 	switch {
-	case errors.Is(err, redis.ErrNil):
-		return nil, fmt.Errorf("redisstore: callback %q: %w", key, wechatauth.ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("redisstore: reading callback %q: %w", key, err)
+		return nil, readError(fmt.Sprintf("callback %q", key), err)
 	case len(b) == 0: // claimed, not finished
 		return nil, nil
 	}
@@ -219,6 +209,15 @@ func (s *Store) userKey(openID string) string  { return s.Prefix + "user:" + ope
 func (s *Store) tokenKey(openID string) string { return s.Prefix + "token:" + openID }
 func (s *Store) unionIDKey(id string) string   { return s.Prefix + "unionid:" + id }
 func (s *Store) callbackKey(key string) string { return s.Prefix + "login:" + key }
+
+// readError turns the error of reading what into the stores' contract: a
+// missing key wraps ErrNotFound; anything else is a failure of Redis.
+func readError(what string, err error) error {
+	if errors.Is(err, redis.ErrNil) {
+		return fmt.Errorf("redisstore: %s: %w", what, mp.ErrNotFound)
+	}
+	return fmt.Errorf("redisstore: reading %s: %w", what, err)
+}
 
 // do runs one command on a connection of the pool, within ctx.
 func (s *Store) do(ctx context.Context, cmd string, args ...any) (any, error) {

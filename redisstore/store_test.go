@@ -15,6 +15,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 )
 
@@ -191,7 +192,7 @@ func TestTokens(t *testing.T) {
 		t.Errorf("Token of an unknown openid: got %v, want an error wrapping ErrNotFound", err)
 	}
 
-	var tok wechatauth.Token
+	var tok mp.Token
 	fill(t, &tok)
 	tok.OpenID = "oAlice"
 	if err := store.SaveToken(ctx, tok); err != nil {
@@ -328,7 +329,7 @@ func TestKeysStayUnderPrefix(t *testing.T) {
 			ctx := context.Background()
 			steps := []error{
 				store.SaveUser(ctx, wechatauth.User{OpenID: "oAlice"}),
-				store.SaveToken(ctx, wechatauth.Token{OpenID: "oAlice", AccessToken: "a", RefreshToken: "r"}),
+				store.SaveToken(ctx, mp.Token{OpenID: "oAlice", AccessToken: "a", RefreshToken: "r"}),
 				store.Finish(ctx, "login:done", []byte("record"), time.Minute),
 				store.Finish(ctx, "login:dropped", nil, time.Minute),
 			}
@@ -355,7 +356,7 @@ func TestKeysStayUnderPrefix(t *testing.T) {
 func TestErrorsWhileRedisIsDown(t *testing.T) {
 	srv, store := newStore(t)
 	ctx := context.Background()
-	secret := wechatauth.Token{OpenID: "oAlice", AccessToken: "ACCESS-SECRET-1", RefreshToken: "REFRESH-SECRET-1"}
+	secret := mp.Token{OpenID: "oAlice", AccessToken: "ACCESS-SECRET-1", RefreshToken: "REFRESH-SECRET-1"}
 	if err := store.SaveToken(ctx, secret); err != nil {
 		t.Fatal(err)
 	}

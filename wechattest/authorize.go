@@ -358,20 +358,6 @@ func validState(state string) bool {
 	return true
 }
 
-// validOpenID reports whether id is 1 to 64 URL-safe characters
-// ([A-Za-z0-9_-]), so clients can put it into a query string as it is.
-func validOpenID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // missingParam reports the first empty parameter with WeChat's code for it.
 func missingParam(appID, redirectURI, scope, state string) *pageError {
 	switch {

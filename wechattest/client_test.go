@@ -21,12 +21,13 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 // apiClient is the Official Account's client for s.
-func apiClient(s *wechattest.Server) *wechatauth.Client {
-	return &wechatauth.Client{AppID: s.AppID, AppSecret: s.AppSecret, HTTPClient: s.Client(), Endpoints: s.Endpoints()}
+func apiClient(s *wechattest.Server) *mp.Client {
+	return &mp.Client{AppID: s.AppID, AppSecret: s.AppSecret, HTTPClient: s.Client(), Endpoints: s.Endpoints()}
 }
 
 func testContext(t *testing.T) context.Context {
@@ -49,12 +50,12 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-func clientMenu() wechatauth.Menu {
-	return wechatauth.Menu{Buttons: []wechatauth.Button{
-		{Type: wechatauth.ButtonView, Name: "账户", URL: "https://example.com/account/"},
-		{Name: "更多", SubButtons: []wechatauth.Button{
-			{Type: wechatauth.ButtonClick, Name: "签到", Key: "CHECK_IN"},
-			{Type: wechatauth.ButtonMiniProgram, Name: "小程序", AppID: "wx1234567890abcdef", PagePath: "pages/index", URL: "https://example.com/"},
+func clientMenu() mp.Menu {
+	return mp.Menu{Buttons: []mp.Button{
+		{Type: mp.ButtonView, Name: "账户", URL: "https://example.com/account/"},
+		{Name: "更多", SubButtons: []mp.Button{
+			{Type: mp.ButtonClick, Name: "签到", Key: "CHECK_IN"},
+			{Type: mp.ButtonMiniProgram, Name: "小程序", AppID: "wx1234567890abcdef", PagePath: "pages/index", URL: "https://example.com/"},
 		}},
 	}}
 }
@@ -67,7 +68,7 @@ func TestTokenSourceAgainstEmulator(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			wx := newServer(t)
 			ctx := testContext(t)
-			ts := wechatauth.NewTokenSource(apiClient(wx), wechatauth.TokenSourceOptions{Stable: tt.stable})
+			ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{Stable: tt.stable})
 			tok, err := ts.Token(ctx)
 			if err != nil {
 				t.Fatalf("Token: %v", err)
@@ -101,8 +102,8 @@ func TestClientAccessTokenErrors(t *testing.T) {
 	c := apiClient(wx)
 	c.AppSecret = "not-the-secret"
 	_, err := c.AccessToken(testContext(t))
-	var apiErr *wechatauth.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code != wechatauth.CodeInvalidAppSecret {
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != mp.CodeInvalidAppSecret {
 		t.Errorf("AccessToken with a wrong secret: got %v, want APIError 40125", err)
 	}
 	c = apiClient(wx)
@@ -110,7 +111,7 @@ func TestClientAccessTokenErrors(t *testing.T) {
 		t.Fatalf("StableAccessToken(force): %v", err)
 	}
 	_, err = c.StableAccessToken(testContext(t), true)
-	if !errors.As(err, &apiErr) || apiErr.Code != wechatauth.CodeMinuteQuota {
+	if !errors.As(err, &apiErr) || apiErr.Code != mp.CodeMinuteQuota {
 		t.Errorf("a second force_refresh at once: got %v, want APIError 45011", err)
 	}
 }
@@ -121,7 +122,7 @@ func TestClientAccessTokenErrors(t *testing.T) {
 func TestCreateMenuRecoversFromReplacedToken(t *testing.T) {
 	wx := newServer(t)
 	ctx := testContext(t)
-	ts := wechatauth.NewTokenSource(apiClient(wx), wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{})
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestClientWebsiteExchange(t *testing.T) {
 	wx := newServer(t)
 	wx.AddUser(wechattest.User{OpenID: "oAlice", UnionID: "uAlice", Nickname: "Alice"})
 	ctx := testContext(t)
-	web := &wechatauth.Client{AppID: wx.WebsiteAppID, AppSecret: wx.WebsiteAppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	web := &mp.Client{AppID: wx.WebsiteAppID, AppSecret: wx.WebsiteAppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
 	tok, err := web.Exchange(ctx, wx.IssueCode("oAlice", "snsapi_login"))
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
@@ -161,7 +162,7 @@ func TestClientWebsiteExchange(t *testing.T) {
 	}
 }
 
-// A desktop browser logs in through OutsideQRLogin: the middleware sends
+// A desktop browser logs in through QR login: the middleware sends
 // it to the emulator's qrconnect, which approves, and the callback
 // exchanges the code with the website app.
 func TestQRLoginThroughMiddleware(t *testing.T) {
@@ -178,12 +179,11 @@ func TestQRLoginThroughMiddleware(t *testing.T) {
 	auth, err := wechatauth.New(wechatauth.Options{
 		AppID: wx.AppID, AppSecret: wx.AppSecret,
 		WebsiteAppID: wx.WebsiteAppID, WebsiteAppSecret: wx.WebsiteAppSecret,
-		OutsideWeChat: wechatauth.OutsideQRLogin,
-		CallbackURL:   appURL + "/wechat/callback",
-		Sessions:      sessions,
-		HTTPClient:    wx.Client(),
-		Endpoints:     wx.Endpoints(),
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CallbackURL: appURL + "/wechat/callback",
+		Sessions:    sessions,
+		HTTPClient:  wx.Client(),
+		Endpoints:   wx.Endpoints(),
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

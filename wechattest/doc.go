@@ -16,7 +16,7 @@
 //
 //	wx := wechattest.NewServer()
 //	defer wx.Close()
-//	client := wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
+//	client := mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
 //
 // Beyond web authorization the emulator serves:
 //

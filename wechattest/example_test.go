@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -71,10 +71,10 @@ func ExampleServer_Menu() {
 	defer wx.Close()
 
 	// The account's client, with a global access_token from /cgi-bin/token.
-	client := &wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-	ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{})
-	menu := wechatauth.Menu{Buttons: []wechatauth.Button{
-		{Type: wechatauth.ButtonView, Name: "账户", URL: "https://example.com/account/"},
+	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	menu := mp.Menu{Buttons: []mp.Button{
+		{Type: mp.ButtonView, Name: "账户", URL: "https://example.com/account/"},
 	}}
 	if err := client.CreateMenu(context.Background(), ts, menu); err != nil {
 		fmt.Println(err)
@@ -90,7 +90,7 @@ func ExampleServer_WebsiteOpenID() {
 	wx.AddUser(wechattest.User{OpenID: "oAlice", UnionID: "uAlice", Nickname: "Alice"})
 
 	// A website QR login of Alice, exchanged with the website app.
-	web := &wechatauth.Client{AppID: wx.WebsiteAppID, AppSecret: wx.WebsiteAppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	web := &mp.Client{AppID: wx.WebsiteAppID, AppSecret: wx.WebsiteAppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
 	tok, err := web.Exchange(context.Background(), wx.IssueCode("oAlice", "snsapi_login"))
 	if err != nil {
 		fmt.Println(err)

@@ -14,7 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/wxid"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // Paths the emulator serves, as Calls and FailNext name them.
@@ -278,14 +279,14 @@ func (s *Server) Client() *http.Client {
 
 // Endpoints returns the emulator's endpoints for wechatauth: its
 // authorization page, its website QR login page and its API.
-func (s *Server) Endpoints() wechatauth.Endpoints {
-	return wechatauth.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL}
+func (s *Server) Endpoints() mp.Endpoints {
+	return mp.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL}
 }
 
 // AddUser registers u, replacing any user with the same OpenID. It panics if
 // u.OpenID is not 1 to 64 characters of [A-Za-z0-9_-].
 func (s *Server) AddUser(u User) {
-	if !validOpenID(u.OpenID) {
+	if !wxid.Valid(u.OpenID, wxid.MaxOpenID) {
 		panic(fmt.Sprintf("wechattest: AddUser: OpenID %q must be 1 to 64 characters of [A-Za-z0-9_-]", u.OpenID))
 	}
 	s.mu.Lock()

@@ -4,7 +4,7 @@
 //	WECHAT_APPID=wx… WECHAT_SECRET=… go run ./cmd/wechatmenu -file menu.json
 //
 // The file holds WeChat's own menu JSON, {"button":[…]}, the shape of
-// wechatauth.Menu; testdata/menu.json is an example. The menu is checked
+// mp.Menu; testdata/menu.json is an example. The menu is checked
 // first, offline, against WeChat's documented limits with Menu.Validate: a
 // menu that breaks any rule gets every broken rule printed and nothing is
 // sent. A valid menu is created with POST /cgi-bin/menu/create, with a
@@ -44,7 +44,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 func main() {
@@ -61,12 +61,12 @@ const (
 
 // hints say what to do about the errcodes a menu upload commonly meets.
 var hints = map[int]string{
-	wechatauth.CodeInvalidAppID:     "check WECHAT_APPID: it must be the Official Account's AppID",
-	wechatauth.CodeInvalidAppSecret: "check WECHAT_SECRET: it must be the account's current AppSecret",
-	wechatauth.CodeIPNotAllowed:     "add this machine's public IP to the account's IP whitelist (设置与开发 → 基本配置)",
-	wechatauth.CodeDailyQuota:       "the account's daily quota is spent; try again tomorrow, or use -stable",
-	wechatauth.CodeMinuteQuota:      "too many calls; wait a minute",
-	48001:                           "the account lacks the permission for the custom-menu API",
+	mp.CodeInvalidAppID:     "check WECHAT_APPID: it must be the Official Account's AppID",
+	mp.CodeInvalidAppSecret: "check WECHAT_SECRET: it must be the account's current AppSecret",
+	mp.CodeIPNotAllowed:     "add this machine's public IP to the account's IP whitelist (设置与开发 → 基本配置)",
+	mp.CodeDailyQuota:       "the account's daily quota is spent; try again tomorrow, or use -stable",
+	mp.CodeMinuteQuota:      "too many calls; wait a minute",
+	48001:                   "the account lacks the permission for the custom-menu API",
 }
 
 // run is the command with its arguments, its environment and its output,
@@ -80,7 +80,7 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	}
 	file := fs.String("file", "", "the menu `JSON` file, WeChat's {\"button\":[…]} (required)")
 	stable := fs.Bool("stable", false, "take the access token from /cgi-bin/stable_token, which leaves other servers' tokens valid")
-	api := fs.String("api", wechatauth.DefaultAPIURL, "the API base `URL`; the emulator's for a test run")
+	api := fs.String("api", mp.DefaultAPIURL, "the API base `URL`; the emulator's for a test run")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole run may take")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,7 +101,7 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return usage("-timeout must be positive, got %v", *timeout)
 	}
 	if u, err := url.Parse(*api); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return usage("-api must be an absolute http(s) URL such as %s, got %q", wechatauth.DefaultAPIURL, *api)
+		return usage("-api must be an absolute http(s) URL such as %s, got %q", mp.DefaultAPIURL, *api)
 	}
 
 	raw, err := os.ReadFile(*file)
@@ -126,19 +126,19 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	if appID == "" || secret == "" {
 		return usage("set WECHAT_APPID and WECHAT_SECRET in the environment to the Official Account's AppID and AppSecret (they are not taken from flags)")
 	}
-	client := &wechatauth.Client{
+	client := &mp.Client{
 		AppID:      appID,
 		AppSecret:  secret,
 		HTTPClient: &http.Client{Timeout: *timeout},
-		Endpoints:  wechatauth.Endpoints{API: *api},
+		Endpoints:  mp.Endpoints{API: *api},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{Stable: *stable})
+	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Stable: *stable})
 	if err := client.CreateMenu(ctx, ts, menu); err != nil {
 		// The client keeps secrets out of its errors; redact anyway.
 		fmt.Fprintf(stderr, "wechatmenu: creating the menu: %s\n", redact(err.Error(), secret))
-		var apiErr *wechatauth.APIError
+		var apiErr *mp.Error
 		if errors.As(err, &apiErr) && hints[apiErr.Code] != "" {
 			fmt.Fprintf(stderr, "wechatmenu: %s\n", hints[apiErr.Code])
 		}
@@ -150,8 +150,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 
 // decodeMenu reads a menu file strictly: a field the menu does not know,
 // such as a misspelt "sub_buttons", would otherwise vanish silently.
-func decodeMenu(raw []byte) (wechatauth.Menu, error) {
-	var m wechatauth.Menu
+func decodeMenu(raw []byte) (mp.Menu, error) {
+	var m mp.Menu
 	if len(raw) > maxMenuFile {
 		return m, fmt.Errorf("the file has %d bytes; a menu has far fewer", len(raw))
 	}

@@ -43,6 +43,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wechatauth/wechatauth/internal/wxid"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -186,23 +187,9 @@ func readUsers(path string) ([]userJSON, error) {
 		return nil, fmt.Errorf("-users %s: want a JSON array of {\"openid\", \"unionid\", \"nickname\", \"headimgurl\", \"snapshot\"}: %w", path, err)
 	}
 	for i, u := range users {
-		if !validOpenID(u.OpenID) {
+		if !wxid.Valid(u.OpenID, wxid.MaxOpenID) {
 			return nil, fmt.Errorf("-users %s: user %d: openid %q must be 1 to 64 characters of [A-Za-z0-9_-]", path, i+1, u.OpenID)
 		}
 	}
 	return users, nil
-}
-
-// validOpenID is the rule wechattest.AddUser enforces, checked here so that
-// a bad file is an error message rather than a panic.
-func validOpenID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package wechatauth_test
+package mp_test
 
 import (
 	"context"
@@ -8,15 +8,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
+
+// clock moves a clock of ours and the emulator's together.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+	wx  *wechattest.Server
+}
+
+// newClock returns a clock that drives wx and, through set, a clock of ours.
+func newClock(wx *wechattest.Server, set func(now func() time.Time)) *clock {
+	c := &clock{wx: wx}
+	set(func() time.Time {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return time.Now().Add(c.off)
+	})
+	return c
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+	c.wx.Advance(d)
+}
 
 // tokenRig is an emulator, a client of it, and a clock shared by both.
 type tokenRig struct {
 	*clock
 	wx     *wechattest.Server
-	client *wechatauth.Client
+	client *mp.Client
 }
 
 func newTokenRig(t *testing.T) *tokenRig {
@@ -24,7 +49,7 @@ func newTokenRig(t *testing.T) *tokenRig {
 	wx := wechattest.NewServer()
 	t.Cleanup(wx.Close)
 	r := &tokenRig{wx: wx, client: newClient(wx)}
-	r.clock = newClock(wx, func(now func() time.Time) { wechatauth.SetClientClock(r.client, now) })
+	r.clock = newClock(wx, func(now func() time.Time) { mp.SetClock(r.client, now) })
 	return r
 }
 
@@ -40,7 +65,7 @@ func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := newTokenRig(t)
-			ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{Stable: stable})
+			ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{Stable: stable})
 			ctx := context.Background()
 			first, err := ts.Token(ctx)
 			if err != nil || first == "" {
@@ -63,7 +88,7 @@ func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
 
 func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
 	r := newTokenRig(t)
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
 	ctx := context.Background()
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -93,7 +118,7 @@ func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
 
 func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 	r := newTokenRig(t)
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
 	ctx := context.Background()
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -111,7 +136,7 @@ func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 	if got := r.fetches(); got != 3 {
 		t.Errorf("fetches: got %d, want 3 (ours, the other process's, the refetch)", got)
 	}
-	var got wechatauth.Menu
+	var got mp.Menu
 	if err := json.Unmarshal(r.wx.Menu(), &got); err != nil || len(got.Buttons) != 2 || got.Buttons[1].SubButtons[0].Key != "CHECK_IN" {
 		t.Errorf("menu at the emulator: %s (%v)", r.wx.Menu(), err)
 	}
@@ -119,7 +144,7 @@ func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 
 func TestCreateMenuRefusesAnInvalidMenuLocally(t *testing.T) {
 	r := newTokenRig(t)
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
 	m := validMenu()
 	m.Buttons[0].Name = "a name far too long for the top"
 	err := r.client.CreateMenu(context.Background(), ts, m)
@@ -133,13 +158,13 @@ func TestCreateMenuRefusesAnInvalidMenuLocally(t *testing.T) {
 
 func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
 	r := newTokenRig(t)
-	cache := wechatauth.NewMemoryAccessTokenCache()
+	cache := mp.NewMemoryCache()
 	ctx := context.Background()
 	// A holder that took the lock and died.
 	if unlock, err := cache.TryLock(ctx, 50*time.Millisecond); unlock == nil || err != nil {
 		t.Fatalf("TryLock: got lock %v, error %v; want the lock", unlock != nil, err)
 	}
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{Cache: cache, LockTTL: 50 * time.Millisecond})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{Cache: cache, LockTTL: 50 * time.Millisecond})
 	start := time.Now()
 	tok, err := ts.Token(ctx)
 	if err != nil || tok == "" {
@@ -155,19 +180,19 @@ func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
 
 func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 	r := newTokenRig(t)
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
 	ctx := context.Background()
 	first, err := ts.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
-	r.wx.FailNext("/cgi-bin/token", wechatauth.CodeBusy)
+	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
 	if got, err := ts.Token(ctx); err != nil || got != first {
 		t.Errorf("Token while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
 	}
 	r.advance(5 * time.Minute) // expired: nothing to fall back on
-	r.wx.FailNext("/cgi-bin/token", wechatauth.CodeBusy)
+	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
 	if _, err := ts.Token(ctx); err == nil {
 		t.Errorf("Token with an expired cache and a failing fetch: nil error")
 	}
@@ -176,7 +201,7 @@ func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 func TestTokenSourceHonoursTheCallersContext(t *testing.T) {
 	r := newTokenRig(t)
 	r.wx.SetLatency(2 * time.Second)
-	ts := wechatauth.NewTokenSource(r.client, wechatauth.TokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := ts.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {

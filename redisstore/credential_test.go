@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/gomodule/redigo/redis"
-	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -22,11 +22,11 @@ func TestAccessTokenOneFetchAcrossInstances(t *testing.T) {
 	defer wx.Close()
 	wx.SetLatency(20 * time.Millisecond) // keep the fetch in flight while the others ask
 	const instances, goroutines = 4, 50
-	sources := make([]wechatauth.TokenSource, instances)
+	sources := make([]mp.AccessTokenSource, instances)
 	for i := range sources {
 		store := redisstore.New(ownPool(t, srv.Addr()))
-		client := &wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-		sources[i] = wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
+		client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+		sources[i] = mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
 	}
 	tokens := make([]string, instances*goroutines)
 	errs := make([]error, len(tokens))
@@ -74,11 +74,11 @@ func TestAccessTokenCacheOnRedis(t *testing.T) {
 		t.Fatal("Load of an empty cache: nil error")
 	}
 	exp := time.Now().Add(2 * time.Hour).Truncate(time.Millisecond)
-	if err := cache.Save(ctx, wechatauth.AccessToken{Token: "T1", Expiry: exp}); err != nil {
+	if err := cache.Save(ctx, mp.Credential{Value: "T1", Expiry: exp}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := cache.Load(ctx)
-	if err != nil || got.Token != "T1" || !got.Expiry.Equal(exp) {
+	if err != nil || got.Value != "T1" || !got.Expiry.Equal(exp) {
 		t.Errorf("Load: got %+v, %v", got, err)
 	}
 	conn := srv.Pool().Get()
@@ -144,8 +144,8 @@ func TestAccessTokenAfterACrashedHolder(t *testing.T) {
 	tokens := make([]string, instances)
 	start := time.Now()
 	for i := range tokens {
-		client := &wechatauth.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-		ts := wechatauth.NewTokenSource(client, wechatauth.TokenSourceOptions{
+		client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+		ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{
 			Cache: redisstore.New(ownPool(t, srv.Addr())).AccessTokenCache(wx.AppID), LockTTL: 200 * time.Millisecond,
 		})
 		wg.Add(1)

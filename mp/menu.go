@@ -1,4 +1,4 @@
-package wechatauth
+package mp
 
 import (
 	"context"
@@ -17,32 +17,35 @@ type Menu struct {
 // group and has only a Name; every other button has a Type and the field
 // that type needs.
 type Button struct {
-	Type       string   `json:"type,omitempty"` // one of the ButtonType constants
-	Name       string   `json:"name"`
-	Key        string   `json:"key,omitempty"`        // click and the scancode_, pic_ and location_select types
-	URL        string   `json:"url,omitempty"`        // view; the fallback page of miniprogram
-	MediaID    string   `json:"media_id,omitempty"`   // media_id, view_limited
-	AppID      string   `json:"appid,omitempty"`      // miniprogram
-	PagePath   string   `json:"pagepath,omitempty"`   // miniprogram
-	ArticleID  string   `json:"article_id,omitempty"` // article_id, article_view_limited
-	SubButtons []Button `json:"sub_button,omitempty"`
+	Type       ButtonType `json:"type,omitempty"`
+	Name       string     `json:"name"`
+	Key        string     `json:"key,omitempty"`        // click and the scancode_, pic_ and location_select types
+	URL        string     `json:"url,omitempty"`        // view; the fallback page of miniprogram
+	MediaID    string     `json:"media_id,omitempty"`   // media_id, view_limited
+	AppID      string     `json:"appid,omitempty"`      // miniprogram
+	PagePath   string     `json:"pagepath,omitempty"`   // miniprogram
+	ArticleID  string     `json:"article_id,omitempty"` // article_id, article_view_limited
+	SubButtons []Button   `json:"sub_button,omitempty"`
 }
 
-// Button types, as WeChat names them.
+// ButtonType is what a menu button does, as WeChat names it.
+type ButtonType string
+
+// Button types.
 const (
-	ButtonClick              = "click"
-	ButtonView               = "view"
-	ButtonScancodePush       = "scancode_push"
-	ButtonScancodeWaitMsg    = "scancode_waitmsg"
-	ButtonPicSysPhoto        = "pic_sysphoto"
-	ButtonPicPhotoOrAlbum    = "pic_photo_or_album"
-	ButtonPicWeixin          = "pic_weixin"
-	ButtonLocationSelect     = "location_select"
-	ButtonMediaID            = "media_id"
-	ButtonViewLimited        = "view_limited"
-	ButtonArticleID          = "article_id"
-	ButtonArticleViewLimited = "article_view_limited"
-	ButtonMiniProgram        = "miniprogram"
+	ButtonClick              ButtonType = "click"
+	ButtonView                          = "view"
+	ButtonScancodePush                  = "scancode_push"
+	ButtonScancodeWaitMsg               = "scancode_waitmsg"
+	ButtonPicSysPhoto                   = "pic_sysphoto"
+	ButtonPicPhotoOrAlbum               = "pic_photo_or_album"
+	ButtonPicWeixin                     = "pic_weixin"
+	ButtonLocationSelect                = "location_select"
+	ButtonMediaID                       = "media_id"
+	ButtonViewLimited                   = "view_limited"
+	ButtonArticleID                     = "article_id"
+	ButtonArticleViewLimited            = "article_view_limited"
+	ButtonMiniProgram                   = "miniprogram"
 )
 
 // Limits of a menu, in bytes where they are lengths.
@@ -56,7 +59,7 @@ const (
 )
 
 // needs names the field each button type must have.
-var needs = map[string]string{
+var needs = map[ButtonType]string{
 	ButtonClick: "Key", ButtonScancodePush: "Key", ButtonScancodeWaitMsg: "Key",
 	ButtonPicSysPhoto: "Key", ButtonPicPhotoOrAlbum: "Key", ButtonPicWeixin: "Key", ButtonLocationSelect: "Key",
 	ButtonView: "URL", ButtonMediaID: "MediaID", ButtonViewLimited: "MediaID",
@@ -69,7 +72,7 @@ var needs = map[string]string{
 func (m Menu) Validate() error {
 	var errs []error
 	bad := func(where, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("wechatauth: menu: %s: %s", where, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("mp: menu: %s: %s", where, fmt.Sprintf(format, args...)))
 	}
 	if n := len(m.Buttons); n < 1 || n > maxTopButtons {
 		bad("menu", "has %d top-level buttons; it needs 1 to %d", n, maxTopButtons)
@@ -142,19 +145,26 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 // (POST /cgi-bin/menu/create), with an access token from ts. When WeChat
 // refuses the token as stale, CreateMenu invalidates it and tries once more
 // with a fresh one.
-func (c *Client) CreateMenu(ctx context.Context, ts TokenSource, m Menu) error {
+func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	return withAccessToken(ctx, ts, func(token string) error {
+		var reply apiStatus
+		return c.post(ctx, "/cgi-bin/menu/create", query{"access_token", token}, m, nil, &reply)
+	})
+}
+
+// withAccessToken calls call with a token from ts; when WeChat refuses the
+// token as stale, it invalidates it and calls once more with a fresh one.
+func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
 	for try := 0; ; try++ {
 		token, err := ts.Token(ctx)
 		if err != nil {
 			return err
 		}
-		var reply apiStatus
-		err = c.postJSON(ctx, "/cgi-bin/menu/create", url.Values{"access_token": {token}}, m, &reply)
-		var apiErr *APIError
-		if try == 0 && errors.As(err, &apiErr) && invalidAccessToken(apiErr.Code) {
+		err = call(token)
+		if try == 0 && staleToken(err) {
 			if err := ts.Invalidate(ctx, token); err != nil {
 				return err
 			}

@@ -1,0 +1,26 @@
+// Package wxid holds the rules of WeChat's identifiers (appids, openids,
+// codes, tokens), shared by the middleware and the emulator.
+package wxid
+
+// Valid reports whether s is 1 to max bytes of the URL-safe alphabet of
+// WeChat's identifiers: letters, digits, '-' and '_'. Clients put such
+// values into query strings without escaping.
+func Valid(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxOpenID is the longest openid the emulator issues or accepts.
+const MaxOpenID = 64
+
+// MaxToken bounds the identifiers the middleware accepts from requests
+// and configuration.
+const MaxToken = 256

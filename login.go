@@ -1,0 +1,141 @@
+package wechatauth
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// startLogin sends a request without a login on its way to WeChat, asking
+// for scope, to come back to returnTo.
+func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, scope Scope) {
+	if !isNavigation(r) {
+		a.unauthorized(w, r, a.LoginURL(a.refererPath(r)))
+		return
+	}
+	ctx := r.Context()
+	now := a.now()
+	ls := a.loadLoginState(ctx)
+	ls.prune(now, a.opts.StateTTL)
+	if ls.Attempts >= a.opts.MaxAttempts {
+		a.saveLoginState(ctx, ls)
+		a.fail(w, r, errTooManyAttempts, "/")
+		return
+	}
+	var app string
+	if !insideWeChat(r) {
+		switch {
+		case a.webClient != nil:
+			app, scope = appWebsite, scopeLogin
+		case a.outside != nil:
+			a.saveLoginState(ctx, ls)
+			a.outside.ServeHTTP(w, requestFor(r, returnTo))
+			return
+		}
+	}
+	state := newState()
+	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope, App: app}, now)
+	a.saveLoginState(ctx, ls)
+	a.event(r, Event{Kind: EventRedirect, Scope: scope})
+	redirect(w, a.authorizeURL(state, scope, app))
+}
+
+// requestFor returns a copy of r for the page at returnTo, a path on this
+// site: what Options.OutsideWeChat is asked to show.
+func requestFor(r *http.Request, returnTo string) *http.Request {
+	u, err := url.Parse(safeReturn(returnTo))
+	if err != nil || r.URL.RequestURI() == u.RequestURI() {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL, r2.RequestURI = u, u.RequestURI()
+	return r2
+}
+
+// authorizeURL is the page of WeChat's that one login starts at: the
+// authorize page, or the website QR login page (qrconnect) for a pending
+// login of the website app.
+func (a *Auth) authorizeURL(state string, scope Scope, app string) string {
+	if app == appWebsite {
+		return a.webClient.QRConnectURL(a.opts.CallbackURL, state)
+	}
+	return a.client.AuthorizeURL(a.opts.CallbackURL, string(scope), state)
+}
+
+// isNavigation reports whether r is a browser loading a page, which may be
+// redirected, rather than a script or an API client, which may not.
+func isNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	h := r.Header
+	if h.Get("X-Requested-With") != "" {
+		return false
+	}
+	if m := h.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
+		return false
+	}
+	accept := h.Get("Accept")
+	return !strings.Contains(accept, "application/json") || strings.Contains(accept, "text/html")
+}
+
+// refererPath returns the path and query of the page that made r when that
+// page is on this site's origin, and "/" otherwise.
+func (a *Auth) refererPath(r *http.Request) string {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Scheme+"://"+ref.Host != a.origin {
+		return "/"
+	}
+	return safeReturn(ref.RequestURI())
+}
+
+// stateBytes is the entropy of a state: 192 bits, written as 48 hex
+// digits, within WeChat's limit of 128 characters from [A-Za-z0-9].
+const stateBytes = 24
+
+func newState() string {
+	b := make([]byte, stateBytes)
+	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return hex.EncodeToString(b)
+}
+
+// validState reports whether s has the shape of a state this package issues.
+func validState(s string) bool {
+	if len(s) != 2*stateBytes {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// maxReturnLen bounds the return URL kept in the session.
+const maxReturnLen = 2048
+
+// safeReturn returns s when it is a path (with optional query) on this
+// site, and "/" otherwise: nothing that a browser could read as another
+// host, scheme or a script, whatever the encoding.
+func safeReturn(s string) string {
+	if s == "" || len(s) > maxReturnLen || s[0] != '/' {
+		return "/"
+	}
+	if len(s) > 1 && (s[1] == '/' || s[1] == '\\') {
+		return "/"
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return "/"
+	}
+	// An escaped slash or backslash at the start can be decoded into "//"
+	// by a server or proxy down the line.
+	if p := u.Path; len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return "/"
+	}
+	return s
+}
