@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/wechatauth/wechatauth/internal/wxid"
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/mp"
 )
 
@@ -256,4 +256,4 @@ func (o Options) withDefaults() Options {
 
 // isToken reports whether s is non-empty and URL-safe in the way WeChat's
 // appids, openids, codes and tokens are: letters, digits, '-' and '_'.
-func isToken(s string) bool { return wxid.Valid(s, wxid.MaxToken) }
+func isToken(s string) bool { return wxspec.Valid(s, wxspec.MaxToken) }

@@ -26,13 +26,15 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 	writePage(w, status, page{Title: title, Advice: advice, Retry: retry})
 }
 
-// HandleError writes the response for err the way the Auth answers its own
-// failures: through Options.ErrorHandler, or the default page. Set
-// Options.Sessions.ErrorFunc to it so that a failing session store (Redis
-// down, say) gets the same answer:
+// SessionStoreError answers a failure of the session store (Redis down,
+// say) as one of the Auth's own: logged, as a failure with status 503,
+// then through Options.ErrorHandler or the default "unavailable for a
+// moment" page. err is kept in the chain (errors.Is and errors.As see it)
+// but never shown. Set Options.Sessions.ErrorFunc to it, instead of scs's
+// bare 500:
 //
-//	sessions.ErrorFunc = auth.HandleError
-func (a *Auth) HandleError(w http.ResponseWriter, r *http.Request, err error) {
+//	sessions.ErrorFunc = auth.SessionStoreError
+func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	a.fail(w, r, storeError("session", err), "/")
 }
 

@@ -145,14 +145,14 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 		st.close()
 		return nil, nil, err
 	}
-	st.sessions.ErrorFunc = auth.HandleError
+	st.sessions.ErrorFunc = auth.SessionStoreError
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
 	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(account)))
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if err := auth.Logout(r); err != nil {
-			auth.HandleError(w, r, err)
+			auth.SessionStoreError(w, r, err)
 			return
 		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
 // Menu is an Official Account's custom menu: one to three top-level
@@ -48,16 +50,6 @@ const (
 	ButtonMiniProgram                   = "miniprogram"
 )
 
-// Limits of a menu, in bytes where they are lengths.
-const (
-	maxTopButtons = 3
-	maxSubButtons = 5
-	maxTopName    = 16
-	maxSubName    = 60
-	maxKey        = 128
-	maxURL        = 1024
-)
-
 // needs names the field each button type must have.
 var needs = map[ButtonType]string{
 	ButtonClick: "Key", ButtonScancodePush: "Key", ButtonScancodeWaitMsg: "Key",
@@ -74,28 +66,28 @@ func (m Menu) Validate() error {
 	bad := func(where, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("mp: menu: %s: %s", where, fmt.Sprintf(format, args...)))
 	}
-	if n := len(m.Buttons); n < 1 || n > maxTopButtons {
-		bad("menu", "has %d top-level buttons; it needs 1 to %d", n, maxTopButtons)
+	if n := len(m.Buttons); n < 1 || n > wxspec.MaxTopButtons {
+		bad("menu", "has %d top-level buttons; it needs 1 to %d", n, wxspec.MaxTopButtons)
 	}
 	for i, b := range m.Buttons {
 		where := fmt.Sprintf("button %d %q", i+1, b.Name)
-		if len(b.Name) > maxTopName {
-			bad(where, "name is %d bytes; a top-level name may have at most %d (about 5 Chinese characters)", len(b.Name), maxTopName)
+		if len(b.Name) > wxspec.MaxTopName {
+			bad(where, "name is %d bytes; a top-level name may have at most %d (about 5 Chinese characters)", len(b.Name), wxspec.MaxTopName)
 		}
 		if len(b.SubButtons) > 0 {
 			if b.Type != "" {
 				bad(where, "has sub-buttons, so it must have no type (got %q)", b.Type)
 			}
-			if len(b.SubButtons) > maxSubButtons {
-				bad(where, "has %d sub-buttons; at most %d", len(b.SubButtons), maxSubButtons)
+			if len(b.SubButtons) > wxspec.MaxSubButtons {
+				bad(where, "has %d sub-buttons; at most %d", len(b.SubButtons), wxspec.MaxSubButtons)
 			}
 			for j, sb := range b.SubButtons {
 				swhere := fmt.Sprintf("%s, sub-button %d %q", where, j+1, sb.Name)
 				if len(sb.SubButtons) > 0 {
 					bad(swhere, "sub-buttons cannot have sub-buttons")
 				}
-				if len(sb.Name) > maxSubName {
-					bad(swhere, "name is %d bytes; a sub-button name may have at most %d", len(sb.Name), maxSubName)
+				if len(sb.Name) > wxspec.MaxSubName {
+					bad(swhere, "name is %d bytes; a sub-button name may have at most %d", len(sb.Name), wxspec.MaxSubName)
 				}
 				checkAction(sb, swhere, bad)
 			}
@@ -125,11 +117,11 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 	if value == "" {
 		bad(where, "type %s needs %s", b.Type, field)
 	}
-	if len(b.Key) > maxKey {
-		bad(where, "key is %d bytes; at most %d", len(b.Key), maxKey)
+	if len(b.Key) > wxspec.MaxKey {
+		bad(where, "key is %d bytes; at most %d", len(b.Key), wxspec.MaxKey)
 	}
-	if len(b.URL) > maxURL {
-		bad(where, "url is %d bytes; at most %d", len(b.URL), maxURL)
+	if len(b.URL) > wxspec.MaxURL {
+		bad(where, "url is %d bytes; at most %d", len(b.URL), wxspec.MaxURL)
 	}
 	if b.URL != "" {
 		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

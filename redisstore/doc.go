@@ -49,7 +49,7 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	sessions.ErrorFunc = auth.HandleError // Redis down: the Auth's error page, not scs's bare 500
+//	sessions.ErrorFunc = auth.SessionStoreError // Redis down: the Auth's error page, not scs's bare 500
 //
 // # Keys
 //

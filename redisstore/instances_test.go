@@ -101,7 +101,7 @@ func newCluster(t *testing.T, cfg clusterConfig) *cluster {
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
-		sessions.ErrorFunc = auth.HandleError
+		sessions.ErrorFunc = auth.SessionStoreError
 		c.inst[name] = &instance{auth: auth, sessions: sessions}
 	}
 

@@ -178,46 +178,66 @@ func (s *Server) checkRedirectURI(redirectURI string) *pageError {
 // remembers the chosen user in this browser on Allow, and redirects as WeChat
 // would.
 func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	s.confirm(w, r, false)
+}
+
+// confirm answers the POST of the consent page, or of the QR login page
+// (website): it checks the fields again, then sends the browser back to the
+// app with a code for the chosen user on Allow, or with none on Refuse.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request, website bool) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, 0, "表单无效", "malformed form")
 		return
 	}
 	f := r.PostForm
-	if perr := s.checkAuthParams(false, f.Get("appid"), f.Get("redirect_uri"), f.Get("scope"), f.Get("state")); perr != nil {
+	openID, scope, state, redirectURI := f.Get("openid"), f.Get("scope"), f.Get("state"), f.Get("redirect_uri")
+	if perr := s.checkAuthParams(website, f.Get("appid"), redirectURI, scope, state); perr != nil {
 		s.errorPage(w, perr.code, perr.zh, perr.en)
 		return
 	}
-	openID, scope, state := f.Get("openid"), f.Get("scope"), f.Get("state")
-	decision := f.Get("decision")
-	if decision != "allow" && decision != "refuse" {
+	switch f.Get("decision") {
+	case "allow":
+	case "refuse":
+		s.returnToApp(w, redirectURI, "", state)
+		return
+	default:
 		s.errorPage(w, 0, "请选择允许或拒绝", "decision must be allow or refuse")
 		return
 	}
-	if decision == "refuse" {
-		s.returnToApp(w, f.Get("redirect_uri"), "", state)
-		return
-	}
-
 	s.mu.Lock()
 	_, known := s.users[openID]
 	var code string
 	if known {
-		code = s.mintCodeLocked(openID, scope, f.Get("forceSnapShot") == "true")
+		code = s.mintCodeLocked(openID, scope, !website && f.Get("forceSnapShot") == "true")
 	}
 	s.mu.Unlock()
 	if !known {
 		s.errorPage(w, 0, "未知的微信用户", "unknown WeChat user")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     visitorCookie,
-		Value:    openID,
-		Path:     "/connect/oauth2/", // keeps it from apps sharing the loopback host
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
-	})
-	s.returnToApp(w, f.Get("redirect_uri"), code, state)
+	if !website {
+		http.SetCookie(w, &http.Cookie{
+			Name:     visitorCookie,
+			Value:    openID,
+			Path:     "/connect/oauth2/", // keeps it from apps sharing the loopback host
+			HttpOnly: true,
+			SameSite: http.SameSiteLaxMode,
+		})
+	}
+	s.returnToApp(w, redirectURI, code, state)
+}
+
+// choices lists the users for a page's user picker, the visitor selected.
+func (s *Server) choices() []choice {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := make([]choice, 0, len(s.order))
+	for _, id := range s.order {
+		u := s.users[id]
+		users = append(users, choice{OpenID: id, Nickname: u.Nickname, Selected: id == s.visitor, Snapshot: u.Snapshot})
+	}
+	return users
 }
 
 // domainMatches applies the account's callback domain to u: the same host,
@@ -312,13 +332,7 @@ type choice struct {
 // consentPage shows the consent form for snsapi_userinfo, or the "choose the
 // WeChat user" form for snsapi_base (a desktop browser has no WeChat user).
 func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, req *authRequest) {
-	s.mu.Lock()
-	users := make([]choice, 0, len(s.order))
-	for _, id := range s.order {
-		u := s.users[id]
-		users = append(users, choice{OpenID: id, Nickname: u.Nickname, Selected: id == s.visitor, Snapshot: u.Snapshot})
-	}
-	s.mu.Unlock()
+	users := s.choices()
 
 	data := struct {
 		Base          bool

@@ -6,18 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
-// Limits of a menu (WECHAT.md §10), in bytes where they are lengths.
-const (
-	maxTopButtons = 3
-	maxSubButtons = 5
-	maxTopName    = 16
-	maxSubName    = 60
-	maxKey        = 128
-	maxURL        = 1024
-	maxMenuBody   = 64 << 10
-)
+// maxMenuBody bounds the body of /cgi-bin/menu/create that is read; the
+// menu's own limits are in package wxspec.
+const maxMenuBody = 64 << 10
 
 // menuBody is the JSON of /cgi-bin/menu/create. Fields WeChat does not
 // know are ignored, as WeChat does.
@@ -104,27 +99,27 @@ func checkMenu(body []byte) int {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return 47001
 	}
-	if n := len(m.Button); n < 1 || n > maxTopButtons {
+	if n := len(m.Button); n < 1 || n > wxspec.MaxTopButtons {
 		return 40016
 	}
 	for _, b := range m.Button {
 		if len(b.SubButton) == 0 {
-			if code := checkButton(b, maxTopName); code != 0 {
+			if code := checkButton(b, wxspec.MaxTopName); code != 0 {
 				return code
 			}
 			continue
 		}
-		if b.Name == "" || len(b.Name) > maxTopName {
+		if b.Name == "" || len(b.Name) > wxspec.MaxTopName {
 			return 40018
 		}
-		if len(b.SubButton) > maxSubButtons {
+		if len(b.SubButton) > wxspec.MaxSubButtons {
 			return 40016
 		}
 		for _, sb := range b.SubButton {
 			if len(sb.SubButton) > 0 {
 				return 40017
 			}
-			if code := checkButton(sb, maxSubName); code != 0 {
+			if code := checkButton(sb, wxspec.MaxSubName); code != 0 {
 				return code
 			}
 		}
@@ -165,12 +160,12 @@ func checkButton(b menuButton, maxName int) int {
 	default:
 		return 40017
 	}
-	if len(b.Key) > maxKey {
+	if len(b.Key) > wxspec.MaxKey {
 		return 40019
 	}
 	if b.URL != "" {
 		u, err := url.Parse(b.URL)
-		if len(b.URL) > maxURL || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if len(b.URL) > wxspec.MaxURL || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return 40020
 		}
 	}

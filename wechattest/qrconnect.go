@@ -69,57 +69,20 @@ func (s *Server) checkQRParams(appID, redirectURI, scope, state string) *pageErr
 // of the user who "scans" it, and the confirm and refuse buttons a phone
 // would show.
 func (s *Server) qrPage(w http.ResponseWriter, req *authRequest) {
-	s.mu.Lock()
-	users := make([]choice, 0, len(s.order))
-	for _, id := range s.order {
-		users = append(users, choice{OpenID: id, Nickname: s.users[id].Nickname, Selected: id == s.visitor})
-	}
-	s.mu.Unlock()
 	data := struct {
 		AppID       string
 		RedirectURI string
 		Scope       string
 		State       string
 		Users       []choice
-	}{s.WebsiteAppID, req.redirectURI, req.scope, req.state, users}
+	}{s.WebsiteAppID, req.redirectURI, req.scope, req.state, s.choices()}
 	s.render(w, http.StatusOK, "qrconnect", data)
 }
 
 // handleQRConfirm serves the QR login page's POST: as if the chosen user
 // had scanned the code and confirmed, or refused, on the phone.
 func (s *Server) handleQRConfirm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, 0, "表单无效", "malformed form")
-		return
-	}
-	f := r.PostForm
-	if perr := s.checkAuthParams(true, f.Get("appid"), f.Get("redirect_uri"), f.Get("scope"), f.Get("state")); perr != nil {
-		s.errorPage(w, perr.code, perr.zh, perr.en)
-		return
-	}
-	switch f.Get("decision") {
-	case "allow":
-	case "refuse":
-		s.returnToApp(w, f.Get("redirect_uri"), "", f.Get("state"))
-		return
-	default:
-		s.errorPage(w, 0, "请选择确认或拒绝", "decision must be allow or refuse")
-		return
-	}
-	openID := f.Get("openid")
-	s.mu.Lock()
-	_, known := s.users[openID]
-	var code string
-	if known {
-		code = s.mintCodeLocked(openID, scopeLogin, false)
-	}
-	s.mu.Unlock()
-	if !known {
-		s.errorPage(w, 0, "未知的微信用户", "unknown WeChat user")
-		return
-	}
-	s.returnToApp(w, f.Get("redirect_uri"), code, f.Get("state"))
+	s.confirm(w, r, true)
 }
 
 // qrTemplates is the QR login page, in the style of pageTemplates.

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wechatauth/wechatauth/internal/wxid"
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/mp"
 )
 
@@ -286,7 +286,7 @@ func (s *Server) Endpoints() mp.Endpoints {
 // AddUser registers u, replacing any user with the same OpenID. It panics if
 // u.OpenID is not 1 to 64 characters of [A-Za-z0-9_-].
 func (s *Server) AddUser(u User) {
-	if !wxid.Valid(u.OpenID, wxid.MaxOpenID) {
+	if !wxspec.Valid(u.OpenID, wxspec.MaxOpenID) {
 		panic(fmt.Sprintf("wechattest: AddUser: OpenID %q must be 1 to 64 characters of [A-Za-z0-9_-]", u.OpenID))
 	}
 	s.mu.Lock()

@@ -43,7 +43,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/wechatauth/wechatauth/internal/wxid"
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -187,7 +187,7 @@ func readUsers(path string) ([]userJSON, error) {
 		return nil, fmt.Errorf("-users %s: want a JSON array of {\"openid\", \"unionid\", \"nickname\", \"headimgurl\", \"snapshot\"}: %w", path, err)
 	}
 	for i, u := range users {
-		if !wxid.Valid(u.OpenID, wxid.MaxOpenID) {
+		if !wxspec.Valid(u.OpenID, wxspec.MaxOpenID) {
 			return nil, fmt.Errorf("-users %s: user %d: openid %q must be 1 to 64 characters of [A-Za-z0-9_-]", path, i+1, u.OpenID)
 		}
 	}

@@ -1,6 +1,7 @@
-// Package wxid holds the rules of WeChat's identifiers (appids, openids,
-// codes, tokens), shared by the middleware and the emulator.
-package wxid
+// Package wxspec holds facts of WeChat's API that the client, the
+// middleware and the emulator all rely on: the alphabet of its identifiers
+// (appids, openids, codes, tokens) and the limits of a menu.
+package wxspec
 
 // Valid reports whether s is 1 to max bytes of the URL-safe alphabet of
 // WeChat's identifiers: letters, digits, '-' and '_'. Clients put such
@@ -24,3 +25,13 @@ const MaxOpenID = 64
 // MaxToken bounds the identifiers the middleware accepts from requests
 // and configuration.
 const MaxToken = 256
+
+// Limits of an Official Account's menu, in bytes where they are lengths.
+const (
+	MaxTopButtons = 3
+	MaxSubButtons = 5
+	MaxTopName    = 16
+	MaxSubName    = 60
+	MaxKey        = 128
+	MaxURL        = 1024
+)

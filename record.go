@@ -1,0 +1,92 @@
+package wechatauth
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+)
+
+// loginRecord is how a login was completed, kept in the CallbackStore for
+// the deliveries of the same callback that come after the first.
+type loginRecord struct {
+	User     User
+	Return   string // a same-origin path and query, as safeReturn passes it
+	Browser  string // browserID of the request that started the login
+	Code     string // codeHash of the code that was exchanged
+	App      string // appWebsite for a QR login
+	Snapshot bool
+	// Consent means the login needs a snsapi_userinfo round trip first
+	// (ScopeProgressive with an unknown user or a stale profile).
+	Consent bool
+	// Refused marks a second code that WeChat refused, so that replaying
+	// it does not reach WeChat again.
+	Refused bool
+}
+
+// A loginRecord is stored as one line of fields, "r2 browser code app
+// flags return", then the user as encodeUser writes it. The return path
+// holds no space.
+const recordVersion = "r2"
+
+func (rec *loginRecord) encode() []byte {
+	browser, code, app, flags := orDash(rec.Browser), orDash(rec.Code), orDash(rec.App), ""
+	if rec.Snapshot {
+		flags += "s"
+	}
+	if rec.Consent {
+		flags += "c"
+	}
+	if rec.Refused {
+		flags += "x"
+	}
+	if flags == "" {
+		flags = "-"
+	}
+	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + rec.Return + "\n" + encodeUser(rec.User))
+}
+
+func decodeRecord(b []byte) (*loginRecord, error) {
+	head, user, _ := strings.Cut(string(b), "\n")
+	f := strings.SplitN(head, " ", 6)
+	if len(f) != 6 || f[0] != recordVersion {
+		return nil, errors.New("wechatauth: callback store: unreadable record")
+	}
+	refused := strings.Contains(f[4], "x")
+	u, ok := decodeUser(user)
+	if !ok && !refused {
+		return nil, errors.New("wechatauth: callback store: unreadable record")
+	}
+	return &loginRecord{
+		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[5],
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused,
+	}, nil
+}
+
+// orDash and undash stand "-" in for an empty field of a stored line.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func undash(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// codeHash names a code in a record without keeping the code.
+func codeHash(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:16])
+}
+
+// callbackKey is the CallbackStore key of a state: a hash, so the store
+// never holds a live state.
+func callbackKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:16])
+}
