@@ -76,21 +76,9 @@ type token struct {
 // User implements wechatauth.UserStore. With UserTTL set, reading a user
 // also renews its expiry.
 func (s *Store) User(ctx context.Context, openID string) (wechatauth.User, error) {
-	var (
-		b   []byte
-		err error
-	)
-	if s.UserTTL > 0 {
-		b, err = redis.Bytes(s.do(ctx, "GETEX", s.userKey(openID), "PX", millis(s.UserTTL)))
-	} else {
-		b, err = redis.Bytes(s.do(ctx, "GET", s.userKey(openID)))
-	}
-	if err != nil {
-		return wechatauth.User{}, readError(fmt.Sprintf("user %q", openID), err)
-	}
 	var u user
-	if err := json.Unmarshal(b, &u); err != nil {
-		return wechatauth.User{}, fmt.Errorf("redisstore: reading user %q: the stored value is not a user", openID)
+	if err := s.getJSON(ctx, s.userKey(openID), s.UserTTL, &u, fmt.Sprintf("user %q", openID)); err != nil {
+		return wechatauth.User{}, err
 	}
 	return wechatauth.User(u), nil
 }
@@ -133,14 +121,9 @@ func (s *Store) UserByUnionID(ctx context.Context, unionID string) (wechatauth.U
 
 // Token implements wechatauth.TokenStore.
 func (s *Store) Token(ctx context.Context, openID string) (mp.Token, error) {
-	b, err := redis.Bytes(s.do(ctx, "GET", s.tokenKey(openID)))
-	if err != nil {
-		return mp.Token{}, readError(fmt.Sprintf("the tokens of %q", openID), err)
-	}
 	var t token
-	if err := json.Unmarshal(b, &t); err != nil {
-		// json's message may quote the value: leave it out.
-		return mp.Token{}, fmt.Errorf("redisstore: reading the tokens of %q: the stored value is not a token", openID)
+	if err := s.getJSON(ctx, s.tokenKey(openID), 0, &t, fmt.Sprintf("the tokens of %q", openID)); err != nil {
+		return mp.Token{}, err
 	}
 	return mp.Token(t), nil
 }
@@ -209,6 +192,26 @@ func (s *Store) userKey(openID string) string  { return s.Prefix + "user:" + ope
 func (s *Store) tokenKey(openID string) string { return s.Prefix + "token:" + openID }
 func (s *Store) unionIDKey(id string) string   { return s.Prefix + "unionid:" + id }
 func (s *Store) callbackKey(key string) string { return s.Prefix + "login:" + key }
+
+// getJSON reads the JSON under key into v, renewing the key's expiry to
+// renew when that is positive (GETEX, Redis 6.2). what names the value in
+// errors.
+func (s *Store) getJSON(ctx context.Context, key string, renew time.Duration, v any, what string) error {
+	args := []any{key}
+	cmd := "GET"
+	if renew > 0 {
+		cmd, args = "GETEX", append(args, "PX", millis(renew))
+	}
+	b, err := redis.Bytes(s.do(ctx, cmd, args...))
+	if err != nil {
+		return readError(what, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		// json's message may quote the value, tokens and all: leave it out.
+		return fmt.Errorf("redisstore: reading %s: the stored value is not one", what)
+	}
+	return nil
+}
 
 // readError turns the error of reading what into the stores' contract: a
 // missing key wraps ErrNotFound; anything else is a failure of Redis.

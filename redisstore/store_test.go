@@ -15,6 +15,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/internal/storetest"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 )
@@ -82,26 +83,6 @@ func allKeys(t *testing.T, srv *redistest.Server) []string {
 	return keys
 }
 
-// fill sets every field of the struct *v to a non-zero value, so a round
-// trip that drops a field, including one added later, shows.
-func fill(t *testing.T, v any) {
-	t.Helper()
-	rv := reflect.ValueOf(v).Elem()
-	for i := range rv.NumField() {
-		f, name := rv.Field(i), rv.Type().Field(i).Name
-		switch {
-		case f.Kind() == reflect.String:
-			f.SetString("v-" + name)
-		case f.Kind() == reflect.Bool:
-			f.SetBool(true)
-		case f.Type() == reflect.TypeFor[time.Time]():
-			f.Set(reflect.ValueOf(time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)))
-		default:
-			t.Fatalf("fill: field %s of type %v: teach fill about it", name, f.Type())
-		}
-	}
-}
-
 func TestUsers(t *testing.T) {
 	srv, store := newStore(t)
 	ctx := context.Background()
@@ -112,7 +93,7 @@ func TestUsers(t *testing.T) {
 	}
 
 	var u wechatauth.User
-	fill(t, &u)
+	storetest.Fill(t, &u)
 	u.OpenID = "oAlice"
 	if err := store.SaveUser(ctx, u); err != nil {
 		t.Fatalf("SaveUser: %v", err)
@@ -193,7 +174,7 @@ func TestTokens(t *testing.T) {
 	}
 
 	var tok mp.Token
-	fill(t, &tok)
+	storetest.Fill(t, &tok)
 	tok.OpenID = "oAlice"
 	if err := store.SaveToken(ctx, tok); err != nil {
 		t.Fatalf("SaveToken: %v", err)
@@ -438,4 +419,11 @@ func TestCallsHonourTheContextDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &netErr) && netErr.Timeout()) {
 		t.Errorf("Claim past the deadline: got %v, want a timeout", err)
 	}
+}
+
+func TestStoreContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		_, store := newStore(t)
+		return store
+	})
 }
