@@ -55,10 +55,12 @@ const (
 	defaultNickname  = "测试用户"
 )
 
-// Server is a WeChat emulator: the authorization page and the /sns API on
-// one listener. Create it with NewServer (loopback, started) or
-// NewUnstartedServer (an address of your choice) and stop it with Close.
-// Its methods are safe for concurrent use.
+// Server is a WeChat emulator on one listener: the authorization and QR
+// login pages, the /sns API of web authorization, and the cgi-bin API of
+// the account (access_token, stable_token, menu). Create it with NewServer
+// (loopback, started) or NewUnstartedServer (an address of your choice),
+// point an mp.Client or a wechatauth.Options at Endpoints and Client, and
+// stop it with Close. Its methods are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the emulator, such as "http://127.0.0.1:PORT", without a
 	// trailing slash.
