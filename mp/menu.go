@@ -36,18 +36,18 @@ type ButtonType string
 // Button types.
 const (
 	ButtonClick              ButtonType = "click"
-	ButtonView                          = "view"
-	ButtonScancodePush                  = "scancode_push"
-	ButtonScancodeWaitMsg               = "scancode_waitmsg"
-	ButtonPicSysPhoto                   = "pic_sysphoto"
-	ButtonPicPhotoOrAlbum               = "pic_photo_or_album"
-	ButtonPicWeixin                     = "pic_weixin"
-	ButtonLocationSelect                = "location_select"
-	ButtonMediaID                       = "media_id"
-	ButtonViewLimited                   = "view_limited"
-	ButtonArticleID                     = "article_id"
-	ButtonArticleViewLimited            = "article_view_limited"
-	ButtonMiniProgram                   = "miniprogram"
+	ButtonView               ButtonType = "view"
+	ButtonScancodePush       ButtonType = "scancode_push"
+	ButtonScancodeWaitMsg    ButtonType = "scancode_waitmsg"
+	ButtonPicSysPhoto        ButtonType = "pic_sysphoto"
+	ButtonPicPhotoOrAlbum    ButtonType = "pic_photo_or_album"
+	ButtonPicWeixin          ButtonType = "pic_weixin"
+	ButtonLocationSelect     ButtonType = "location_select"
+	ButtonMediaID            ButtonType = "media_id"
+	ButtonViewLimited        ButtonType = "view_limited"
+	ButtonArticleID          ButtonType = "article_id"
+	ButtonArticleViewLimited ButtonType = "article_view_limited"
+	ButtonMiniProgram        ButtonType = "miniprogram"
 )
 
 // needs names the field each button type must have.
