@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,67 +81,30 @@ func allKeys(t *testing.T, srv *redistest.Server) []string {
 	return keys
 }
 
-func TestUsers(t *testing.T) {
+// The store contract (found, not found, replacing, unionid lookup, atomic
+// claims, expiry) is TestStoreContract's; the tests here check what Redis
+// adds: keys, their expiry and Redis failures.
+
+func TestUsersHaveNoExpiry(t *testing.T) {
 	srv, store := newStore(t)
-	ctx := context.Background()
-
-	_, err := store.User(ctx, "oNobody")
-	if !errors.Is(err, wechatauth.ErrNotFound) {
-		t.Errorf("User of an unknown openid: got %v, want an error wrapping ErrNotFound", err)
-	}
-
-	var u wechatauth.User
-	storetest.Fill(t, &u)
-	u.OpenID = "oAlice"
-	if err := store.SaveUser(ctx, u); err != nil {
+	if err := store.SaveUser(context.Background(), wechatauth.User{OpenID: "oAlice", UnionID: "uAlice"}); err != nil {
 		t.Fatalf("SaveUser: %v", err)
 	}
-	got, err := store.User(ctx, "oAlice")
-	if err != nil {
-		t.Fatalf("User: %v", err)
-	}
-	if !reflect.DeepEqual(got, u) {
-		t.Errorf("User: got %+v, want %+v", got, u)
-	}
-
-	u.Nickname, u.UnionID = "Alice 2", ""
-	if err := store.SaveUser(ctx, u); err != nil {
-		t.Fatalf("SaveUser again: %v", err)
-	}
-	if got, _ := store.User(ctx, "oAlice"); got.Nickname != "Alice 2" || got.UnionID != "" {
-		t.Errorf("after replacing: got nickname %q unionid %q, want %q and none", got.Nickname, got.UnionID, "Alice 2")
-	}
-
 	// Users are a table: no expiry unless asked.
-	if got := pttl(t, srv, "wechatauth:user:oAlice"); got != -1 {
-		t.Errorf("PTTL of a user: got %v, want -1 (none)", got)
+	for _, key := range []string{"wechatauth:user:oAlice", "wechatauth:unionid:uAlice"} {
+		if got := pttl(t, srv, key); got != -1 {
+			t.Errorf("PTTL of %s: got %v, want -1 (none)", key, got)
+		}
 	}
 }
 
-func TestUserByUnionID(t *testing.T) {
-	_, store := newStore(t)
-	ctx := context.Background()
-	if _, err := store.UserByUnionID(ctx, "uNobody"); !errors.Is(err, wechatauth.ErrNotFound) {
-		t.Errorf("unknown unionid: got %v, want an error wrapping ErrNotFound", err)
+func TestTokensExpireWithTheRefreshToken(t *testing.T) {
+	srv, store := newStore(t)
+	if err := store.SaveToken(context.Background(), mp.Token{OpenID: "oAlice", AccessToken: "a", RefreshToken: "r"}); err != nil {
+		t.Fatalf("SaveToken: %v", err)
 	}
-	web := wechatauth.User{OpenID: "oWebCarol", UnionID: "uCarol", Nickname: "Carol"}
-	mp := wechatauth.User{OpenID: "oCarol", UnionID: "uCarol", Nickname: "Carol"}
-	for _, u := range []wechatauth.User{web, mp} {
-		if err := store.SaveUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, err := store.UserByUnionID(ctx, "uCarol"); err != nil || got.OpenID != "oCarol" {
-		t.Errorf("UserByUnionID: got %+v, %v; want the last saved, oCarol", got, err)
-	}
-	// A user who lost the unionid is no longer found by it.
-	mp.UnionID = ""
-	if err := store.SaveUser(ctx, mp); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.UserByUnionID(ctx, "uCarol"); !errors.Is(err, wechatauth.ErrNotFound) {
-		t.Errorf("after the unionid changed: got %v, want ErrNotFound", err)
-	}
+	// Kept for the refresh token's life, then gone.
+	wantTTL(t, srv, "wechatauth:token:oAlice", 30*24*time.Hour)
 }
 
 func TestUserTTL(t *testing.T) {
@@ -162,79 +123,6 @@ func TestUserTTL(t *testing.T) {
 		t.Fatalf("User: %v", err)
 	}
 	wantTTL(t, srv, key, store.UserTTL)
-}
-
-func TestTokens(t *testing.T) {
-	srv, store := newStore(t)
-	ctx := context.Background()
-
-	_, err := store.Token(ctx, "oNobody")
-	if !errors.Is(err, wechatauth.ErrNotFound) {
-		t.Errorf("Token of an unknown openid: got %v, want an error wrapping ErrNotFound", err)
-	}
-
-	var tok mp.Token
-	storetest.Fill(t, &tok)
-	tok.OpenID = "oAlice"
-	if err := store.SaveToken(ctx, tok); err != nil {
-		t.Fatalf("SaveToken: %v", err)
-	}
-	got, err := store.Token(ctx, "oAlice")
-	if err != nil {
-		t.Fatalf("Token: %v", err)
-	}
-	if !reflect.DeepEqual(got, tok) {
-		t.Errorf("Token: got %+v, want %+v", got, tok)
-	}
-
-	tok.AccessToken, tok.RefreshToken = "access-2", "refresh-2"
-	if err := store.SaveToken(ctx, tok); err != nil {
-		t.Fatalf("SaveToken again: %v", err)
-	}
-	if got, _ := store.Token(ctx, "oAlice"); got.AccessToken != "access-2" || got.RefreshToken != "refresh-2" {
-		t.Errorf("after replacing: got %q/%q, want %q/%q", got.AccessToken, got.RefreshToken, "access-2", "refresh-2")
-	}
-
-	// Kept for the refresh token's life, then gone.
-	wantTTL(t, srv, "wechatauth:token:oAlice", 30*24*time.Hour)
-}
-
-func TestClaimIsAtomic(t *testing.T) {
-	_, store := newStore(t)
-	const n = 50
-	var (
-		wg     sync.WaitGroup
-		start  = make(chan struct{})
-		mu     sync.Mutex
-		won    int
-		errs   []error
-		ctx    = context.Background()
-		holder = "login:race"
-	)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := store.Claim(ctx, holder, time.Minute)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if ok {
-				won++
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	if len(errs) > 0 {
-		t.Fatalf("Claim failed %d times, first: %v", len(errs), errs[0])
-	}
-	if won != 1 {
-		t.Errorf("claims won by %d concurrent callers: got %d, want 1", n, won)
-	}
 }
 
 func TestCallbackLifecycle(t *testing.T) {
