@@ -57,15 +57,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 40125)
 		return
 	}
-	if q.Get("grant_type") != "authorization_code" {
-		writeError(w, 40002)
+	if errcode := grantFault(q.Get("grant_type"), "authorization_code", q.Get("code"), 41008); errcode != 0 {
+		writeError(w, errcode)
 		return
 	}
 	code := q.Get("code")
-	if code == "" {
-		writeError(w, 41008)
-		return
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,15 +105,11 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code)
 		return
 	}
-	if q.Get("grant_type") != "refresh_token" {
-		writeError(w, 40002)
+	if errcode := grantFault(q.Get("grant_type"), "refresh_token", q.Get("refresh_token"), 41003); errcode != 0 {
+		writeError(w, errcode)
 		return
 	}
 	token := q.Get("refresh_token")
-	if token == "" {
-		writeError(w, 41003)
-		return
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,6 +123,19 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, s.tokenReplyLocked(sess))
+}
+
+// grantFault checks a token request's grant_type against want (40002) and
+// that its credential (the code or the refresh token) is there (missing);
+// it returns the errcode of the first fault, or 0.
+func grantFault(grantType, want, credential string, missing int) int {
+	switch {
+	case grantType != want:
+		return 40002
+	case credential == "":
+		return missing
+	}
+	return 0
 }
 
 // tokenReplyLocked mints an access token for sess and builds the reply.
