@@ -78,3 +78,12 @@ func TestNewReportsEveryProblemAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestNewReportsTheCallbackPathWithTheOtherProblems(t *testing.T) {
+	o := validOptions()
+	o.AppID, o.CallbackURL = "", "https://example.com/"
+	_, err := wechatauth.New(o)
+	if err == nil || !strings.Contains(err.Error(), "Options.AppID") || !strings.Contains(err.Error(), "its path must name the callback") {
+		t.Errorf("got %v, want both the AppID and the callback path reported", err)
+	}
+}
