@@ -1,8 +1,6 @@
 package wechatauth
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -62,32 +60,27 @@ func (a *Auth) LoginURL(returnTo string) string {
 	return a.opts.CallbackURL + "?next=" + url.QueryEscape(safeReturn(returnTo))
 }
 
-// Logout ends the login of r's session: the user is forgotten and the
-// session token is renewed. Other session data stays;
-// call Options.Sessions.Destroy instead to drop it all. r must be inside
+// Logout ends the login of r's session: the user is forgotten, the
+// session token is renewed, and no later delivery of the login's callback
+// logs anyone in again. Other session data stays; call
+// Options.Sessions.Destroy instead to drop it all. r must be inside
 // Options.Sessions.LoadAndSave.
 func (a *Auth) Logout(r *http.Request) error {
 	ctx := r.Context()
 	if _, err := a.sessionUser(ctx); err != nil {
 		return err
 	}
+	if key := a.sm.GetString(ctx, keyLogin); key != "" {
+		if err := a.closeLogin(ctx, key); err != nil {
+			return err
+		}
+	}
 	if err := a.sm.RenewToken(ctx); err != nil {
 		return fmt.Errorf("wechatauth: renewing the session token: %w", err)
 	}
 	a.sm.Remove(ctx, keyUser)
+	a.sm.Remove(ctx, keyLogin)
 	return nil
-}
-
-// browserID names the browser behind r by a hash of its session cookie as
-// sent, or "" when it sent none. It binds a completed login to the browser
-// that started it, even after the login renewed the cookie.
-func (a *Auth) browserID(r *http.Request) string {
-	c, err := r.Cookie(a.sm.Cookie.Name)
-	if err != nil || c.Value == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(c.Value))
-	return hex.EncodeToString(sum[:])
 }
 
 // redirect sends the browser to a path on this site or to WeChat.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wechatauth/wechatauth/mp"
 )
@@ -15,9 +16,10 @@ import (
 // path inside Options.Sessions.LoadAndSave. It also starts a login when
 // called with only ?next=/path (see LoginURL).
 //
-// A state is checked against the session in constant time and used once.
-// When WeChat or the browser delivers a callback twice, with the same code
-// or a new one, the code is exchanged once and every delivery ends logged in.
+// A state must be one this browser started (constant-time comparison,
+// single use, expiry). When WeChat or the browser delivers a callback
+// twice, with the same code or a new one, the code is exchanged once and
+// every delivery ends logged in.
 func (a *Auth) CallbackHandler() http.Handler {
 	return http.HandlerFunc(a.serveCallback)
 }
@@ -44,7 +46,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 			redirect(w, next)
 			return
 		}
-		a.startLogin(w, r, next, a.opts.Scope.wire())
+		a.startLogin(w, r, next, a.opts.Scope.wire(), 0)
 		return
 	}
 	if !validState(state) {
@@ -52,65 +54,91 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ls := a.loadLoginState(ctx)
-	p, found := ls.take(state)
+	p, found := a.pendingFrom(r, state)
 	if !found {
-		a.replayCallback(w, r, state, code, cur)
+		a.replayCallback(w, r, state, cur)
 		return
 	}
-	if a.now().Unix() >= p.Expires {
-		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: %w", errStateExpired), a.LoginURL(p.Return))
+	// From here on the login is over, whatever its end, unless it goes on
+	// to another round trip, which gets a cookie of its own.
+	a.endPending(w, p)
+	retry := a.LoginURL(p.Return)
+	switch {
+	case a.now().Unix() >= p.Expires:
+		a.fail(w, r, fmt.Errorf("callback: %w", errStateExpired), retry)
 		return
-	}
-	if code == "" {
-		a.saveLoginState(ctx, ls)
+	case code == "" && a.used(ctx, state):
+		a.fail(w, r, fmt.Errorf("callback: no code for a login already completed: %w", ErrInvalidState), retry)
+		return
+	case code == "":
 		a.event(r, Event{Kind: EventRefused})
-		a.refused(w, r, a.LoginURL(p.Return))
+		a.refused(w, r, retry)
 		return
-	}
-	if !isToken(code) {
-		a.saveLoginState(ctx, ls)
-		a.fail(w, r, fmt.Errorf("callback: malformed code: %w", ErrInvalidState), a.LoginURL(p.Return))
+	case !isToken(code):
+		a.fail(w, r, fmt.Errorf("callback: malformed code: %w", ErrInvalidState), retry)
 		return
 	}
 
-	rec, err := a.exchangeOnce(ctx, state, code, p, a.browserID(r))
+	rec, err := a.exchangeOnce(ctx, state, code, p)
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
+		// The code was used up or timed out with no login behind it: one
+		// fresh round trip, counted against MaxAttempts.
+		a.startLogin(w, r, p.Return, p.Scope, p.Attempts+1)
+		return
+	}
+	if err == nil {
+		err = a.mayJoin(rec, p)
+	}
+	if err == nil {
+		// The record may come from a concurrent delivery with another code.
+		err = a.vouch(ctx, rec, callbackKey(state), code)
+	}
 	if err != nil {
-		var apiErr *mp.Error
-		if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
-			// The code was used up or timed out with no login behind it: one
-			// fresh round trip, counted against MaxAttempts.
-			a.saveLoginState(ctx, ls)
-			scope := p.Scope
-			if scope == "" {
-				scope = a.opts.Scope.wire()
-			}
-			a.startLogin(w, r, p.Return, scope)
-			return
-		}
-		a.saveLoginState(ctx, ls)
-		a.fail(w, r, err, a.LoginURL(p.Return))
+		a.fail(w, r, err, retry)
 		return
 	}
-	// The record may come from a concurrent delivery with another code.
-	if err := a.vouch(ctx, rec, code); err != nil {
-		a.saveLoginState(ctx, ls)
-		a.fail(w, r, err, a.LoginURL(p.Return))
-		return
-	}
-	a.complete(w, r, rec, cur, ls)
+	a.complete(w, r, rec, cur, p.Attempts)
 }
+
+// used reports whether the login of state has been claimed or completed,
+// so that a delivery without a code is a replay, not a refusal.
+func (a *Auth) used(ctx context.Context, state string) bool {
+	_, err := a.opts.Callbacks.Record(ctx, callbackKey(state))
+	return !errors.Is(err, ErrNotFound)
+}
+
+// mayJoin checks that the browser of p may take the login of rec: it is
+// the browser that started the login, and the login completed a moment
+// ago, as long as a retry of WeChat's can come, and was not logged out
+// since. A copy of the login's cookie, or its callback URL read from a log,
+// is worth nothing after that.
+func (a *Auth) mayJoin(rec *loginRecord, p pendingLogin) error {
+	switch {
+	case subtle.ConstantTimeCompare([]byte(rec.Browser), []byte(p.browser())) != 1:
+		return fmt.Errorf("callback: the login of another browser: %w", ErrInvalidState)
+	case rec.Closed:
+		return fmt.Errorf("callback: the login was logged out: %w", ErrInvalidState)
+	case a.now().Sub(time.UnixMilli(rec.Done)) > a.recoveryWindow():
+		return fmt.Errorf("callback: the login completed %v ago: %w", a.now().Sub(time.UnixMilli(rec.Done)).Round(time.Second), ErrInvalidState)
+	}
+	return nil
+}
+
+// recoveryWindow is how long after a login completed another delivery of
+// its callback from the same browser may still join it: the time WeChat
+// takes to retry a slow callback (about five seconds) after the longest
+// first answer (Options.Timeout).
+func (a *Auth) recoveryWindow() time.Duration { return a.opts.Timeout + 5*time.Second }
 
 // complete ends a callback whose login is done: logged in, or, for
 // progressive consent that found no fresh profile, on to snsapi_userinfo.
-func (a *Auth) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
+func (a *Auth) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, attempts int) {
 	if rec.Consent {
-		a.saveLoginState(r.Context(), ls)
-		a.startLogin(w, r, rec.Return, ScopeUserInfo)
+		a.startLogin(w, r, rec.Return, ScopeUserInfo, attempts)
 		return
 	}
-	a.finishLogin(w, r, rec, cur, ls)
+	a.finishLogin(w, r, rec, cur)
 }
 
 // clientFor returns the API client of an app: appWebsite or the website
@@ -127,44 +155,32 @@ func spentCode(code int) bool {
 	return code == mp.CodeInvalidCode || code == mp.CodeCodeUsed || code == mp.CodeCodeExpired
 }
 
-// replayCallback answers a callback whose state the session no longer holds
-// as pending: a second delivery of a login already completed, or under way.
-// A session already logged in as its user goes on to the page; the browser
-// that started the login (known by its cookie from before the login) ends
-// logged in if it brings a code of the same user; anything else is refused.
-func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, code, cur string) {
-	ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
-	defer cancel()
-	rec, err := a.awaitRecord(ctx, callbackKey(state))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		a.fail(w, r, err, "/")
-		return
-	}
-	if rec != nil {
-		ls := a.loadLoginState(r.Context())
-		// Already logged in as the record's user (or as its snapshot guest).
-		if u, ok := decodeUser(cur); ok && ((u.OpenID != "" && u.OpenID == rec.User.OpenID) || (u.Snapshot && rec.Snapshot)) {
-			a.complete(w, r, rec, cur, ls)
+// replayCallback answers a callback that brings no cookie of a login under
+// way: the browser already has the answer of a delivery (a reload, Back),
+// or never started the login. A session already logged in as the login's
+// user goes on to the page; anything else is refused.
+func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur string) {
+	if u, ok := decodeUser(cur); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
+		defer cancel()
+		rec, err := a.awaitRecord(ctx, callbackKey(state))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			a.fail(w, r, err, "/")
 			return
 		}
-		if browser := a.browserID(r); browser != "" && subtle.ConstantTimeCompare([]byte(browser), []byte(rec.Browser)) == 1 {
-			if err := a.vouch(r.Context(), rec, code); err != nil {
-				a.fail(w, r, err, a.LoginURL(rec.Return))
-				return
-			}
-			a.complete(w, r, rec, cur, ls)
+		if rec != nil && !rec.Closed && ((u.OpenID != "" && u.OpenID == rec.User.OpenID) || (u.Snapshot && rec.Snapshot)) {
+			a.complete(w, r, rec, cur, 0)
 			return
 		}
 	}
-	a.fail(w, r, fmt.Errorf("callback: state unknown to this session: %w", ErrInvalidState), "/")
+	a.fail(w, r, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
 }
 
 // finishLogin logs the session in as rec's user, when it is not already,
 // and sends the browser where the login started.
-func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string, ls loginState) {
+func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord, cur string) {
 	ctx := r.Context()
 	if rec.Snapshot && !a.opts.SnapshotGuests {
-		a.saveLoginState(ctx, ls)
 		a.fail(w, r, fmt.Errorf("callback: %w", errSnapshotUser), a.LoginURL(rec.Return))
 		return
 	}
@@ -176,9 +192,8 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 			return
 		}
 		a.sm.Put(ctx, keyUser, encodeUser(rec.User))
+		a.sm.Put(ctx, keyLogin, rec.key)
 		a.event(r, Event{Kind: EventLogin, OpenID: rec.User.OpenID})
 	}
-	ls.Attempts, ls.Since = 0, 0
-	a.saveLoginState(ctx, ls)
 	redirect(w, safeReturn(rec.Return))
 }

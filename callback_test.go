@@ -3,6 +3,7 @@ package wechatauth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -183,19 +184,19 @@ func TestCallbackDeliveredTwice(t *testing.T) {
 	cases := []struct {
 		name string
 		// second delivers the callback again, after the first completed.
-		second func(h *harness, c *http.Client, cb, cookieBefore string) *http.Client
+		second func(h *harness, c *http.Client, cb string, cookiesBefore []*http.Cookie) *http.Client
 	}{
-		{"same code, same browser (reload)", func(h *harness, c *http.Client, cb, _ string) *http.Client {
+		{"same code, same browser (reload)", func(h *harness, c *http.Client, cb string, _ []*http.Cookie) *http.Client {
 			return c
 		}},
-		{"same code, old cookie (first answer lost)", func(h *harness, c *http.Client, cb, before string) *http.Client {
-			return h.withCookie(before)
+		{"same code, old cookie (first answer lost)", func(h *harness, c *http.Client, cb string, before []*http.Cookie) *http.Client {
+			return h.withCookies(before)
 		}},
-		{"new code, same state", func(h *harness, c *http.Client, cb, _ string) *http.Client {
+		{"new code, same state", func(h *harness, c *http.Client, cb string, _ []*http.Cookie) *http.Client {
 			return c
 		}},
-		{"new code, same state, old cookie", func(h *harness, c *http.Client, cb, before string) *http.Client {
-			return h.withCookie(before)
+		{"new code, same state, old cookie", func(h *harness, c *http.Client, cb string, before []*http.Cookie) *http.Client {
+			return h.withCookies(before)
 		}},
 	}
 	for _, tc := range cases {
@@ -203,7 +204,7 @@ func TestCallbackDeliveredTwice(t *testing.T) {
 			h := newHarness(t, nil)
 			c := h.browser(false)
 			cb := h.callbackURL(c, "/account/orders?id=7")
-			before := h.cookie(c)
+			before := h.cookies(c)
 			resp, _ := h.get(c, cb)
 			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
 				t.Fatalf("first delivery: status %d, Location %q", resp.StatusCode, loc)
@@ -237,20 +238,21 @@ func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
 	h.wx.SetLatency(50 * time.Millisecond) // keep the first exchange in flight
 	c := h.browser(false)
 	cb := h.callbackURL(c, "/account/p?q=1")
-	before := h.cookie(c)
+	second := withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
+	before := h.cookies(c)
 	const n = 20
 	var wg sync.WaitGroup
 	browsers := make([]*http.Client, n)
 	statuses := make([]int, n)
 	locations := make([]string, n)
 	for i := range browsers {
-		browsers[i] = h.withCookie(before)
+		browsers[i] = h.withCookies(before)
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			url := cb
-			if i%2 == 1 { // half of them bring a second code for the same state
-				url = withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
+			if i%2 == 1 { // half of them bring WeChat's second code for the same state
+				url = second
 			}
 			req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
 			resp, err := browsers[i].Do(req)
@@ -268,9 +270,9 @@ func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
 			t.Errorf("delivery %d: status %d, Location %q", i, statuses[i], locations[i])
 		}
 	}
-	// The first code once, and each second code once, to check its user.
-	if got := h.exchanges(); got != 1+n/2 {
-		t.Errorf("exchanges: got %d, want %d", got, 1+n/2)
+	// The first code once, and the second code once, to check its user.
+	if got := h.exchanges(); got != 2 {
+		t.Errorf("exchanges: got %d, want 2", got)
 	}
 	h.wx.SetLatency(0)
 	for i := range browsers {
@@ -278,21 +280,45 @@ func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
 	}
 }
 
-func TestLoginRenewsSessionToken(t *testing.T) {
+// Made-up codes delivered with the login's cookie after it completed reach
+// WeChat at most twice in all: WeChat sends a second code at most, and
+// junk must not spend the app's quota.
+func TestJunkSecondCodesReachWeChatTwiceAtMost(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.browser(false)
 	cb := h.callbackURL(c, "/account/")
-	before := h.cookie(c)
-	if before == "" {
-		t.Fatal("no session cookie before the callback")
+	before := h.cookies(c)
+	h.step(c, cb, http.StatusFound)
+	for i := 0; i < 200; i++ {
+		resp, _ := h.get(h.withCookies(before), withCode(t, cb, fmt.Sprintf("junk%03d", i)))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("junk code %d: status %d, want 400", i, resp.StatusCode)
+		}
 	}
+	if got := h.exchanges(); got > 1+2 {
+		t.Errorf("exchanges: got %d, want at most 3 (the login, then two second codes)", got)
+	}
+}
+
+func TestLoginRenewsSessionToken(t *testing.T) {
+	h := newHarness(t, nil)
+	// A session token of the attacker's (a session logged in and out),
+	// planted in the victim's browser before the login (fixation).
+	attacker := h.login("/account/")
+	h.get(attacker, "/logout")
+	planted := h.cookie(attacker)
+	if planted == "" {
+		t.Fatal("no session cookie after logout")
+	}
+	c := h.withCookie(planted)
+	cb := h.callbackURL(c, "/account/")
 	h.step(c, cb, http.StatusFound)
 	after := h.cookie(c)
-	if after == before || after == "" {
-		t.Fatalf("session token not renewed: before %q, after %q", before, after)
+	if after == planted || after == "" {
+		t.Fatalf("session token not renewed: before %q, after %q", planted, after)
 	}
-	// A token planted before the login (fixation) is not logged in.
-	h.assertLoggedOut(h.withCookie(before))
+	// The planted token is not logged in.
+	h.assertLoggedOut(h.withCookie(planted))
 	h.assertLoggedIn(c, "oTestUser0000000000000000001")
 }
 
@@ -428,18 +454,18 @@ func TestReplayWithPlantedTokenNeedsTheCode(t *testing.T) {
 	h.wx.AddUser(wechattest.User{OpenID: "oMallory", Nickname: "Mallory"})
 	attacker := h.browser(false)
 	resp, _ := h.step(attacker, "/account/", http.StatusFound)
-	planted := h.cookie(attacker)
+	planted := h.cookies(attacker)
 	authorize := resp.Header.Get("Location")
 
 	// The victim's browser holds the planted token and opens the link.
-	victim := h.withCookie(planted)
+	victim := h.withCookies(planted)
 	resp, _ = h.step(victim, authorize, http.StatusFound)
 	cb := resp.Header.Get("Location")
 	h.step(victim, cb, http.StatusFound)
 	h.assertLoggedIn(victim, "oTestUser0000000000000000001")
 
 	for _, code := range []string{"", "junk", h.wx.IssueCode("oMallory", "snsapi_base")} {
-		replay := h.withCookie(planted)
+		replay := h.withCookies(planted)
 		resp, body := h.get(replay, withCode(t, cb, code))
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("replay with code %q: status %d, Location %q, body %q; want 400", code, resp.StatusCode, resp.Header.Get("Location"), body)
@@ -452,8 +478,8 @@ func TestProgressiveCallbackDeliveredTwiceGoesToConsent(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeProgressive })
 	c := h.browser(false)
 	cb := h.callbackURL(c, "/account/p")
-	before := h.cookie(c)
-	for i, b := range []*http.Client{c, h.withCookie(before)} {
+	before := h.cookies(c)
+	for i, b := range []*http.Client{c, h.withCookies(before)} {
 		resp, body := h.get(b, cb)
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusFound || !strings.Contains(loc, "scope=snsapi_userinfo") {
@@ -469,10 +495,10 @@ func TestReplayedJunkCodeReachesWeChatOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.browser(false)
 	cb := h.callbackURL(c, "/account/")
-	before := h.cookie(c)
+	before := h.cookies(c)
 	h.step(c, cb, http.StatusFound)
 	for i := 0; i < 5; i++ {
-		resp, _ := h.get(h.withCookie(before), withCode(t, cb, "junk"))
+		resp, _ := h.get(h.withCookies(before), withCode(t, cb, "junk"))
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("replay %d: status %d, want 400", i, resp.StatusCode)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wechatauth/wechatauth/mp"
@@ -12,11 +13,21 @@ import (
 
 // exchangeOnce completes the login of state with code, once across every
 // delivery of the callback.
-func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLogin, browser string) (*loginRecord, error) {
+func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLogin) (*loginRecord, error) {
 	return a.once(ctx, callbackKey(state), func(ctx context.Context) (*loginRecord, error) {
-		return a.completeLogin(ctx, code, p, browser)
+		rec, err := a.completeLogin(ctx, code, p)
+		if err == nil {
+			rec.Browser, rec.Done = p.browser(), a.now().UnixMilli()
+		}
+		return rec, err
 	})
 }
+
+// claimTTL is how long a claim on a callback holds others off: the
+// exchange's budget and a second to record its end. A claim of an instance
+// that died in between ends with it; only finished records are kept for
+// StateTTL.
+func (a *Auth) claimTTL() time.Duration { return a.opts.Timeout + time.Second }
 
 // once runs work for key once across every request and instance: concurrent
 // requests in this process share one flight, and the CallbackStore's claim
@@ -25,10 +36,11 @@ func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLo
 // not cancel the work its retry waits for.
 func (a *Auth) once(ctx context.Context, key string, work func(context.Context) (*loginRecord, error)) (*loginRecord, error) {
 	v, err, _ := a.flight.Do(key, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
+		// Room to wait out the claim of a holder that died, then work.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.claimTTL()+a.opts.Timeout)
 		defer cancel()
 		for {
-			claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)
+			claimed, err := a.opts.Callbacks.Claim(ctx, key, a.claimTTL())
 			if err != nil {
 				return nil, storeError("callback", err)
 			}
@@ -39,13 +51,15 @@ func (a *Auth) once(ctx context.Context, key string, work func(context.Context) 
 				}
 				return rec, err
 			}
-			rec, err := work(ctx)
+			wctx, wcancel := context.WithTimeout(ctx, a.opts.Timeout)
+			rec, err := work(wctx)
+			wcancel()
 			var b []byte
 			if err == nil {
 				b = rec.encode()
 			}
 			// Finish even when the work ran out of time: a claim left
-			// behind would hold every later request for StateTTL.
+			// behind would hold every later request until it expires.
 			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			ferr := a.opts.Callbacks.Finish(fctx, key, b, a.opts.StateTTL)
 			fcancel()
@@ -58,7 +72,9 @@ func (a *Auth) once(ctx context.Context, key string, work func(context.Context) 
 	if err != nil {
 		return nil, err
 	}
-	return v.(*loginRecord), nil
+	rec := *v.(*loginRecord) // shared with the flight's other callers
+	rec.key = key
+	return &rec, nil
 }
 
 // awaitRecord returns the record stored under key, waiting while another
@@ -88,21 +104,32 @@ func (a *Auth) awaitRecord(ctx context.Context, key string) (*loginRecord, error
 	}
 }
 
-// vouch checks that a delivery bringing code may take the login of rec:
-// it brings the code that was exchanged, or another code, which it
-// exchanges itself, that WeChat gives for the same user (WeChat may
-// redirect twice with two codes and one state). A request that knows the
-// state and holds the cookie from before the login, but not a code of the
-// user's, gets nothing.
-func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
+// maxSecondCodes is how many codes besides the first one login may have
+// exchanged: WeChat redirects twice at most, and made-up codes must not
+// spend the app's quota.
+const maxSecondCodes = 2
+
+// vouch checks that a delivery bringing code may take the login of rec,
+// kept under stateKey: it brings the code that was exchanged, or another
+// code, which it exchanges itself, that WeChat gives for the same user
+// (WeChat may redirect twice with two codes and one state). A request
+// without a code of the user's gets nothing.
+func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code string) error {
 	if subtle.ConstantTimeCompare([]byte(codeHash(code)), []byte(rec.Code)) == 1 {
 		return nil
 	}
 	if !isToken(code) {
 		return fmt.Errorf("callback: missing or malformed code: %w", ErrInvalidState)
 	}
-	// Each second code is exchanged once too, however often it comes.
-	other, err := a.once(ctx, "code:"+codeHash(code), func(ctx context.Context) (*loginRecord, error) {
+	// Each second code is exchanged once too, however often it comes, and
+	// a login has few of them.
+	key := "code:" + codeHash(code)
+	if _, err := a.opts.Callbacks.Record(ctx, key); errors.Is(err, ErrNotFound) {
+		if err := a.secondCodeSlot(ctx, stateKey); err != nil {
+			return err
+		}
+	}
+	other, err := a.once(ctx, key, func(ctx context.Context) (*loginRecord, error) {
 		tok, err := a.clientFor(rec.App).Exchange(ctx, code)
 		var apiErr *mp.Error
 		if errors.As(err, &apiErr) {
@@ -131,6 +158,42 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, code string) error {
 	same := other.User.OpenID == rec.User.OpenID || (other.User.UnionID != "" && other.User.UnionID == rec.User.UnionID)
 	if other.Snapshot != rec.Snapshot || (!rec.Snapshot && !same) {
 		return fmt.Errorf("callback: a second code for another user: %w", ErrInvalidState)
+	}
+	return nil
+}
+
+// secondCodeSlot takes one of the maxSecondCodes places of the login kept
+// under stateKey for a code never seen, or says there is none left.
+func (a *Auth) secondCodeSlot(ctx context.Context, stateKey string) error {
+	for i := 1; i <= maxSecondCodes; i++ {
+		ok, err := a.opts.Callbacks.Claim(ctx, stateKey+":second:"+strconv.Itoa(i), a.opts.StateTTL)
+		if err != nil {
+			return storeError("callback", err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("callback: more than %d codes for one login: %w", 1+maxSecondCodes, ErrInvalidState)
+}
+
+// closeLogin marks the record under key closed, so that no delivery of its
+// callback joins it again. A record already gone needs nothing.
+func (a *Auth) closeLogin(ctx context.Context, key string) error {
+	b, err := a.opts.Callbacks.Record(ctx, key)
+	if errors.Is(err, ErrNotFound) || (err == nil && len(b) == 0) {
+		return nil
+	}
+	if err != nil {
+		return storeError("callback", err)
+	}
+	rec, err := decodeRecord(b)
+	if err != nil {
+		return nil // unreadable: no delivery can join it either
+	}
+	rec.Closed = true
+	if err := a.opts.Callbacks.Finish(ctx, key, rec.encode(), a.opts.StateTTL); err != nil {
+		return storeError("callback", err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,3 +16,11 @@ func ShowOpenInWeChat(a *Auth) { a.outside = http.HandlerFunc(a.openInWeChat) }
 func SetClock(a *Auth, now func() time.Time) { a.now = now }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// LeaveDeadClaim claims the callback of state the way an instance of a
+// does before it exchanges the code, and never finishes: an instance that
+// died in between.
+func LeaveDeadClaim(a *Auth, state string) error {
+	_, err := a.opts.Callbacks.Claim(context.Background(), callbackKey(state), a.claimTTL())
+	return err
+}

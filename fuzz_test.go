@@ -88,47 +88,57 @@ func FuzzCallbackQuery(f *testing.F) {
 	})
 }
 
-func FuzzLoginState(f *testing.F) {
-	ls := loginState{Attempts: 2, Since: 1700000000, Pending: []pendingLogin{
-		{State: newState(), Return: "/account/x?y=1|z", Expires: 1700000600, Scope: ScopeBase},
-		{State: newState(), Return: "/", Expires: 1700000601, Scope: scopeLogin, App: appWebsite},
-	}}
-	f.Add(ls.encode())
+func FuzzPendingLogin(f *testing.F) {
+	for _, p := range []pendingLogin{
+		{State: newState(), Nonce: newState(), Return: "/account/x?y=1|z", Expires: 1700000600, Scope: ScopeBase},
+		{State: newState(), Nonce: newState(), Return: "/中文?a=\"b\";c,d%e", Expires: 1700000601, Scope: scopeLogin, App: appWebsite, Attempts: 2},
+	} {
+		f.Add(p.encode())
+	}
 	f.Add("")
-	f.Add("l1 1 2\nabc 5 snsapi_base - /x")
+	f.Add("p1:" + strings.Repeat("a", 48) + ":" + strings.Repeat("b", 48) + ":5:snsapi_base:-:0:/x")
 	f.Fuzz(func(t *testing.T, s string) {
-		got := decodeLoginState(s)
-		again := decodeLoginState(got.encode())
-		if len(got.Pending) != len(again.Pending) || got.Attempts != again.Attempts || got.Since != again.Since {
-			t.Fatalf("%q: decoded %+v, re-decoded %+v", s, got, again)
+		p, ok := decodePending(s)
+		if !ok {
+			return
 		}
-		for i := range got.Pending {
-			if got.Pending[i] != again.Pending[i] {
-				t.Fatalf("%q: pending %d: %+v, then %+v", s, i, got.Pending[i], again.Pending[i])
+		if safeReturn(p.Return) != p.Return || !validState(p.State) || !validState(p.Nonce) {
+			t.Fatalf("%q: decoded %+v, which encode could not have written", s, p)
+		}
+		enc := p.encode()
+		for i := 0; i < len(enc); i++ {
+			if c := enc[i]; c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+				t.Fatalf("%+v: encoded %q holds %q, which a cookie cannot", p, enc, c)
 			}
+		}
+		if again, ok := decodePending(enc); !ok || again != p {
+			t.Fatalf("%q: decoded %+v, re-decoded %+v, %v", s, p, again, ok)
 		}
 	})
 }
 
-func TestLoginStateRoundTrip(t *testing.T) {
-	ls := loginState{Attempts: 3, Since: 1700000000, Pending: []pendingLogin{
-		{State: newState(), Return: "/account/orders?id=7&a=|b", Expires: 1700000600, Scope: ScopeUserInfo},
-		{State: newState(), Return: "/", Expires: 1700000601, Scope: scopeLogin, App: appWebsite},
-	}}
-	got := decodeLoginState(ls.encode())
-	if got.Attempts != ls.Attempts || got.Since != ls.Since || len(got.Pending) != 2 || got.Pending[0] != ls.Pending[0] || got.Pending[1] != ls.Pending[1] {
-		t.Errorf("round trip: got %+v, want %+v", got, ls)
+func TestPendingLoginRoundTrip(t *testing.T) {
+	for _, p := range []pendingLogin{
+		{State: newState(), Nonce: newState(), Return: "/account/orders?id=7&a=|b", Expires: 1700000600, Scope: ScopeUserInfo},
+		{State: newState(), Nonce: newState(), Return: "/路径?q=\"x\";y,z%20", Expires: 1700000601, Scope: scopeLogin, App: appWebsite, Attempts: 3},
+	} {
+		if got, ok := decodePending(p.encode()); !ok || got != p {
+			t.Errorf("round trip: got %+v, %v; want %+v", got, ok, p)
+		}
 	}
-	for _, bad := range []string{"garbage", "l1 x y", "l1 1 2\nonly three fields", "l1 1 2\ns notanumber c a /"} {
-		if got := decodeLoginState(bad); len(got.Pending) != 0 || got.Attempts != 0 {
-			t.Errorf("decode(%q): got %+v, want nothing", bad, got)
+	good := pendingLogin{State: newState(), Nonce: newState(), Return: "/", Scope: ScopeBase, Expires: 1700000000}.encode()
+	for _, bad := range []string{"garbage", "p1:x:y:1:snsapi_base:-:0:/", strings.Replace(good, "snsapi_base", "snsapi_login2", 1),
+		strings.Replace(good, ":-:", ":other:", 1), strings.Replace(good, ":0:/", ":-1:/", 1), "p0" + good[2:]} {
+		if got, ok := decodePending(bad); ok {
+			t.Errorf("decodePending(%q): got %+v, want nothing", bad, got)
 		}
 	}
 }
 
 func TestLoginRecordRoundTrip(t *testing.T) {
 	for _, rec := range []loginRecord{
-		{User: User{OpenID: "o1", UnionID: "u1", Nickname: "名 字", HeadImgURL: "https://x/0", UpdatedAt: time.Unix(1700000000, 0)}, Return: "/a?b=c d", Browser: "ab12"},
+		{User: User{OpenID: "o1", UnionID: "u1", Nickname: "名 字", HeadImgURL: "https://x/0", UpdatedAt: time.Unix(1700000000, 0)}, Return: "/a?b=c d", Browser: "ab12", Done: 1700000000123},
+		{User: User{OpenID: "o3"}, Return: "/", Closed: true},
 		{User: User{Snapshot: true}, Return: "/", Snapshot: true},
 		{User: User{OpenID: "o2"}, Return: "/p", Browser: "cd", Consent: true, Code: "ef", App: appWebsite},
 		{Code: "01", Refused: true},
@@ -138,7 +148,7 @@ func TestLoginRecordRoundTrip(t *testing.T) {
 			t.Errorf("round trip of %+v: got %+v, %v", rec, got, err)
 		}
 	}
-	for _, bad := range []string{"", "r1 x", "r2 - - - - /\nu1\x1fo\x1f\x1f\x1f\x1f", "r2 - - - - /\nnot a user"} {
+	for _, bad := range []string{"", "r1 x", "r3 - - - - 0 /\nu1\x1fo\x1f\x1f\x1f\x1f", "r3 - - - - 0 /\nnot a user", "r3 - - - - x /\nu1"} {
 		if _, err := decodeRecord([]byte(bad)); err == nil {
 			t.Errorf("decodeRecord(%q): nil error", bad)
 		}

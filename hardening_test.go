@@ -145,8 +145,10 @@ func TestUpstreamGarbage(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d; body %q", resp.StatusCode, tc.status, body)
 			}
-			if sc := resp.Header.Get("Set-Cookie"); strings.Contains(sc, "Max-Age=0") {
-				t.Errorf("session destroyed: %q", sc)
+			for _, sc := range resp.Header.Values("Set-Cookie") {
+				if strings.HasPrefix(sc, h.opts.Sessions.Cookie.Name+"=") && strings.Contains(sc, "Max-Age=0") {
+					t.Errorf("session destroyed: %q", sc)
+				}
 			}
 			h.assertLoggedOut(c)
 			h.app.CloseClientConnections()
@@ -216,6 +218,12 @@ func TestCallbackThatKeepsFailingEndsInErrorPage(t *testing.T) {
 	resp, body := h.get(c, "/account/")
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("status %d, want 429 after the attempts ran out; body %q", resp.StatusCode, body)
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		t.Errorf("error page redirects to %q", loc)
+	}
+	if !strings.Contains(body, "try again") {
+		t.Errorf("page %q does not say what to do", body)
 	}
 	if got := h.exchanges(); got != 3 {
 		t.Errorf("exchanges: got %d, want 3 (MaxAttempts)", got)

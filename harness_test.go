@@ -202,6 +202,24 @@ func (h *harness) cookie(c *http.Client) string {
 	return ""
 }
 
+// cookies returns a copy of every cookie c holds for the app: the state of
+// the browser at a moment, such as before an answer that is then lost.
+func (h *harness) cookies(c *http.Client) []*http.Cookie {
+	u, _ := url.Parse(h.app.URL)
+	return c.Jar.Cookies(u)
+}
+
+// withCookies returns a new browser that stops at redirects and holds the
+// given cookies, as cookies returned them.
+func (h *harness) withCookies(cs []*http.Cookie) *http.Client {
+	c := h.browser(false)
+	u, _ := url.Parse(h.app.URL)
+	for _, ck := range cs {
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	}
+	return c
+}
+
 // withCookie returns a new browser that stops at redirects and holds the
 // given session cookie.
 func (h *harness) withCookie(value string) *http.Client {

@@ -1,7 +1,6 @@
 package wechatauth
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -9,18 +8,15 @@ import (
 )
 
 // startLogin sends a request without a login on its way to WeChat, asking
-// for scope, to come back to returnTo.
-func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, scope Scope) {
+// for scope, to come back to returnTo. attempts counts the round trips of
+// this login that came back to the callback without a login; past
+// Options.MaxAttempts the user gets an error page instead of another one.
+func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string, scope Scope, attempts int) {
 	if !isNavigation(r) {
 		a.unauthorized(w, r, a.LoginURL(a.refererPath(r)))
 		return
 	}
-	ctx := r.Context()
-	now := a.now()
-	ls := a.loadLoginState(ctx)
-	ls.prune(now, a.opts.StateTTL)
-	if ls.Attempts >= a.opts.MaxAttempts {
-		a.saveLoginState(ctx, ls)
+	if attempts >= a.opts.MaxAttempts {
 		a.fail(w, r, errTooManyAttempts, "/")
 		return
 	}
@@ -30,16 +26,13 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		case a.webClient != nil:
 			app, scope = appWebsite, scopeLogin
 		case a.outside != nil:
-			a.saveLoginState(ctx, ls)
 			a.outside.ServeHTTP(w, requestFor(r, returnTo))
 			return
 		}
 	}
-	state := newState()
-	ls.add(pendingLogin{State: state, Return: safeReturn(returnTo), Expires: now.Add(a.opts.StateTTL).Unix(), Scope: scope, App: app}, now)
-	a.saveLoginState(ctx, ls)
+	p := a.newPending(w, r, pendingLogin{Return: safeReturn(returnTo), Scope: scope, App: app, Attempts: attempts})
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
-	redirect(w, a.authorizeURL(state, scope, app))
+	redirect(w, a.authorizeURL(p.State, scope, app))
 }
 
 // requestFor returns a copy of r for the page at returnTo, a path on this
@@ -94,12 +87,6 @@ func (a *Auth) refererPath(r *http.Request) string {
 // stateBytes is the entropy of a state: 192 bits, written as 48 hex
 // digits, within WeChat's limit of 128 characters from [A-Za-z0-9].
 const stateBytes = 24
-
-func newState() string {
-	b := make([]byte, stateBytes)
-	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
-	return hex.EncodeToString(b)
-}
 
 // validState reports whether s has the shape of a state this package issues.
 func validState(s string) bool {

@@ -32,7 +32,7 @@ func (a *Auth) RequireWeChatUser(next http.Handler) http.Handler {
 			}
 		}
 		if user == "" {
-			a.startLogin(w, r, r.URL.RequestURI(), a.opts.Scope.wire())
+			a.startLogin(w, r, r.URL.RequestURI(), a.opts.Scope.wire(), 0)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authContextKey{}, a)))

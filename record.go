@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -12,7 +13,7 @@ import (
 type loginRecord struct {
 	User     User
 	Return   string // a same-origin path and query, as safeReturn passes it
-	Browser  string // browserID of the request that started the login
+	Browser  string // pendingLogin.browser of the browser that started the login
 	Code     string // codeHash of the code that was exchanged
 	App      string // appWebsite for a QR login
 	Snapshot bool
@@ -22,12 +23,18 @@ type loginRecord struct {
 	// Refused marks a second code that WeChat refused, so that replaying
 	// it does not reach WeChat again.
 	Refused bool
+	// Closed marks a login that was logged out: no delivery joins it again.
+	Closed bool
+	// Done is when the login completed, in Unix milliseconds.
+	Done int64
+
+	key string // the CallbackStore key it is kept under; not stored
 }
 
-// A loginRecord is stored as one line of fields, "r2 browser code app
-// flags return", then the user as encodeUser writes it. The return path
-// holds no space.
-const recordVersion = "r2"
+// A loginRecord is stored as one line of fields, "r3 browser code app
+// flags done return", then the user as encodeUser writes it. The return
+// path holds no space.
+const recordVersion = "r3"
 
 func (rec *loginRecord) encode() []byte {
 	browser, code, app, flags := orDash(rec.Browser), orDash(rec.Code), orDash(rec.App), ""
@@ -40,16 +47,23 @@ func (rec *loginRecord) encode() []byte {
 	if rec.Refused {
 		flags += "x"
 	}
+	if rec.Closed {
+		flags += "o"
+	}
 	if flags == "" {
 		flags = "-"
 	}
-	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + rec.Return + "\n" + encodeUser(rec.User))
+	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + strconv.FormatInt(rec.Done, 10) + " " + rec.Return + "\n" + encodeUser(rec.User))
 }
 
 func decodeRecord(b []byte) (*loginRecord, error) {
 	head, user, _ := strings.Cut(string(b), "\n")
-	f := strings.SplitN(head, " ", 6)
-	if len(f) != 6 || f[0] != recordVersion {
+	f := strings.SplitN(head, " ", 7)
+	if len(f) != 7 || f[0] != recordVersion {
+		return nil, errors.New("wechatauth: callback store: unreadable record")
+	}
+	done, err := strconv.ParseInt(f[5], 10, 64)
+	if err != nil {
 		return nil, errors.New("wechatauth: callback store: unreadable record")
 	}
 	refused := strings.Contains(f[4], "x")
@@ -58,8 +72,8 @@ func decodeRecord(b []byte) (*loginRecord, error) {
 		return nil, errors.New("wechatauth: callback store: unreadable record")
 	}
 	return &loginRecord{
-		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[5],
-		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused,
+		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[6], Done: done,
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"),
 	}, nil
 }
 

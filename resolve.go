@@ -10,13 +10,13 @@ import (
 // completeLogin exchanges the code, keeps the tokens, and finds or makes
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
-func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin, browser string) (*loginRecord, error) {
+func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (*loginRecord, error) {
 	client := a.clientFor(p.App)
 	tok, err := client.Exchange(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	rec := &loginRecord{Return: p.Return, Browser: browser, Code: codeHash(code), App: p.App}
+	rec := &loginRecord{Return: p.Return, Code: codeHash(code), App: p.App}
 	if tok.Snapshot {
 		// A snapshot-page user's openid is virtual: keep nothing of it.
 		rec.Snapshot = true

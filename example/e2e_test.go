@@ -55,9 +55,10 @@ type stack struct {
 	callbacks []callbackHit
 }
 
-// callbackHit is one delivery of the callback with a code, as the app saw it.
+// callbackHit is one delivery of the callback with a code, as the app saw
+// it: the code, the state, and the cookies of the browser's logins under way.
 type callbackHit struct {
-	code, state, session string
+	code, state, cookies string
 }
 
 func newStack(t *testing.T) *stack {
@@ -87,8 +88,10 @@ func newStack(t *testing.T) *stack {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if q := r.URL.Query(); r.URL.Path == "/wechat/callback" && q.Has("code") {
 			hit := callbackHit{code: q.Get("code"), state: q.Get("state")}
-			if c, err := r.Cookie("session"); err == nil {
-				hit.session = c.Value
+			for _, c := range r.Cookies() {
+				if strings.HasPrefix(c.Name, "wechatauth-login-") {
+					hit.cookies += c.Name + "=" + c.Value + ";"
+				}
 			}
 			st.mu.Lock()
 			st.callbacks = append(st.callbacks, hit)
@@ -396,8 +399,8 @@ func TestBrowserLogin(t *testing.T) {
 		if len(hits) != 2 {
 			t.Fatalf("callback deliveries: got %d, want 2: %+v", len(hits), hits)
 		}
-		if hits[0] != hits[1] || hits[0].session == "" {
-			t.Errorf("deliveries: got %+v and %+v, want the same code, state and session cookie", hits[0], hits[1])
+		if hits[0] != hits[1] || hits[0].cookies == "" {
+			t.Errorf("deliveries: got %+v and %+v, want the same code, state and login cookie", hits[0], hits[1])
 		}
 		if got := st.wx.Calls(pathToken) - exchanges; got != 1 {
 			t.Errorf("code exchanges: got %d, want 1", got)
