@@ -58,17 +58,18 @@ const (
 	maxURL        = 1024
 )
 
-// needs names the field each button type must have.
+// needs names the JSON key each button type must have.
 var needs = map[ButtonType]string{
-	ButtonClick: "Key", ButtonScancodePush: "Key", ButtonScancodeWaitMsg: "Key",
-	ButtonPicSysPhoto: "Key", ButtonPicPhotoOrAlbum: "Key", ButtonPicWeixin: "Key", ButtonLocationSelect: "Key",
-	ButtonView: "URL", ButtonMediaID: "MediaID", ButtonViewLimited: "MediaID",
-	ButtonArticleID: "ArticleID", ButtonArticleViewLimited: "ArticleID", ButtonMiniProgram: "AppID",
+	ButtonClick: "key", ButtonScancodePush: "key", ButtonScancodeWaitMsg: "key",
+	ButtonPicSysPhoto: "key", ButtonPicPhotoOrAlbum: "key", ButtonPicWeixin: "key", ButtonLocationSelect: "key",
+	ButtonView: "url", ButtonMediaID: "media_id", ButtonViewLimited: "media_id",
+	ButtonArticleID: "article_id", ButtonArticleViewLimited: "article_id", ButtonMiniProgram: "appid",
 }
 
 // Validate checks m against WeChat's documented limits and reports every
 // broken rule, each naming the button and the rule, so that a bad menu is
-// refused before any call.
+// refused before any call. The rules name fields by their JSON keys
+// ("url", "sub_button"), as a menu file spells them.
 func (m Menu) Validate() error {
 	var errs []error
 	bad := func(where, format string, args ...any) {
@@ -84,7 +85,7 @@ func (m Menu) Validate() error {
 		}
 		if len(b.SubButtons) > 0 {
 			if b.Type != "" {
-				bad(where, "has sub-buttons, so it must have no type (got %q)", b.Type)
+				bad(where, "has a sub_button list, so it must have no type (got %q)", b.Type)
 			}
 			if len(b.SubButtons) > maxSubButtons {
 				bad(where, "has %d sub-buttons; at most %d", len(b.SubButtons), maxSubButtons)
@@ -92,7 +93,7 @@ func (m Menu) Validate() error {
 			for j, sb := range b.SubButtons {
 				swhere := fmt.Sprintf("%s, sub-button %d %q", where, j+1, sb.Name)
 				if len(sb.SubButtons) > 0 {
-					bad(swhere, "sub-buttons cannot have sub-buttons")
+					bad(swhere, "a sub-button cannot have a sub_button list of its own")
 				}
 				if len(sb.Name) > maxSubName {
 					bad(swhere, "name is %d bytes; a sub-button name may have at most %d", len(sb.Name), maxSubName)
@@ -107,7 +108,7 @@ func (m Menu) Validate() error {
 }
 
 // checkAction checks a button that does something: its name, type and the
-// field its type needs.
+// JSON key its type needs.
 func checkAction(b Button, where string, bad func(where, format string, args ...any)) {
 	if b.Name == "" {
 		bad(where, "name is empty")
@@ -115,13 +116,13 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 	field, ok := needs[b.Type]
 	switch {
 	case b.Type == "":
-		bad(where, "type is empty; set one of the Button constants, or give it sub-buttons")
+		bad(where, "type is empty; give it a button type such as click or view, or a sub_button list")
 		return
 	case !ok:
 		bad(where, "type %q is not a WeChat button type", b.Type)
 		return
 	}
-	value := map[string]string{"Key": b.Key, "URL": b.URL, "MediaID": b.MediaID, "AppID": b.AppID, "ArticleID": b.ArticleID}[field]
+	value := map[string]string{"key": b.Key, "url": b.URL, "media_id": b.MediaID, "appid": b.AppID, "article_id": b.ArticleID}[field]
 	if value == "" {
 		bad(where, "type %s needs %s", b.Type, field)
 	}
@@ -137,7 +138,7 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 		}
 	}
 	if b.Type == ButtonMiniProgram && (b.PagePath == "" || b.URL == "") {
-		bad(where, "type miniprogram needs AppID, PagePath and URL (the page for clients without mini programs)")
+		bad(where, "type miniprogram needs appid, pagepath and url (the page for clients without mini programs)")
 	}
 }
 

@@ -140,7 +140,7 @@ func TestInvalidMenuIsRefusedLocally(t *testing.T) {
 	for _, want := range []string{
 		"has 4 top-level buttons; it needs 1 to 3",
 		`button 1 "一二三四五六": name is 18 bytes`,
-		`button 2 "b": type view needs URL`,
+		`button 2 "b": type view needs url`,
 		"3 broken rule(s); nothing was sent to WeChat",
 	} {
 		if !strings.Contains(r.stderr, want) {
