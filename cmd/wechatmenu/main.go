@@ -175,7 +175,7 @@ func brokenRules(err error) []string {
 	}
 	rules := make([]string, 0, len(errs))
 	for _, e := range errs {
-		rules = append(rules, strings.TrimPrefix(e.Error(), "wechatauth: menu: "))
+		rules = append(rules, strings.TrimPrefix(e.Error(), "mp: menu: "))
 	}
 	return rules
 }

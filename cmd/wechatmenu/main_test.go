@@ -147,7 +147,7 @@ func TestInvalidMenuIsRefusedLocally(t *testing.T) {
 			t.Errorf("stderr: want %q in %q", want, r.stderr)
 		}
 	}
-	if strings.Contains(r.stderr, "wechatauth: menu:") {
+	if strings.Contains(r.stderr, "mp: menu:") {
 		t.Errorf("stderr repeats the package prefix: %q", r.stderr)
 	}
 	wantNoCalls(t, wx)
