@@ -156,6 +156,41 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 	})
 }
 
+// Menu returns the account's menu as it is live now (GET /cgi-bin/menu/get),
+// in the shape CreateMenu takes, with an access token from ts; a stale token
+// is replaced and the call tried once more, as in CreateMenu. An account
+// without a menu gets an *Error with Code CodeNoMenu. Menus created in the
+// Official Accounts Platform's web editor rather than through the API are
+// not part of its answer.
+func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
+	var m Menu
+	err := withAccessToken(ctx, ts, func(token string) error {
+		var reply struct { // fresh for each try: a success carries no errcode
+			apiStatus
+			Menu Menu `json:"menu"`
+		}
+		err := c.get(ctx, "/cgi-bin/menu/get", query{"access_token", token}, &reply)
+		m = reply.Menu
+		return err
+	})
+	if err != nil {
+		return Menu{}, err
+	}
+	// WeChat gives every button a sub_button list, empty where it acts;
+	// nil is how a Menu says "no sub-buttons".
+	for i := range m.Buttons {
+		for j := range m.Buttons[i].SubButtons {
+			if sb := &m.Buttons[i].SubButtons[j]; len(sb.SubButtons) == 0 {
+				sb.SubButtons = nil
+			}
+		}
+		if len(m.Buttons[i].SubButtons) == 0 {
+			m.Buttons[i].SubButtons = nil
+		}
+	}
+	return m, nil
+}
+
 // withAccessToken calls call with a token from ts; when WeChat refuses the
 // token as stale, it invalidates it and calls once more with a fresh one.
 func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {

@@ -28,7 +28,8 @@
 //     limits force_refresh to 20 a day, 30 seconds apart. The two keep
 //     separate tokens, as in WeChat.
 //   - POST /cgi-bin/menu/create, which checks the token and WeChat's menu
-//     limits and keeps the menu for Menu.
+//     limits and keeps the menu for Menu, and GET /cgi-bin/menu/get, which
+//     answers it as {"menu":{"button":[…]}} (46003 before any).
 //   - Website QR login of one Open Platform website app (WebsiteAppID,
 //     WebsiteAppSecret): /connect/qrconnect with scope snsapi_login, codes
 //     valid ten minutes that only the website app can exchange, its own

@@ -234,6 +234,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	// Any method: the handlers answer a GET with WeChat's 43002.
 	mux.HandleFunc(pathStableToken, s.handleStableToken)
 	mux.HandleFunc(pathMenuCreate, s.handleMenuCreate)
+	mux.HandleFunc("GET "+pathMenuGet, s.handleMenuGet)
 	s.ts = &httptest.Server{
 		Listener: ln,
 		Config:   &http.Server{Handler: s.front(mux), ReadHeaderTimeout: 10 * time.Second},

@@ -325,6 +325,8 @@ func errorMessage(errcode int) string {
 		return "reach max api daily quota limit"
 	case 45011:
 		return "api minute-quota reach limit"
+	case 46003:
+		return "menu no exist"
 	case 47001:
 		return "data format error"
 	case 48001:
