@@ -52,7 +52,9 @@
 // deliver a slow callback twice, as the WeChat client does.
 //
 // The command wechattest/cmd/wechatemu runs the emulator on its own, for
-// apps in other languages.
+// apps in other languages. For such a process, POST /_emulator/advance?d=2h
+// on the emulator's own listener moves the clock as Advance does, and
+// SetLogger logs each request with the errcode or HTTP status it got.
 //
 // The emulator is not WeChat and is not affiliated with Tencent. It follows
 // WeChat's public documentation, which leaves some behaviour open; comments

@@ -337,6 +337,7 @@ func errorMessage(errcode int) string {
 
 // writeError answers an API call with WeChat's error shape and HTTP 200.
 func writeError(w http.ResponseWriter, errcode int) {
+	noteErrcode(w, errcode)
 	writeJSON(w, map[string]any{"errcode": errcode, "errmsg": errorMessage(errcode) + ", rid: " + requestID()})
 }
 
