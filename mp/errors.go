@@ -25,6 +25,7 @@ const (
 	CodeCodeExpired         = 42003 // code timed out
 	CodeDailyQuota          = 45009 // daily API quota reached
 	CodeMinuteQuota         = 45011 // per-minute API quota reached
+	CodeNoMenu              = 46003 // the account has no menu (menu/get)
 	CodeScopeUnauthorized   = 48001 // the token's scope does not allow this API (userinfo with snsapi_base)
 )
 

@@ -50,17 +50,18 @@ const (
 	ButtonMiniProgram        ButtonType = "miniprogram"
 )
 
-// needs names the field each button type must have.
+// needs names the JSON key each button type must have.
 var needs = map[ButtonType]string{
-	ButtonClick: "Key", ButtonScancodePush: "Key", ButtonScancodeWaitMsg: "Key",
-	ButtonPicSysPhoto: "Key", ButtonPicPhotoOrAlbum: "Key", ButtonPicWeixin: "Key", ButtonLocationSelect: "Key",
-	ButtonView: "URL", ButtonMediaID: "MediaID", ButtonViewLimited: "MediaID",
-	ButtonArticleID: "ArticleID", ButtonArticleViewLimited: "ArticleID", ButtonMiniProgram: "AppID",
+	ButtonClick: "key", ButtonScancodePush: "key", ButtonScancodeWaitMsg: "key",
+	ButtonPicSysPhoto: "key", ButtonPicPhotoOrAlbum: "key", ButtonPicWeixin: "key", ButtonLocationSelect: "key",
+	ButtonView: "url", ButtonMediaID: "media_id", ButtonViewLimited: "media_id",
+	ButtonArticleID: "article_id", ButtonArticleViewLimited: "article_id", ButtonMiniProgram: "appid",
 }
 
 // Validate checks m against WeChat's documented limits and reports every
 // broken rule, each naming the button and the rule, so that a bad menu is
-// refused before any call.
+// refused before any call. The rules name fields by their JSON keys
+// ("url", "sub_button"), as a menu file spells them.
 func (m Menu) Validate() error {
 	var errs []error
 	bad := func(where, format string, args ...any) {
@@ -76,7 +77,7 @@ func (m Menu) Validate() error {
 		}
 		if len(b.SubButtons) > 0 {
 			if b.Type != "" {
-				bad(where, "has sub-buttons, so it must have no type (got %q)", b.Type)
+				bad(where, "has a sub_button list, so it must have no type (got %q)", b.Type)
 			}
 			if len(b.SubButtons) > wxspec.MaxSubButtons {
 				bad(where, "has %d sub-buttons; at most %d", len(b.SubButtons), wxspec.MaxSubButtons)
@@ -84,7 +85,7 @@ func (m Menu) Validate() error {
 			for j, sb := range b.SubButtons {
 				swhere := fmt.Sprintf("%s, sub-button %d %q", where, j+1, sb.Name)
 				if len(sb.SubButtons) > 0 {
-					bad(swhere, "sub-buttons cannot have sub-buttons")
+					bad(swhere, "a sub-button cannot have a sub_button list of its own")
 				}
 				if len(sb.Name) > wxspec.MaxSubName {
 					bad(swhere, "name is %d bytes; a sub-button name may have at most %d", len(sb.Name), wxspec.MaxSubName)
@@ -99,7 +100,7 @@ func (m Menu) Validate() error {
 }
 
 // checkAction checks a button that does something: its name, type and the
-// field its type needs.
+// JSON key its type needs.
 func checkAction(b Button, where string, bad func(where, format string, args ...any)) {
 	if b.Name == "" {
 		bad(where, "name is empty")
@@ -107,13 +108,13 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 	field, ok := needs[b.Type]
 	switch {
 	case b.Type == "":
-		bad(where, "type is empty; set one of the Button constants, or give it sub-buttons")
+		bad(where, "type is empty; give it a button type such as click or view, or a sub_button list")
 		return
 	case !ok:
 		bad(where, "type %q is not a WeChat button type", b.Type)
 		return
 	}
-	value := map[string]string{"Key": b.Key, "URL": b.URL, "MediaID": b.MediaID, "AppID": b.AppID, "ArticleID": b.ArticleID}[field]
+	value := map[string]string{"key": b.Key, "url": b.URL, "media_id": b.MediaID, "appid": b.AppID, "article_id": b.ArticleID}[field]
 	if value == "" {
 		bad(where, "type %s needs %s", b.Type, field)
 	}
@@ -129,7 +130,7 @@ func checkAction(b Button, where string, bad func(where, format string, args ...
 		}
 	}
 	if b.Type == ButtonMiniProgram && (b.PagePath == "" || b.URL == "") {
-		bad(where, "type miniprogram needs AppID, PagePath and URL (the page for clients without mini programs)")
+		bad(where, "type miniprogram needs appid, pagepath and url (the page for clients without mini programs)")
 	}
 }
 
@@ -145,6 +146,41 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 		var reply apiStatus
 		return c.post(ctx, "/cgi-bin/menu/create", query{"access_token", token}, m, nil, &reply)
 	})
+}
+
+// Menu returns the account's menu as it is live now (GET /cgi-bin/menu/get),
+// in the shape CreateMenu takes, with an access token from ts; a stale token
+// is replaced and the call tried once more, as in CreateMenu. An account
+// without a menu gets an *Error with Code CodeNoMenu. Menus created in the
+// Official Accounts Platform's web editor rather than through the API are
+// not part of its answer.
+func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
+	var m Menu
+	err := withAccessToken(ctx, ts, func(token string) error {
+		var reply struct { // fresh for each try: a success carries no errcode
+			apiStatus
+			Menu Menu `json:"menu"`
+		}
+		err := c.get(ctx, "/cgi-bin/menu/get", query{"access_token", token}, &reply)
+		m = reply.Menu
+		return err
+	})
+	if err != nil {
+		return Menu{}, err
+	}
+	// WeChat gives every button a sub_button list, empty where it acts;
+	// nil is how a Menu says "no sub-buttons".
+	for i := range m.Buttons {
+		for j := range m.Buttons[i].SubButtons {
+			if sb := &m.Buttons[i].SubButtons[j]; len(sb.SubButtons) == 0 {
+				sb.SubButtons = nil
+			}
+		}
+		if len(m.Buttons[i].SubButtons) == 0 {
+			m.Buttons[i].SubButtons = nil
+		}
+	}
+	return m, nil
 }
 
 // withAccessToken calls call with a token from ts; when WeChat refuses the

@@ -349,6 +349,7 @@ func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, req *authRe
 // errorPage shows a failed authorization with WeChat's code, if it has one.
 // It answers 400 so tests can tell it from a consent page.
 func (s *Server) errorPage(w http.ResponseWriter, code int, zh, en string) {
+	noteErrcode(w, code)
 	if zh == "" {
 		zh, en = pageMessage(code)
 	}

@@ -222,3 +222,30 @@ func TestQRLoginThroughMiddleware(t *testing.T) {
 		t.Errorf("calls: qrconnect %d, authorize %d; want 1 and 0", wx.Calls(pathQRConnect), wx.Calls(pathAuthorize))
 	}
 }
+
+// Menu reads back what CreateMenu set, through menu/get, and recovers from
+// a token the emulator's clock has expired.
+func TestClientMenuReadsTheLiveMenu(t *testing.T) {
+	wx := newServer(t)
+	ctx := testContext(t)
+	ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{})
+	_, err := apiClient(wx).Menu(ctx, ts)
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != mp.CodeNoMenu {
+		t.Fatalf("Menu before any was created: got %v, want an *mp.Error with CodeNoMenu", err)
+	}
+	if err := apiClient(wx).CreateMenu(ctx, ts, clientMenu()); err != nil {
+		t.Fatalf("CreateMenu: %v", err)
+	}
+	wx.Advance(2*time.Hour + time.Second) // the cached token has expired upstream: 42001
+	got, err := apiClient(wx).Menu(ctx, ts)
+	if err != nil {
+		t.Fatalf("Menu: %v", err)
+	}
+	if want := clientMenu(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Menu: got %+v, want %+v", got, want)
+	}
+	if got, want := wx.Calls("/cgi-bin/menu/get"), 3; got != want {
+		t.Errorf("Calls(menu/get): got %d, want %d (46003, a 42001, then the retry)", got, want)
+	}
+}

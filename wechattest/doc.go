@@ -28,7 +28,8 @@
 //     limits force_refresh to 20 a day, 30 seconds apart. The two keep
 //     separate tokens, as in WeChat.
 //   - POST /cgi-bin/menu/create, which checks the token and WeChat's menu
-//     limits and keeps the menu for Menu.
+//     limits and keeps the menu for Menu, and GET /cgi-bin/menu/get, which
+//     answers it as {"menu":{"button":[…]}} (46003 before any).
 //   - Website QR login of one Open Platform website app (WebsiteAppID,
 //     WebsiteAppSecret): /connect/qrconnect with scope snsapi_login, codes
 //     valid ten minutes that only the website app can exchange, its own
@@ -51,7 +52,9 @@
 // deliver a slow callback twice, as the WeChat client does.
 //
 // The command wechattest/cmd/wechatemu runs the emulator on its own, for
-// apps in other languages.
+// apps in other languages. For such a process, POST /_emulator/advance?d=2h
+// on the emulator's own listener moves the clock as Advance does, and
+// SetLogger logs each request with the errcode or HTTP status it got.
 //
 // The emulator is not WeChat and is not affiliated with Tencent. It follows
 // WeChat's public documentation, which leaves some behaviour open; comments

@@ -14,22 +14,28 @@ import (
 // menu's own limits are in package wxspec.
 const maxMenuBody = 64 << 10
 
-// menuBody is the JSON of /cgi-bin/menu/create. Fields WeChat does not
-// know are ignored, as WeChat does.
+// pathMenuGet is the path of the menu as WeChat keeps it.
+const pathMenuGet = "/cgi-bin/menu/get"
+
+// menuBody is the JSON of /cgi-bin/menu/create, and of the "menu" that
+// /cgi-bin/menu/get answers. Fields WeChat does not know are ignored, as
+// WeChat does.
 type menuBody struct {
 	Button []menuButton `json:"button"`
 }
 
-// menuButton is one button of a menuBody.
+// menuButton is one button of a menuBody. Written out, it has the fields
+// its type uses and always a sub_button list, empty for a button that acts,
+// as in WeChat's menu/get replies.
 type menuButton struct {
-	Type      string       `json:"type"`
+	Type      string       `json:"type,omitempty"`
 	Name      string       `json:"name"`
-	Key       string       `json:"key"`
-	URL       string       `json:"url"`
-	MediaID   string       `json:"media_id"`
-	AppID     string       `json:"appid"`
-	PagePath  string       `json:"pagepath"`
-	ArticleID string       `json:"article_id"`
+	Key       string       `json:"key,omitempty"`
+	URL       string       `json:"url,omitempty"`
+	MediaID   string       `json:"media_id,omitempty"`
+	AppID     string       `json:"appid,omitempty"`
+	PagePath  string       `json:"pagepath,omitempty"`
+	ArticleID string       `json:"article_id,omitempty"`
 	SubButton []menuButton `json:"sub_button"`
 }
 
@@ -72,6 +78,43 @@ func (s *Server) handleMenuCreate(w http.ResponseWriter, r *http.Request) {
 	s.menu = body
 	s.mu.Unlock()
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
+// handleMenuGet serves GET /cgi-bin/menu/get?access_token=…: after the
+// token check of menu/create, the menu created last as
+// {"menu":{"button":[…]}}, or 46003 when there is none. A group keeps only
+// its name and sub-buttons, as menu/create reads it.
+func (s *Server) handleMenuGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	code := s.checkGlobalLocked(r.URL.Query().Get("access_token"))
+	body := s.menu
+	s.mu.Unlock()
+	switch {
+	case code != 0:
+		writeError(w, code)
+		return
+	case body == nil:
+		writeError(w, 46003)
+		return
+	}
+	var m menuBody
+	if err := json.Unmarshal(body, &m); err != nil {
+		writeError(w, -1) // menu/create kept only a menu that decoded
+		return
+	}
+	for i := range m.Button {
+		b := &m.Button[i]
+		if len(b.SubButton) > 0 {
+			*b = menuButton{Name: b.Name, SubButton: b.SubButton}
+		}
+		for j := range b.SubButton {
+			b.SubButton[j].SubButton = []menuButton{}
+		}
+		if b.SubButton == nil {
+			b.SubButton = []menuButton{}
+		}
+	}
+	writeJSON(w, map[string]any{"menu": m})
 }
 
 // checkMenu applies WeChat's menu rules to body and returns the errcode of

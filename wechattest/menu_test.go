@@ -132,3 +132,30 @@ func TestMenuKeepsTheLastAccepted(t *testing.T) {
 		t.Errorf("Menu: changing the returned slice changed the emulator's menu")
 	}
 }
+
+// menu/get answers in WeChat's documented shape: {"menu":{"button":[…]}},
+// every button with a sub_button list, a group with only its name.
+func TestMenuGet(t *testing.T) {
+	s := newServer(t)
+	wantErrcode(t, call(t, s, "/cgi-bin/menu/get"), 41001)
+	wantErrcode(t, call(t, s, "/cgi-bin/menu/get", "access_token", "not-a-token"), 40001)
+	tok := globalToken(t, s)
+	wantErrcode(t, call(t, s, "/cgi-bin/menu/get", "access_token", tok), 46003)
+
+	wantErrcode(t, post(t, s, pathMenuCreate, `{"button":[
+		{"type":"view","name":"账户","url":"https://example.com/account/?a=1&b=2","color":"red"},
+		{"type":"click","key":"IGNORED","name":"更多","sub_button":[{"type":"click","name":"签到","key":"CHECK_IN"}]}
+	]}`, "access_token", tok), 0)
+	r := call(t, s, "/cgi-bin/menu/get", "access_token", tok)
+	wantErrcode(t, r, 0)
+	want := `{"menu":{"button":[
+		{"type":"view","name":"账户","url":"https://example.com/account/?a=1&b=2","sub_button":[]},
+		{"name":"更多","sub_button":[{"type":"click","name":"签到","key":"CHECK_IN","sub_button":[]}]}
+	]}}`
+	if !sameJSON(t, []byte(r.body), []byte(want)) {
+		t.Errorf("menu/get: got %s, want %s", r.body, want)
+	}
+	if strings.Contains(r.body, `\u0026`) {
+		t.Errorf("menu/get: got %s, want the url's & unescaped, as WeChat writes it", r.body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -102,6 +103,7 @@ type Server struct {
 	domain  string          // SetCallbackDomain; "" accepts any host
 	scopes  map[string]bool // SetScopes
 	retry   time.Duration   // SetCallbackRetry; 0 is off
+	logger  *slog.Logger    // SetLogger; nil logs nothing
 
 	// The account's global access_token (accesstoken.go) and menu (menu.go).
 	globals     map[string]*globalToken
@@ -236,9 +238,11 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	// Any method: the handlers answer a GET with WeChat's 43002.
 	mux.HandleFunc(pathStableToken, s.handleStableToken)
 	mux.HandleFunc(pathMenuCreate, s.handleMenuCreate)
+	mux.HandleFunc("GET "+pathMenuGet, s.handleMenuGet)
+	mux.HandleFunc("POST "+pathAdvance, s.handleAdvance)
 	s.ts = &httptest.Server{
 		Listener: ln,
-		Config:   &http.Server{Handler: s.front(mux), ReadHeaderTimeout: 10 * time.Second},
+		Config:   &http.Server{Handler: s.logRequests(s.front(mux)), ReadHeaderTimeout: 10 * time.Second},
 	}
 	s.URL = "http://" + publicAddr(ln.Addr())
 	s.AddUser(User{
@@ -288,11 +292,43 @@ func (s *Server) Endpoints() mp.Endpoints {
 // AddUser registers u, replacing any user with the same OpenID. It panics if
 // u.OpenID is not 1 to 64 characters of [A-Za-z0-9_-].
 func (s *Server) AddUser(u User) {
-	if !wxspec.Valid(u.OpenID, wxspec.MaxOpenID) {
-		panic(fmt.Sprintf("wechattest: AddUser: OpenID %q must be 1 to 64 characters of [A-Za-z0-9_-]", u.OpenID))
+	mustValidUser("AddUser", u)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addUserLocked(u)
+}
+
+// SetUsers replaces every user the emulator knows, the built-in one
+// included, with users, and makes the first of them the visitor. A later
+// user with the OpenID of an earlier one replaces it, as in AddUser. Call
+// it before the first request: codes and tokens issued already would
+// name users that are gone. It panics if users is empty or an OpenID is
+// not 1 to 64 characters of [A-Za-z0-9_-].
+func (s *Server) SetUsers(users ...User) {
+	if len(users) == 0 {
+		panic("wechattest: SetUsers: no users; the emulator needs at least one, the visitor")
+	}
+	for _, u := range users {
+		mustValidUser("SetUsers", u)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.users, s.order = make(map[string]User, len(users)), nil
+	for _, u := range users {
+		s.addUserLocked(u)
+	}
+	s.visitor = users[0].OpenID
+}
+
+// mustValidUser panics, naming the method, if u's OpenID is not valid.
+func mustValidUser(method string, u User) {
+	if !wxspec.Valid(u.OpenID, wxspec.MaxOpenID) {
+		panic(fmt.Sprintf("wechattest: %s: OpenID %q must be 1 to 64 characters of [A-Za-z0-9_-]", method, u.OpenID))
+	}
+}
+
+// addUserLocked registers u. The caller holds s.mu.
+func (s *Server) addUserLocked(u User) {
 	if _, ok := s.users[u.OpenID]; !ok {
 		s.order = append(s.order, u.OpenID)
 	}
@@ -446,7 +482,7 @@ func (s *Server) SetCallbackRetry(after time.Duration) {
 func (s *Server) front(routes http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
-		api := strings.HasPrefix(path, "/sns/") || strings.HasPrefix(path, "/cgi-bin/")
+		api := isAPI(path)
 		s.mu.Lock()
 		s.calls[path]++
 		latency := s.latency

@@ -330,6 +330,8 @@ func errorMessage(errcode int) string {
 		return "reach max api daily quota limit"
 	case 45011:
 		return "api minute-quota reach limit"
+	case 46003:
+		return "menu no exist"
 	case 47001:
 		return "data format error"
 	case 48001:
@@ -340,6 +342,7 @@ func errorMessage(errcode int) string {
 
 // writeError answers an API call with WeChat's error shape and HTTP 200.
 func writeError(w http.ResponseWriter, errcode int) {
+	noteErrcode(w, errcode)
 	writeJSON(w, map[string]any{"errcode": errcode, "errmsg": errorMessage(errcode) + ", rid: " + requestID()})
 }
 

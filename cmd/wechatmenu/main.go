@@ -1,7 +1,8 @@
 // Command wechatmenu sets an Official Account's custom menu from a JSON
-// file:
+// file, or prints the menu that is live:
 //
 //	WECHAT_APPID=wx… WECHAT_SECRET=… go run ./cmd/wechatmenu -file menu.json
+//	WECHAT_APPID=wx… WECHAT_SECRET=… go run ./cmd/wechatmenu -get > menu.json
 //
 // The file holds WeChat's own menu JSON, {"button":[…]}, the shape of
 // mp.Menu; testdata/menu.json is an example. The menu is checked
@@ -11,13 +12,21 @@
 // global access_token from /cgi-bin/token (or /cgi-bin/stable_token with
 // -stable).
 //
+// With -get it prints the live menu, read with GET /cgi-bin/menu/get, as
+// the same JSON a -file takes, so it can be saved, edited and created
+// again. menu/get answers the menu set through the API (this command, or
+// any other client of menu/create), in the shape menu/create takes;
+// /cgi-bin/get_current_selfmenu_info would also show a menu made in the
+// web editor, but in a shape of its own that -file could not read back.
+//
 // The credentials come from the environment, WECHAT_APPID and
 // WECHAT_SECRET, never from flags (which other users of the machine can
 // read in the process list); the secret is never printed.
 //
 // Flags:
 //
-//	-file     the menu JSON file (required)
+//	-file     the menu JSON file to create
+//	-get      print the live menu instead; give -file or -get
 //	-stable   take the access token from /cgi-bin/stable_token, which does
 //	          not invalidate the token other servers of the account use;
 //	          prefer it when the account has servers running
@@ -25,8 +34,8 @@
 //	          emulator, the URL wechatemu prints, such as http://127.0.0.1:9000
 //	-timeout  how long the whole run may take, default 30s
 //
-// Exit status: 0 when the menu was created, 1 when the menu is invalid or
-// WeChat refused it, 2 for a usage error (flags, credentials, the file
+// Exit status: 0 when the menu was created or printed, 1 when the menu is
+// invalid, WeChat refused it or the account has no menu, 2 for a usage error (flags, credentials, the file
 // cannot be read).
 package main
 
@@ -67,6 +76,7 @@ var hints = map[int]string{
 	mp.CodeDailyQuota:       "the account's daily quota is spent; try again tomorrow, or use -stable",
 	mp.CodeMinuteQuota:      "too many calls; wait a minute",
 	48001:                   "the account lacks the permission for the custom-menu API",
+	mp.CodeNoMenu:           "the account has no menu set through the API; create one with -file menu.json",
 }
 
 // run is the command with its arguments, its environment and its output,
@@ -76,9 +86,11 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: WECHAT_APPID=… WECHAT_SECRET=… wechatmenu -file menu.json [-stable] [-api URL] [-timeout 30s]")
+		fmt.Fprintln(stderr, "       WECHAT_APPID=… WECHAT_SECRET=… wechatmenu -get [-stable] [-api URL] [-timeout 30s]")
 		fs.PrintDefaults()
 	}
-	file := fs.String("file", "", "the menu `JSON` file, WeChat's {\"button\":[…]} (required)")
+	file := fs.String("file", "", "the menu `JSON` file to create, WeChat's {\"button\":[…]}")
+	get := fs.Bool("get", false, "print the live menu (/cgi-bin/menu/get) as the JSON -file takes, instead of creating one")
 	stable := fs.Bool("stable", false, "take the access token from /cgi-bin/stable_token, which leaves other servers' tokens valid")
 	api := fs.String("api", mp.DefaultAPIURL, "the API base `URL`; the emulator's for a test run")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long the whole run may take")
@@ -95,8 +107,10 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	switch {
 	case fs.NArg() > 0:
 		return usage("unexpected argument %q; the menu file goes after -file", fs.Arg(0))
-	case *file == "":
-		return usage("-file is required: the menu JSON to create")
+	case *file != "" && *get:
+		return usage("-file and -get exclude each other: -file creates a menu, -get prints the live one")
+	case *file == "" && !*get:
+		return usage("-file is required: the menu JSON to create (or -get, to print the live menu)")
 	case *timeout <= 0:
 		return usage("-timeout must be positive, got %v", *timeout)
 	}
@@ -104,22 +118,24 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		return usage("-api must be an absolute http(s) URL such as %s, got %q", mp.DefaultAPIURL, *api)
 	}
 
-	raw, err := os.ReadFile(*file)
-	if err != nil {
-		return usage("reading the menu: %v", err)
-	}
-	menu, err := decodeMenu(raw)
-	if err != nil {
-		fmt.Fprintf(stderr, "wechatmenu: %s: %v\n", *file, err)
-		return exitFailed
-	}
-	if err := menu.Validate(); err != nil {
-		broken := brokenRules(err)
-		for _, rule := range broken {
-			fmt.Fprintf(stderr, "wechatmenu: %s: %s\n", *file, rule)
+	var menu mp.Menu
+	if !*get {
+		raw, err := os.ReadFile(*file)
+		if err != nil {
+			return usage("reading the menu: %v", err)
 		}
-		fmt.Fprintf(stderr, "wechatmenu: %s: %d broken rule(s); nothing was sent to WeChat\n", *file, len(broken))
-		return exitFailed
+		if menu, err = decodeMenu(raw); err != nil {
+			fmt.Fprintf(stderr, "wechatmenu: %s: %v\n", *file, err)
+			return exitFailed
+		}
+		if err := menu.Validate(); err != nil {
+			broken := brokenRules(err)
+			for _, rule := range broken {
+				fmt.Fprintf(stderr, "wechatmenu: %s: %s\n", *file, rule)
+			}
+			fmt.Fprintf(stderr, "wechatmenu: %s: %d broken rule(s); nothing was sent to WeChat\n", *file, len(broken))
+			return exitFailed
+		}
 	}
 
 	appID, secret := env("WECHAT_APPID"), env("WECHAT_SECRET")
@@ -135,14 +151,32 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Stable: *stable})
-	if err := client.CreateMenu(ctx, ts, menu); err != nil {
+	refused := func(doing string, err error) int {
 		// The client keeps secrets out of its errors; redact anyway.
-		fmt.Fprintf(stderr, "wechatmenu: creating the menu: %s\n", redact(err.Error(), secret))
+		fmt.Fprintf(stderr, "wechatmenu: %s: %s\n", doing, redact(err.Error(), secret))
 		var apiErr *mp.Error
 		if errors.As(err, &apiErr) && hints[apiErr.Code] != "" {
 			fmt.Fprintf(stderr, "wechatmenu: %s\n", hints[apiErr.Code])
 		}
 		return exitFailed
+	}
+
+	if *get {
+		live, err := client.Menu(ctx, ts)
+		if err != nil {
+			return refused("reading the menu", err)
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false) // a url's & stays as it is
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(live); err != nil {
+			fmt.Fprintf(stderr, "wechatmenu: writing the menu: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
+	}
+	if err := client.CreateMenu(ctx, ts, menu); err != nil {
+		return refused("creating the menu", err)
 	}
 	fmt.Fprintf(stdout, "wechatmenu: menu of %s created for %s\n", plural(len(menu.Buttons), "top-level button"), appID)
 	return exitOK

@@ -140,14 +140,14 @@ func TestInvalidMenuIsRefusedLocally(t *testing.T) {
 	for _, want := range []string{
 		"has 4 top-level buttons; it needs 1 to 3",
 		`button 1 "一二三四五六": name is 18 bytes`,
-		`button 2 "b": type view needs URL`,
+		`button 2 "b": type view needs url`,
 		"3 broken rule(s); nothing was sent to WeChat",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr: want %q in %q", want, r.stderr)
 		}
 	}
-	if strings.Contains(r.stderr, "wechatauth: menu:") {
+	if strings.Contains(r.stderr, "mp: menu:") {
 		t.Errorf("stderr repeats the package prefix: %q", r.stderr)
 	}
 	wantNoCalls(t, wx)
@@ -213,6 +213,7 @@ func TestUsageErrors(t *testing.T) {
 		{"relative api", []string{"-file", "testdata/menu.json", "-api", "127.0.0.1:9000"}, "-api must be an absolute http(s) URL"},
 		{"zero timeout", []string{"-file", "testdata/menu.json", "-timeout", "0s"}, "-timeout must be positive"},
 		{"secret as a flag", []string{"-file", "testdata/menu.json", "-secret", secret}, "flag provided but not defined: -secret"},
+		{"file and get", []string{"-file", "testdata/menu.json", "-get"}, "-file and -get exclude each other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,5 +282,45 @@ func TestExampleMenuIsValid(t *testing.T) {
 	}
 	if err := m.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+// -get prints the live menu as the JSON -file takes: what was created
+// comes back, and can be created again as it is.
+func TestGetPrintsTheLiveMenu(t *testing.T) {
+	wx := emulator(t)
+	if r := runMenu(t, envOf(wx), "-file", "testdata/menu.json", "-api", wx.URL); r.code != 0 {
+		t.Fatalf("creating: exit %d stderr %q", r.code, r.stderr)
+	}
+	r := runMenu(t, envOf(wx), "-get", "-api", wx.URL)
+	if r.code != 0 {
+		t.Fatalf("-get: exit %d stderr %q; want 0", r.code, r.stderr)
+	}
+	want, err := os.ReadFile("testdata/menu.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(t, []byte(r.stdout), want) {
+		t.Errorf("-get: got %s, want the menu created, %s", r.stdout, want)
+	}
+	if got := wx.Calls("/cgi-bin/menu/get"); got != 1 {
+		t.Errorf("Calls(menu/get): got %d, want 1", got)
+	}
+	again := runMenu(t, envOf(wx), "-file", writeFile(t, r.stdout), "-api", wx.URL)
+	if again.code != 0 {
+		t.Errorf("creating the printed menu: exit %d stderr %q; want 0", again.code, again.stderr)
+	}
+}
+
+func TestGetWithoutAMenu(t *testing.T) {
+	wx := emulator(t)
+	r := runMenu(t, envOf(wx), "-get", "-api", wx.URL)
+	if r.code != 1 || r.stdout != "" {
+		t.Errorf("exit %d stdout %q; want 1 and nothing printed", r.code, r.stdout)
+	}
+	for _, want := range []string{"reading the menu", "46003", "create one with -file"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr: want %q in %q", want, r.stderr)
+		}
 	}
 }

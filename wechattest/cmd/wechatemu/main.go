@@ -5,12 +5,28 @@
 //
 // Point the app's authorize URL, QR login URL and API base at the addresses
 // it prints. Besides web authorization it serves the global access_token
-// (/cgi-bin/token, /cgi-bin/stable_token) and /cgi-bin/menu/create, so
-// cmd/wechatmenu can run against it.
+// (/cgi-bin/token, /cgi-bin/stable_token), /cgi-bin/menu/create and
+// /cgi-bin/menu/get, so cmd/wechatmenu can run against it.
+//
+// Every request it answers is logged to stdout: its method and path (never
+// the query, which holds the secret, codes and tokens) and the errcode it
+// gave, or the HTTP status of a page or redirect:
+//
+//	time=10:04:05.123 msg=request method=GET path=/sns/oauth2/access_token errcode=40029 errmsg="invalid code"
+//
+// The emulator's clock can be moved forward from outside, so that codes and
+// tokens expire and an app's refresh can be tried while it runs:
+//
+//	curl -X POST 'http://127.0.0.1:9000/_emulator/advance?d=2h'
+//
+// d is a Go duration (90s, 2h, 720h for 30 days); the answer gives the
+// emulator's new time.
+//
 // Flags:
 //
 //	-addr             where to listen (default 127.0.0.1:9000)
-//	-appid, -secret   the credentials the emulator accepts
+//	-appid, -secret   the credentials the emulator accepts (default
+//	                  wx0000000000000001 and emulator-secret-0000000000000000)
 //	-website-appid, -website-secret
 //	                  those of its Open Platform website app, for website
 //	                  QR login (/connect/qrconnect, snsapi_login)
@@ -19,7 +35,8 @@
 //	                  or refuse
 //	-users            a JSON file of users: [{"openid":"oAlice","unionid":"uAlice",
 //	                  "nickname":"Alice","headimgurl":"","snapshot":false}, …];
-//	                  the first is the visitor
+//	                  the first is the visitor; they replace the built-in
+//	                  test user
 //	-callback-domain  accept only redirect_uris on this host (10003 otherwise)
 //	-scopes           the scopes the account may ask for (10005 otherwise)
 //	-latency          delay every /sns and /cgi-bin API answer
@@ -38,6 +55,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -72,6 +90,16 @@ type userJSON struct {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("wechatemu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: wechatemu [flags]
+
+Runs a WeChat web-authorization emulator (not WeChat) and logs each request
+it answers to stdout. POST /_emulator/advance?d=2h on its address moves its
+clock forward, so codes and tokens expire.
+
+Flags:`)
+		fs.PrintDefaults()
+	}
 	addr := fs.String("addr", "127.0.0.1:9000", "`host:port` to listen on")
 	appID := fs.String("appid", "wx0000000000000001", "the `AppID` the emulator accepts")
 	secret := fs.String("secret", "emulator-secret-0000000000000000", "the AppSecret the exchange requires")
@@ -79,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	webSecret := fs.String("website-secret", "emulator-website-secret-00000000", "the website app's AppSecret")
 	quota := fs.Int("token-quota", 2000, "/cgi-bin/token fetches a day before 45009")
 	mode := fs.String("mode", "consent", "authorization page: consent, auto or refuse")
-	usersFile := fs.String("users", "", "JSON `file` of users; the first is the visitor")
+	usersFile := fs.String("users", "", "JSON `file` of users, instead of the built-in one; the first is the visitor")
 	domain := fs.String("callback-domain", "", "accept only redirect_uris on this `host` (default any)")
 	scopes := fs.String("scopes", "snsapi_base,snsapi_userinfo", "comma-separated `scopes` the account may ask for")
 	latency := fs.Duration("latency", 0, "delay every /sns and /cgi-bin API answer by this `duration`")
@@ -134,18 +162,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	wx.AppID, wx.AppSecret = *appID, *secret
 	wx.WebsiteAppID, wx.WebsiteAppSecret = *webAppID, *webSecret
 	wx.SetTokenQuota(*quota)
-	for _, u := range users {
-		wx.AddUser(wechattest.User{OpenID: u.OpenID, UnionID: u.UnionID, Nickname: u.Nickname, HeadImgURL: u.HeadImgURL, Snapshot: u.Snapshot})
-	}
 	if len(users) > 0 {
-		wx.SetVisitor(users[0].OpenID)
+		list := make([]wechattest.User, len(users))
+		for i, u := range users {
+			list[i] = wechattest.User{OpenID: u.OpenID, UnionID: u.UnionID, Nickname: u.Nickname, HeadImgURL: u.HeadImgURL, Snapshot: u.Snapshot}
+		}
+		wx.SetUsers(list...)
 	}
 	wx.SetMode(m)
 	wx.SetScopes(scopeList...)
 	wx.SetCallbackDomain(*domain)
 	wx.SetLatency(*latency)
 	wx.SetCallbackRetry(*retry)
-	wx.Start()
+	wx.SetLogger(requestLog(stdout))
 
 	visitor := "oTestUser0000000000000000001"
 	if len(users) > 0 {
@@ -157,17 +186,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
   authorize  %[1]s/connect/oauth2/authorize
   api base   %[1]s
              GET /sns/oauth2/access_token, /sns/oauth2/refresh_token, /sns/userinfo, /sns/auth
-             GET /cgi-bin/token, POST /cgi-bin/stable_token, POST /cgi-bin/menu/create
+             GET /cgi-bin/token, POST /cgi-bin/stable_token, POST /cgi-bin/menu/create, GET /cgi-bin/menu/get
   qrconnect  %[1]s/connect/qrconnect
   webappid   %[7]s
   websecret  %[8]s
   mode       %[4]s, visitor %[5]s, scopes %[6]s
-Ctrl-C stops it.
+  clock      POST %[1]s/_emulator/advance?d=2h moves it forward
+Requests are logged below. Ctrl-C stops it.
 `, wx.URL, wx.AppID, wx.AppSecret, *mode, visitor, strings.Join(scopeList, ","), wx.WebsiteAppID, wx.WebsiteAppSecret)
+	// Started after the banner, so that it and the request log never
+	// write at once; the listener holds early connections until then.
+	wx.Start()
 
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "wechatemu: stopping")
+	wx.Close() // the last request is logged before the last line
+	fmt.Fprintln(stdout, "wechatemu: stopped")
 	return nil
+}
+
+// requestLog is the emulator's request log on w: one line a request, with
+// the time of day and without the level.
+func requestLog(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			switch {
+			case len(groups) > 0:
+			case a.Key == slog.LevelKey:
+				return slog.Attr{}
+			case a.Key == slog.TimeKey:
+				return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+			}
+			return a
+		},
+	}))
 }
 
 // readUsers reads the -users file; no file means no users beyond the

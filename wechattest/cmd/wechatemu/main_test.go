@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,6 +23,58 @@ type started struct {
 	url, authorize, appID, secret string
 	banner                        string
 	client                        *http.Client
+	out                           *output
+	logFrom                       int // the index of the first line after the banner
+}
+
+// output collects what the command prints, line by line.
+type output struct {
+	mu    sync.Mutex
+	lines []string
+	grew  chan struct{} // closed and replaced when a line comes or the output ends
+	ended bool
+}
+
+func (o *output) add(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.lines = append(o.lines, line)
+	close(o.grew)
+	o.grew = make(chan struct{})
+}
+
+func (o *output) end() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ended = true
+	close(o.grew)
+	o.grew = make(chan struct{})
+}
+
+// waitFor returns the index of the first line from index from on that
+// contains want, waiting for it up to 10 seconds.
+func (o *output) waitFor(t *testing.T, from int, want string) int {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		o.mu.Lock()
+		for i := from; i < len(o.lines); i++ {
+			if strings.Contains(o.lines[i], want) {
+				o.mu.Unlock()
+				return i
+			}
+		}
+		grew, ended, printed := o.grew, o.ended, strings.Join(o.lines, "\n")
+		o.mu.Unlock()
+		if ended {
+			t.Fatalf("wechatemu ended without printing %q; printed %q", want, printed)
+		}
+		select {
+		case <-grew:
+		case <-timeout:
+			t.Fatalf("no %q within 10 s; printed %q", want, printed)
+		}
+	}
 }
 
 // start runs the command with args on a free loopback port and waits for
@@ -43,33 +97,20 @@ func start(t *testing.T, args ...string) started {
 		}
 	})
 
-	lines := make(chan string)
+	out := &output{grew: make(chan struct{})}
 	go func() {
-		defer close(lines)
+		defer out.end()
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
-			lines <- sc.Text()
+			out.add(sc.Text())
 		}
 	}()
-	var b strings.Builder
-	timeout := time.After(10 * time.Second)
-	for !strings.Contains(b.String(), "Ctrl-C stops it.") {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("wechatemu ended before its banner; printed %q", b.String())
-			}
-			b.WriteString(l + "\n")
-		case <-timeout:
-			t.Fatalf("no banner within 10 s; printed %q", b.String())
-		}
-	}
-	go func() {
-		for range lines { // drain the shutdown message
-		}
-	}()
+	last := out.waitFor(t, 0, "Ctrl-C stops it.")
+	out.mu.Lock()
+	banner := strings.Join(out.lines[:last+1], "\n") + "\n"
+	out.mu.Unlock()
 
-	s := started{banner: b.String(), client: &http.Client{
+	s := started{banner: banner, out: out, logFrom: last + 1, client: &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -83,6 +124,16 @@ func start(t *testing.T, args ...string) started {
 	}
 	s.url, s.authorize, s.appID, s.secret = field("api base"), field("authorize"), field("appid"), field("secret")
 	return s
+}
+
+// logLine waits for the request log to show a line containing want and
+// returns it.
+func (s started) logLine(t *testing.T, want string) string {
+	t.Helper()
+	i := s.out.waitFor(t, s.logFrom, want)
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	return s.out.lines[i]
 }
 
 func (s started) get(t *testing.T, rawURL string) (*http.Response, string) {
@@ -242,5 +293,116 @@ func TestRunWebsiteAppAndGlobalToken(t *testing.T) {
 	}
 	if _, body := s.get(t, tokenURL); !strings.Contains(body, `"errcode":45009`) {
 		t.Errorf("second /cgi-bin/token with -token-quota 1: got %q, want 45009", body)
+	}
+}
+
+// Each request is logged with its method, path and outcome, never with its
+// query, which carries the secret and the code.
+func TestRunLogsEachRequest(t *testing.T) {
+	const secret = "log-test-secret-must-not-show"
+	s := start(t, "-mode", "auto", "-secret", secret)
+	reply := s.login(t, "http://127.0.0.1:1/cb")
+	s.get(t, s.url+"/sns/oauth2/access_token?appid="+s.appID+"&secret="+secret+"&code=spent-or-unknown&grant_type=authorization_code")
+	s.get(t, s.url+"/sns/userinfo?access_token="+reply["access_token"].(string)+"&openid="+reply["openid"].(string)+"&lang=zh_CN")
+
+	for _, want := range []string{
+		"method=GET path=/connect/oauth2/authorize status=302",
+		"method=GET path=/sns/oauth2/access_token errcode=0",
+		`method=GET path=/sns/oauth2/access_token errcode=40029 errmsg="invalid code"`,
+		"method=GET path=/sns/userinfo errcode=0",
+	} {
+		s.logLine(t, want)
+	}
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	for _, line := range s.out.lines[s.logFrom:] {
+		if strings.Contains(line, secret) || strings.Contains(line, "?") || strings.Contains(line, "level=") {
+			t.Errorf("log line %q: want neither the query nor a level", line)
+		}
+	}
+}
+
+// -users replaces the built-in test user: the consent page offers only
+// the file's users.
+func TestRunUsersReplaceTheBuiltInUser(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(users, []byte(`[{"openid":"oAlice","nickname":"Alice"},{"openid":"oBob","nickname":"Bob"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "-users", users)
+	resp, body := s.get(t, s.authorizeURL("http://127.0.0.1:1/cb", "snsapi_userinfo", "st"))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "oAlice") || !strings.Contains(body, "oBob") {
+		t.Fatalf("consent page: got HTTP %d, want one offering oAlice and oBob: %q", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "oTestUser0000000000000000001") || strings.Contains(body, "测试用户") {
+		t.Errorf("consent page: offers the built-in test user besides the -users file: %q", body)
+	}
+}
+
+// The clock of a running emulator moves by POST /_emulator/advance: an
+// access token expires without waiting two hours.
+func TestRunAdvanceFromOutside(t *testing.T) {
+	s := start(t, "-mode", "auto")
+	reply := s.login(t, "http://127.0.0.1:1/cb")
+	check := s.url + "/sns/auth?access_token=" + reply["access_token"].(string) + "&openid=" + reply["openid"].(string)
+	if _, body := s.get(t, check); !strings.Contains(body, `"errcode":0`) {
+		t.Fatalf("/sns/auth: got %q, want errcode 0", body)
+	}
+	resp, err := s.client.Post(s.url+"/_emulator/advance?d=2h1s", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("advance: got HTTP %d, want 200", resp.StatusCode)
+	}
+	if _, body := s.get(t, check); !strings.Contains(body, `"errcode":42001`) {
+		t.Errorf("/sns/auth two hours on: got %q, want 42001", body)
+	}
+	s.logLine(t, "method=POST path=/_emulator/advance status=200")
+	if !strings.Contains(s.banner, s.url+"/_emulator/advance?d=2h") {
+		t.Errorf("banner: want the advance endpoint; got %q", s.banner)
+	}
+}
+
+func TestRunHelpNamesTheClockEndpoint(t *testing.T) {
+	var stderr strings.Builder
+	err := run(context.Background(), []string{"-h"}, io.Discard, &stderr)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run -h: got %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"POST /_emulator/advance?d=2h", "-users", "instead of the built-in one", "logs each request"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("-h: want %q in %q", want, stderr.String())
+		}
+	}
+}
+
+// The README's wechatemu section states the credentials the command
+// really defaults to, and passes no other secret.
+func TestReadmeStatesTheDefaultSecret(t *testing.T) {
+	raw, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i := strings.Index(readme, "### The emulator on its own")
+	if i < 0 {
+		t.Fatal(`README.md: no "### The emulator on its own" section`)
+	}
+	section := readme[i:]
+	if end := strings.Index(section[1:], "\n#"); end >= 0 {
+		section = section[:end+1]
+	}
+	s := start(t)
+	for _, want := range []string{s.appID, s.secret} {
+		if !strings.Contains(section, want) {
+			t.Errorf("README's wechatemu section: want the default %q in %q", want, section)
+		}
+	}
+	for _, m := range regexp.MustCompile(`-secret\s+(\S+)`).FindAllStringSubmatch(section, -1) {
+		if strings.Trim(m[1], "`,.") != s.secret {
+			t.Errorf("README's wechatemu section passes -secret %s; the default is %s", m[1], s.secret)
+		}
 	}
 }
