@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -20,6 +21,7 @@ type Auth struct {
 	webClient    *mp.Client   // the website app's, for QR logins; nil without one
 	outside      http.Handler // what browsers outside WeChat get; nil: the authorize page
 	origin       string       // scheme://host of Options.CallbackURL
+	callbackHost string       // its host name, without port
 	callbackPath string
 	flight       singleflight.Group // one code exchange per state in this process
 	now          func() time.Time
@@ -39,6 +41,7 @@ func New(o Options) (*Auth, error) {
 		sm:           o.Sessions,
 		client:       &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints},
 		origin:       cb.Scheme + "://" + cb.Host,
+		callbackHost: strings.ToLower(cb.Hostname()),
 		callbackPath: cb.Path,
 		now:          time.Now,
 	}
@@ -46,6 +49,7 @@ func New(o Options) (*Auth, error) {
 		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	}
 	a.outside = a.outsideHandler()
+	a.warnSetup()
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",
 			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugOpenID)

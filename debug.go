@@ -21,8 +21,11 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 	if !named && (cur != "" || a.opts.DebugOpenID == "") {
 		return cur, false
 	}
-	if !a.opts.DebugAllowRemote && !isLoopback(r.RemoteAddr) {
-		return cur, false
+	if !a.opts.DebugAllowRemote {
+		if why := a.notLocal(r); why != "" {
+			a.opts.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: "+why, "path", logPath(r.URL.Path), "remote", r.RemoteAddr)
+			return cur, false
+		}
 	}
 	q := r.URL.Query()
 	openID := q.Get(debugParam)
@@ -59,6 +62,30 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 		return cur, true
 	}
 	return cur, false
+}
+
+// notLocal says why r is not a request of the developer's own browser on
+// this machine, or "" when it is one: the client is on loopback, names this
+// machine (a page that rebinds its own name to 127.0.0.1 sends its own
+// name) and came through no proxy (behind which every client is local).
+func (a *Auth) notLocal(r *http.Request) string {
+	if !isLoopback(r.RemoteAddr) {
+		return "the client is not on loopback (set DebugAllowRemote to allow it)"
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return "the request came through a proxy (" + h + " header)"
+		}
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || strings.HasSuffix(host, ".localhost") || host == a.callbackHost {
+		return ""
+	}
+	return "the Host header names another site (DNS rebinding?)"
 }
 
 // isLoopback reports whether a RemoteAddr is on the loopback interface.

@@ -70,3 +70,47 @@ func TestDebugBypassIsLoopbackOnlyByDefault(t *testing.T) {
 		}
 	}
 }
+
+// The debug login answers only the developer's own browser: a loopback
+// request that names another site (DNS rebinding from a page the developer
+// visits) or came through a proxy gets the normal login.
+func TestDebugBypassRefusesRebindingAndProxies(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.DebugBypass = true })
+	handler := h.opts.Sessions.LoadAndSave(h.auth.RequireWeChatUser(http.NotFoundHandler()))
+	cases := []struct {
+		name   string
+		host   string
+		header string
+		debug  bool
+	}{
+		{"localhost", "localhost:8080", "", true},
+		{"127.0.0.1", "127.0.0.1:8080", "", true},
+		{"[::1]", "[::1]:8080", "", true},
+		{"the callback's host", mustURL(t, h.opts.CallbackURL).Host, "", true},
+		{"rebound name", "evil.example:8080", "", false},
+		{"X-Forwarded-For", "localhost:8080", "X-Forwarded-For", false},
+		{"Forwarded", "localhost:8080", "Forwarded", false},
+		{"X-Real-IP", "localhost:8080", "X-Real-IP", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/account/?_user=oMallory", nil)
+			req.Host, req.RemoteAddr = tc.host, "127.0.0.1:50000"
+			if tc.header != "" {
+				req.Header.Set(tc.header, "203.0.113.7")
+			}
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			loc := rec.Header().Get("Location")
+			if tc.debug && loc != "/account/" {
+				t.Errorf("status %d, Location %q; want the debug login", rec.Code, loc)
+			}
+			if !tc.debug && !strings.HasPrefix(loc, h.wx.Endpoints().Authorize) {
+				t.Errorf("status %d, Location %q; want WeChat's login", rec.Code, loc)
+			}
+		})
+	}
+	if !strings.Contains(h.logs.String(), "debug login refused: the request came through a proxy") {
+		t.Errorf("no reason logged: %s", h.logs.String())
+	}
+}

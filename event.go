@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/wechatauth/wechatauth/mp"
 )
@@ -47,13 +48,13 @@ func (a *Auth) event(r *http.Request, e Event) {
 	log := a.opts.Logger
 	switch e.Kind {
 	case EventRedirect:
-		log.DebugContext(ctx, "wechatauth: redirect to WeChat", "scope", e.Scope, "path", r.URL.Path)
+		log.DebugContext(ctx, "wechatauth: redirect to WeChat", "scope", e.Scope, "path", logPath(r.URL.Path))
 	case EventLogin:
 		log.InfoContext(ctx, "wechatauth: login", "openid", e.OpenID)
 	case EventDebugLogin:
 		log.WarnContext(ctx, "wechatauth: debug login", "openid", e.OpenID, "remote", r.RemoteAddr)
 	case EventRefused:
-		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", r.URL.Path)
+		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", logPath(r.URL.Path))
 	case EventFailure:
 		var apiErr *mp.Error
 		if errors.As(e.Err, &apiErr) {
@@ -63,9 +64,21 @@ func (a *Auth) event(r *http.Request, e Event) {
 		if e.Status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(ctx, level, "wechatauth: login failed", "status", e.Status, "errcode", e.Code, "path", r.URL.Path, "err", e.Err)
+		log.Log(ctx, level, "wechatauth: login failed", "status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err)
 	}
 	if a.opts.OnEvent != nil {
 		a.opts.OnEvent(r, e)
 	}
+}
+
+// maxLogPath bounds how much of a request's path a log line quotes.
+const maxLogPath = 256
+
+// logPath returns path, cut to maxLogPath bytes with its full length said,
+// so that a hostile request cannot write a log line of its own size.
+func logPath(path string) string {
+	if len(path) <= maxLogPath {
+		return path
+	}
+	return path[:maxLogPath] + "…(" + strconv.Itoa(len(path)) + " bytes)"
 }

@@ -274,3 +274,17 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A log line quotes at most a bounded part of the request's path.
+func TestLogLinesCutLongPaths(t *testing.T) {
+	h := newHarness(t, nil)
+	req := httptest.NewRequest("GET", "/account/"+strings.Repeat("x", 900_000), nil)
+	h.app.Config.Handler.ServeHTTP(httptest.NewRecorder(), req) // logs the redirect to WeChat
+	logs := h.logs.String()
+	if !strings.Contains(logs, "redirect to WeChat") || !strings.Contains(logs, "(900009 bytes)") {
+		t.Fatalf("log %.300q: want the redirect logged with the path's length", logs)
+	}
+	if n := len(logs); n > 2000 {
+		t.Errorf("log holds %d bytes after one request with a 900 KB path; want a line of bounded size", n)
+	}
+}

@@ -2,11 +2,14 @@ package wechatauth_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/mp"
@@ -90,5 +93,100 @@ func TestNoSecretReachesBrowserOrLog(t *testing.T) {
 	}
 	if strings.Contains(logs, "secret=") {
 		t.Errorf("a URL with secret= reached the log")
+	}
+}
+
+// quotingTransport fails every request the way retrying transports do:
+// with an error that quotes the whole URL, and the body, once its calls
+// are allowed to pass run out.
+type quotingTransport struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	pass int // requests let through before it starts failing
+}
+
+func (q *quotingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	q.mu.Lock()
+	pass := q.pass > 0
+	q.pass--
+	q.mu.Unlock()
+	if pass {
+		return q.next.RoundTrip(req)
+	}
+	var body string
+	if req.Body != nil {
+		b, _ := io.ReadAll(req.Body)
+		body = string(b)
+	}
+	return nil, fmt.Errorf("%s %s giving up after 3 attempts (body %s): %w", req.Method, req.URL, body, context.DeadlineExceeded)
+}
+
+// Whatever the application's transport writes into its errors, no secret
+// reaches Event.Err, a log line, the error page, or the errors of
+// RefreshUser, the access_token source and CreateMenu.
+func TestSecretsNeverLeakThroughTheTransportsErrors(t *testing.T) {
+	var events []error
+	qt := &quotingTransport{}
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.Scope = wechatauth.ScopeUserInfo
+		o.HTTPClient = &http.Client{Transport: qt}
+		o.OnEvent = func(r *http.Request, e wechatauth.Event) {
+			if e.Err != nil {
+				events = append(events, e.Err)
+			}
+		}
+	})
+	qt.next = h.wx.Client().Transport
+	qt.pass = 2 // the login's exchange and userinfo get through
+	h.login("/account/")
+	tok, err := h.store.Token(context.Background(), "oTestUser0000000000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{h.wx.AppSecret, tok.AccessToken, tok.RefreshToken, "secret="}
+
+	// A callback whose exchange fails in the transport.
+	b := h.browser(false)
+	cb := h.callbackURL(b, "/account/")
+	code := mustURL(t, cb).Query().Get("code")
+	resp, page := h.get(b, cb)
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("callback: status %d, want 504 (the transport's error kept its deadline)", resp.StatusCode)
+	}
+	// Refreshing the user, with an expired access token.
+	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+	clk.advance(3 * time.Hour)
+	_, refreshErr := h.auth.RefreshUser(context.Background(), "oTestUser0000000000000000001")
+	// The account's access token and the menu.
+	client := &mp.Client{AppID: h.wx.AppID, AppSecret: h.wx.AppSecret, Endpoints: h.wx.Endpoints(), HTTPClient: &http.Client{Transport: qt}}
+	_, tokenErr := client.AccessToken(context.Background())
+	_, stableErr := client.StableAccessToken(context.Background(), false)
+	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	menu := mp.Menu{Buttons: []mp.Button{{Type: mp.ButtonView, Name: "a", URL: "https://example.com/"}}}
+	menuErr := client.CreateMenu(context.Background(), ts, menu)
+
+	texts := map[string]string{"error page": page, "log": h.logs.String()}
+	for i, e := range events {
+		texts[fmt.Sprintf("Event.Err %d", i)] = e.Error()
+	}
+	for name, e := range map[string]error{"RefreshUser": refreshErr, "AccessToken": tokenErr, "StableAccessToken": stableErr, "CreateMenu": menuErr} {
+		if e == nil {
+			t.Errorf("%s: nil error through a failing transport", name)
+			continue
+		}
+		texts[name] = e.Error()
+		if !errors.Is(e, mp.ErrUpstream) {
+			t.Errorf("%s: %v does not wrap mp.ErrUpstream", name, e)
+		}
+	}
+	if len(events) == 0 {
+		t.Error("no failure event")
+	}
+	for name, text := range texts {
+		for _, s := range append(secrets, code) {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds %q: %.300s", name, s, text)
+			}
+		}
 	}
 }

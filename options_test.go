@@ -1,6 +1,7 @@
 package wechatauth_test
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,3 +88,42 @@ func TestNewReportsTheCallbackPathWithTheOtherProblems(t *testing.T) {
 		t.Errorf("got %v, want both the AppID and the callback path reported", err)
 	}
 }
+
+func TestNewWarnsOfSetupsThatFailInProduction(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*wechatauth.Options)
+		want   []string // in the log; none means no warning
+	}{
+		{"https callback, cookie not Secure", func(o *wechatauth.Options) {}, []string{"Sessions.Cookie.Secure = true", "__Host-"}},
+		{"http callback", func(o *wechatauth.Options) { o.CallbackURL = "http://127.0.0.1:8080/wechat/callback" }, nil},
+		{"https callback, Secure cookie", func(o *wechatauth.Options) { o.Sessions.Cookie.Secure = true }, nil},
+		{"shared sessions, stores in memory", func(o *wechatauth.Options) {
+			o.Sessions.Cookie.Secure = true
+			o.Sessions.Store = sharedStore{}
+		}, []string{"Options.Users, Tokens and Callbacks are in this process's memory", "redisstore.New(pool)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs syncBuffer
+			o := validOptions()
+			o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			tc.change(&o)
+			if _, err := wechatauth.New(o); err != nil {
+				t.Fatal(err)
+			}
+			got := logs.String()
+			if len(tc.want) == 0 && strings.Contains(got, "WARN") {
+				t.Errorf("warned: %s", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("log %q lacks %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+// sharedStore stands for a session store that other instances share.
+type sharedStore struct{ scs.Store }

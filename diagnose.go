@@ -1,0 +1,49 @@
+package wechatauth
+
+import (
+	"strings"
+
+	"github.com/alexedwards/scs/v2/memstore"
+)
+
+// warnSetup logs, at New, the setups that work in a test and fail in
+// production, each with its fix. They are warnings rather than errors:
+// tests and local setups that map an https CallbackURL onto a plain-http
+// server, or run one instance on a shared session store, are legitimate.
+func (a *Auth) warnSetup() {
+	o, log := a.opts, a.opts.Logger
+	if strings.HasPrefix(a.origin, "https:") && !o.Sessions.Cookie.Secure {
+		log.Warn(`wechatauth: Options.CallbackURL is https but the session cookie is not Secure, so a network attacker can read it on any http page of the site; set Sessions.Cookie.Secure = true, and Sessions.Cookie.Name = "__Host-session" so that no other subdomain can plant one`)
+	}
+	if _, local := o.Sessions.Store.(*memstore.MemStore); !local {
+		var inMemory []string
+		for _, s := range []struct {
+			name  string
+			store any
+		}{{"Users", o.Users}, {"Tokens", o.Tokens}, {"Callbacks", o.Callbacks}} {
+			if _, mem := s.store.(*MemoryStore); mem {
+				inMemory = append(inMemory, s.name)
+			}
+		}
+		if len(inMemory) > 0 {
+			log.Warn("wechatauth: Options.Sessions.Store is shared, but Options."+joinNames(inMemory)+" in this process's memory, so instances disagree about users and logins; share them too: store := redisstore.New(pool), then Users, Tokens and Callbacks: store",
+				"in_memory", inMemory)
+		}
+	}
+}
+
+// joinNames writes names as "A", "A is" ... : "A, B and C are".
+func joinNames(names []string) string {
+	if len(names) == 1 {
+		return names[0] + " is"
+	}
+	s := names[0]
+	for i, n := range names[1:] {
+		if i == len(names)-2 {
+			s += " and " + n
+		} else {
+			s += ", " + n
+		}
+	}
+	return s + " are"
+}
