@@ -3,6 +3,7 @@ package wechatauth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -145,5 +146,39 @@ func TestUserInfoRefreshesTokensOfAQRLogin(t *testing.T) {
 	}
 	if got := h.wx.Calls("/sns/oauth2/refresh_token"); got != 1 {
 		t.Errorf("refreshes: got %d, want 1", got)
+	}
+}
+
+// One person, two apps: a QR login on the desktop first, then logins inside
+// WeChat. The two apps give the person two openids; the first login inside
+// WeChat makes the Official Account's user, and from then on every login,
+// inside WeChat and on the desktop, is that user (the QR login finds it by
+// the unionid). The unionid is what stays the same throughout.
+func TestDesktopThenWeChatIsOneUser(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) {
+		withWebsiteApp(o)
+		o.Scope = wechatauth.ScopeProgressive
+	})
+	h.wx.AddUser(wechattest.User{OpenID: "oCarol", UnionID: "uCarol", Nickname: "Carol"})
+	h.wx.SetVisitor("oCarol")
+	login := func(ua, path string) string {
+		t.Helper()
+		c := h.browser(true)
+		resp, body := h.do(c, "GET", path, http.Header{"User-Agent": {ua}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d, body %q", path, resp.StatusCode, body)
+		}
+		return body
+	}
+	if body := login(desktopUA, "/account/1"); !strings.Contains(body, "openid="+h.wx.WebsiteOpenID("oCarol")+" nickname=Carol unionid=uCarol") {
+		t.Fatalf("QR login: body %q", body)
+	}
+	for i, ua := range []string{wechatUA, wechatUA, desktopUA} {
+		if body := login(ua, fmt.Sprintf("/account/%d", i+2)); !strings.Contains(body, "openid=oCarol nickname=Carol unionid=uCarol") {
+			t.Errorf("login %d after the QR login: body %q; want the Official Account's user oCarol", i+2, body)
+		}
+	}
+	if u, err := h.store.UserByUnionID(context.Background(), "uCarol"); err != nil || u.OpenID != "oCarol" {
+		t.Errorf("UserByUnionID: got %+v, %v; want oCarol", u, err)
 	}
 }
