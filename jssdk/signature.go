@@ -22,5 +22,7 @@ func Signature(ticket, nonceStr string, timestamp int64, pageURL string) string 
 	b = append(b, "&url="...)
 	b = append(b, pageURL...)
 	sum := sha1.Sum(b)
-	return hex.EncodeToString(sum[:])
+	var out [2 * sha1.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }

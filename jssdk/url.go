@@ -65,7 +65,7 @@ func (s *Signer) pageURL(raw string) (string, error) {
 	u, err := url.Parse(signed)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		hint := ""
-		if strings.HasPrefix(strings.ToLower(raw), "http%3a") {
+		if l := strings.ToLower(raw); strings.HasPrefix(l, "http%3a") || strings.HasPrefix(l, "https%3a") {
 			hint = " (it looks encoded twice: encode it once)"
 		}
 		return "", badURL("url must be an absolute http(s) URL such as location.href%s", hint)
