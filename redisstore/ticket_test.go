@@ -2,11 +2,15 @@ package redisstore_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/jssdk"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
@@ -159,5 +163,69 @@ func TestTicketCacheKeys(t *testing.T) {
 	}
 	if n, _ := conn.Do("EXISTS", "wechatauth:access_token:wxApp"); n.(int64) != 0 {
 		t.Errorf("the ticket was saved under the access_token's key")
+	}
+}
+
+// signerOnRedis is a jssdk.Signer whose ticket is cached in srv, with the
+// ticket fetched already.
+func signerOnRedis(tb testing.TB, srv *redistest.Server, wx *wechattest.Server) http.Handler {
+	tb.Helper()
+	store := redisstore.New(srv.Pool())
+	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
+	signer, err := jssdk.New(jssdk.Options{
+		AppID:   wx.AppID,
+		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: store.TicketCache(wx.AppID)}),
+		Origins: []string{"https://app.example"},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := signer.Handler()
+	if w := serveConfig(h); w.Code != http.StatusOK {
+		tb.Fatalf("first config: HTTP %d %s", w.Code, w.Body)
+	}
+	return h
+}
+
+func serveConfig(h http.Handler) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/wechat/jssdk?url="+url.QueryEscape("https://app.example/account/?from=timeline"), nil))
+	return w
+}
+
+// TestConfigWithACachedTicketReadsRedisOnce: serving a config with the
+// ticket cached costs one GET on Redis and no call to WeChat.
+func TestConfigWithACachedTicketReadsRedisOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	h := signerOnRedis(t, srv, wx)
+	srv.ResetStats()
+	const n = 20
+	for i := 0; i < n; i++ {
+		if w := serveConfig(h); w.Code != http.StatusOK {
+			t.Fatalf("config %d: HTTP %d", i, w.Code)
+		}
+	}
+	if got := srv.CommandStats(); len(got) != 1 || got["get"] != n {
+		t.Errorf("Redis commands for %d configs: got %v, want only %d get", n, got, n)
+	}
+	if got := wx.Calls(pathTicket); got != 1 {
+		t.Errorf("getticket calls: got %d, want 1", got)
+	}
+}
+
+// BenchmarkConfigRedis serves a config with the ticket cached in Redis,
+// beside jssdk's BenchmarkConfig (in memory) and BenchmarkSignature.
+func BenchmarkConfigRedis(b *testing.B) {
+	srv := redistest.Start(b)
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	h := signerOnRedis(b, srv, wx)
+	req := httptest.NewRequest(http.MethodGet, "/wechat/jssdk?url="+url.QueryEscape("https://app.example/account/jssdk?from=singlemessage&isappinstalled=0"), nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 }
