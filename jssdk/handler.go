@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -44,9 +45,9 @@ func checkNames(names []string) error {
 }
 
 // names reads the comma-separated list of parameter key, or def when the
-// request has none.
-func names(r *http.Request, key string, def []string) ([]string, error) {
-	v := r.URL.Query().Get(key)
+// query has none.
+func names(q url.Values, key string, def []string) ([]string, error) {
+	v := q.Get(key)
 	if v == "" {
 		return def, nil
 	}
@@ -104,17 +105,18 @@ func (s *Signer) serveConfig(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	apis, err := names(r, "apis", s.o.APIs)
+	q := r.URL.Query()
+	apis, err := names(q, "apis", s.o.APIs)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	tags, err := names(r, "tags", s.o.OpenTags)
+	tags, err := names(q, "tags", s.o.OpenTags)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	c, err := s.Sign(r.Context(), r.URL.Query().Get("url"))
+	c, err := s.Sign(r.Context(), q.Get("url"))
 	if err != nil {
 		s.fail(w, err)
 		return
