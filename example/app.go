@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/jssdk"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 )
@@ -58,12 +60,16 @@ type storage struct {
 	users     wechatauth.UserStore
 	tokens    wechatauth.TokenStore
 	callbacks wechatauth.CallbackStore
-	close     func() error
+	// accessTokens and tickets cache the account's access_token and
+	// jsapi_ticket; nil means in memory.
+	accessTokens, tickets mp.CredentialCache
+	close                 func() error
 }
 
 // newStorage chooses where the app keeps its state: in Redis when
-// cfg.RedisAddr is set, for scs's sessions and wechatauth's Users, Tokens
-// and Callbacks alike, and in memory otherwise.
+// cfg.RedisAddr is set, for scs's sessions, wechatauth's Users, Tokens
+// and Callbacks, and the account's access_token and jsapi_ticket alike,
+// and in memory otherwise.
 func newStorage(cfg config) (*storage, error) {
 	sessions := scs.New()
 	sessions.Lifetime = 7 * 24 * time.Hour
@@ -80,7 +86,11 @@ func newStorage(cfg config) (*storage, error) {
 		}
 		sessions.Store = scsredis.New(pool)
 		store := redisstore.New(pool)
-		return &storage{sessions: sessions, users: store, tokens: store, callbacks: store, close: pool.Close}, nil
+		return &storage{
+			sessions: sessions, users: store, tokens: store, callbacks: store,
+			accessTokens: store.AccessTokenCache(cfg.AppID), tickets: store.TicketCache(cfg.AppID),
+			close: pool.Close,
+		}, nil
 	}
 	mem := wechatauth.NewMemoryStore()
 	return &storage{
@@ -118,7 +128,10 @@ func redisPool(addr string) *redis.Pool {
 //
 //	GET  /                 public home page, with a login link
 //	     /account/...      requires a WeChat login; shows the user
+//	GET  /account/jssdk    a JS-SDK page: wx.config, then the location
 //	GET  /wechat/callback  WeChat's callback
+//	GET  /wechat/jssdk     the page's wx.config (?url=<page URL>); POST: "invalid signature"
+//	GET  /wechat/jssdk.js  the script that asks for it
 //	POST /logout           logs out
 //
 // The returned func releases the app's storage.
@@ -147,9 +160,23 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 	}
 	st.sessions.ErrorFunc = auth.SessionStoreError
 
+	signer, err := newSigner(cfg, st, auth)
+	if err != nil {
+		st.close()
+		return nil, nil, err
+	}
+	jweixin := cfg.Endpoints.WithDefaults().JSSDK
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
 	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(account)))
+	mux.Handle("GET /wechat/jssdk", signer.Handler())
+	mux.Handle("POST /wechat/jssdk", signer.Handler())
+	mux.Handle("GET /wechat/jssdk.js", signer.ScriptHandler())
+	mux.Handle("GET /account/jssdk", auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := wechatauth.UserFrom(r)
+		render(w, jssdkPage, map[string]any{"JWeixin": jweixin, "Snapshot": u.Snapshot})
+	})))
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if err := auth.Logout(r); err != nil {
 			auth.SessionStoreError(w, r, err)
@@ -162,6 +189,29 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 		render(w, homePage, map[string]any{"User": u, "LoggedIn": ok, "LoginURL": auth.LoginURL("/account/")})
 	})
 	return st.sessions.LoadAndSave(mux), st.close, nil
+}
+
+// newSigner signs wx.config for the pages of the callback URL's origin,
+// with the account's jsapi_ticket, which needs its access_token: both
+// cached where st keeps them.
+func newSigner(cfg config, st *storage, auth *wechatauth.Auth) (*jssdk.Signer, error) {
+	cb, err := url.Parse(cfg.CallbackURL)
+	if err != nil {
+		return nil, fmt.Errorf("WECHAT_CALLBACK_URL: %w", err)
+	}
+	client := &mp.Client{AppID: cfg.AppID, AppSecret: cfg.AppSecret, HTTPClient: cfg.HTTPClient, Endpoints: cfg.Endpoints}
+	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: st.accessTokens})
+	return jssdk.New(jssdk.Options{
+		AppID:   cfg.AppID,
+		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: st.tickets}),
+		Origins: []string{cb.Scheme + "://" + cb.Host},
+		APIs:    []string{"updateAppMessageShareData", "getLocation"},
+		Snapshot: func(r *http.Request) bool {
+			u, ok := auth.CurrentUser(r)
+			return ok && u.Snapshot
+		},
+		Logger: cfg.Logger,
+	})
 }
 
 func account(w http.ResponseWriter, r *http.Request) {
@@ -197,4 +247,39 @@ var accountPage = template.Must(template.New("account").Parse(`<!doctype html><t
 <h1>Your account</h1>
 <p>{{if .HeadImgURL}}<img src="{{.HeadImgURL}}" width="64" height="64" alt=""> {{end}}<strong id="nickname">{{or .Nickname "(no nickname: snsapi_base login)"}}</strong></p>
 <dl><dt>openid</dt><dd id="openid">{{.OpenID}}</dd>{{if .UnionID}}<dt>unionid</dt><dd id="unionid">{{.UnionID}}</dd>{{end}}</dl>
+<p><a href="/account/jssdk">The JS-SDK page</a></p>
 <form method="post" action="/logout"><button id="logout">Log out</button></form>`))
+
+// jssdkPage loads WeChat's jweixin (the emulator's stand-in by default),
+// then the package's script, which makes wx.config; on jssdk:ready it sets
+// the share card and shows the location WeChat gives.
+var jssdkPage = template.Must(template.New("jssdk").Parse(`<!doctype html><title>JS-SDK</title>` + style + `
+<h1>JS-SDK</h1>
+<p id="jssdk-status">Configuring the JS-SDK…</p>
+<p id="jssdk-ready" hidden>JS-SDK ready</p>
+<dl><dt>signed URL</dt><dd id="signed-url">–</dd><dt>configured</dt><dd id="ready-count">0</dd>
+<dt>location</dt><dd id="location">–</dd><dt>share card</dt><dd id="share">–</dd></dl>
+<p><button id="route" type="button">Change route (history.pushState)</button></p>
+<script src="{{.JWeixin}}"></script>
+<script>
+(function () {
+  var ready = 0;
+  function show(id, text) { document.getElementById(id).textContent = text; }
+  document.addEventListener("jssdk:ready", function (e) {
+    show("ready-count", String(++ready));
+    show("signed-url", e.detail.url);
+    show("jssdk-status", "JS-SDK ready");
+    document.getElementById("jssdk-ready").hidden = false;
+    wx.getLocation({ type: "wgs84", success: function (res) { show("location", res.latitude + "," + res.longitude); } });
+    wx.updateAppMessageShareData({ title: "wechatauth example", desc: "A page inside WeChat", link: location.href.split("#")[0],
+      success: function () { show("share", "set"); } });
+  });
+  document.addEventListener("jssdk:error", function (e) { show("jssdk-status", "JS-SDK error: " + e.detail.errMsg); });
+  document.addEventListener("jssdk:unavailable", function (e) { show("jssdk-status", "JS-SDK unavailable: " + e.detail.message); });
+  document.getElementById("route").addEventListener("click", function () {
+    history.pushState({}, "", "/account/jssdk?tab=orders#top");
+  });
+})();
+</script>
+<script src="/wechat/jssdk.js" data-config="/wechat/jssdk" data-apis="updateAppMessageShareData,getLocation" data-snapshot="{{.Snapshot}}"></script>
+<p><a href="/account/">Your account</a></p>`))

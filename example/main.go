@@ -2,7 +2,8 @@
 //
 // With no configuration it runs on embedded defaults: in-memory sessions
 // and an in-process WeChat emulator showing its consent page, so the whole
-// login can be tried in a desktop browser:
+// login can be tried in a desktop browser, and so can the JS-SDK page,
+// /account/jssdk, over the emulator's stand-in for WeChat's jweixin:
 //
 //	go run ./example
 //

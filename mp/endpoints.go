@@ -10,6 +10,7 @@ const (
 	DefaultAuthorizeURL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 	DefaultQRConnectURL = "https://open.weixin.qq.com/connect/qrconnect"
 	DefaultAPIURL       = "https://api.weixin.qq.com"
+	DefaultJSSDKURL     = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 )
 
 // Endpoints holds the base URLs of the WeChat services a Client talks to.
@@ -25,6 +26,9 @@ type Endpoints struct {
 	// API is the base URL of the server API, without a trailing slash.
 	// Default DefaultAPIURL.
 	API string
+	// JSSDK is the URL of the JS-SDK script (jweixin) that pages inside
+	// WeChat load before calling wx.config. Default DefaultJSSDKURL.
+	JSSDK string
 }
 
 // WithDefaults returns e with its empty fields set to production WeChat
@@ -38,6 +42,9 @@ func (e Endpoints) WithDefaults() Endpoints {
 	}
 	if e.API == "" {
 		e.API = DefaultAPIURL
+	}
+	if e.JSSDK == "" {
+		e.JSSDK = DefaultJSSDKURL
 	}
 	e.API = strings.TrimRight(e.API, "/")
 	return e

@@ -29,6 +29,21 @@ func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
 	return s.credentialCache("access token", "access_token:"+appID, "access_token_lock:"+appID)
 }
 
+// TicketCache returns an mp.CredentialCache that shares the JS-SDK's
+// jsapi_ticket of the account appID between every instance on this Redis,
+// for mp.NewTicketSource:
+//
+//	tickets := mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{
+//		Cache: store.TicketCache(client.AppID),
+//	})
+//
+// Keys: prefix + "jsapi_ticket:" + appID holds the ticket until its expiry;
+// prefix + "jsapi_ticket_lock:" + appID is the refresh lock, which expires
+// on its own if its holder dies.
+func (s *Store) TicketCache(appID string) mp.CredentialCache {
+	return s.credentialCache("jsapi ticket", "jsapi_ticket:"+appID, "jsapi_ticket_lock:"+appID)
+}
+
 func (s *Store) credentialCache(what, key, lock string) *credentialCache {
 	return &credentialCache{s: s, what: what, key: s.Prefix + key, lock: s.Prefix + lock}
 }

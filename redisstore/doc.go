@@ -62,6 +62,8 @@
 //	                             a hash of a second code; expires after the ttl the Auth passes (Options.StateTTL)
 //	prefix + "access_token:" + appid       the global access_token; expires with it
 //	prefix + "access_token_lock:" + appid  the refresh lock; expires after TokenSourceOptions.LockTTL
+//	prefix + "jsapi_ticket:" + appid       the JS-SDK's jsapi_ticket; expires with it
+//	prefix + "jsapi_ticket_lock:" + appid  its refresh lock; expires after TicketSourceOptions.LockTTL
 //
 // Users are a table: one key per person who ever logged in (and one per
 // unionid), kept until deleted or, with UserTTL, until that long after they

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
 // The global access_token's rules, as WeChat documents them.
@@ -205,11 +207,15 @@ func (s *Server) mintGlobalLocked(now time.Time) string {
 }
 
 // checkGlobalLocked checks the access_token of a cgi-bin call: 41001
-// missing, 40001 unknown (a web-authorization token too) or retired by a
+// missing, 40014 malformed (not of WeChat's URL-safe alphabet, or too
+// long), 40001 unknown (a web-authorization token too) or retired by a
 // newer one, 42001 expired. The caller holds s.mu.
 func (s *Server) checkGlobalLocked(token string) int {
 	if token == "" {
 		return 41001
+	}
+	if !wxspec.Valid(token, wxspec.MaxToken) {
+		return 40014
 	}
 	t, ok := s.globals[token]
 	now := s.nowLocked()

@@ -30,6 +30,17 @@
 //   - POST /cgi-bin/menu/create, which checks the token and WeChat's menu
 //     limits and keeps the menu for Menu, and GET /cgi-bin/menu/get, which
 //     answers it as {"menu":{"button":[…]}} (46003 before any).
+//   - The JS-SDK: GET /cgi-bin/ticket/getticket, a jsapi_ticket valid 7200
+//     seconds on the emulator's clock, with the cgi-bin token errors
+//     (41001, 40014, 40001, 42001); StaleTickets makes the tickets issued
+//     so far stop working. A stand-in for jweixin-1.6.0.js, served at the
+//     path of WeChat's own (Endpoints().JSSDK), implements wx.config,
+//     wx.ready, wx.error, updateAppMessageShareData and getLocation (a
+//     fixed place in Beijing, 39.908692 N 116.397477 E): it has the
+//     emulator check the signature against the tickets it issued and the
+//     page's real URL without fragment (on an iPhone, iPad or iPod
+//     User-Agent the URL the page was entered with), so a desktop browser
+//     runs JS-SDK pages offline.
 //   - Website QR login of one Open Platform website app (WebsiteAppID,
 //     WebsiteAppSecret): /connect/qrconnect with scope snsapi_login, codes
 //     valid ten minutes that only the website app can exchange, its own

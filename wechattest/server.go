@@ -36,6 +36,10 @@ const (
 	pathGlobalToken = "/cgi-bin/token"
 	pathStableToken = "/cgi-bin/stable_token"
 	pathMenuCreate  = "/cgi-bin/menu/create"
+
+	pathTicket   = "/cgi-bin/ticket/getticket"
+	pathJWeixin  = "/open/js/jweixin-1.6.0.js"
+	pathJSVerify = "/open/js/verify"
 )
 
 // Lifetimes WeChat documents for web authorization.
@@ -114,6 +118,9 @@ type Server struct {
 	forced      dayCount // force_refresh renewals today
 	lastForce   time.Time
 	menu        []byte // the last menu created, as received
+
+	// The JS-SDK's jsapi_tickets (jssdk.go).
+	tickets map[string]*jsTicket
 }
 
 // fault is one queued failure of FailNext or DropNext.
@@ -222,6 +229,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates)),
 		globals:          make(map[string]*globalToken),
 		quota:            defaultTokenQuota,
+		tickets:          make(map[string]*jsTicket),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)
@@ -240,6 +248,9 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	mux.HandleFunc(pathMenuCreate, s.handleMenuCreate)
 	mux.HandleFunc("GET "+pathMenuGet, s.handleMenuGet)
 	mux.HandleFunc("POST "+pathAdvance, s.handleAdvance)
+	mux.HandleFunc("GET "+pathTicket, s.handleTicket)
+	mux.HandleFunc("GET "+pathJWeixin, s.handleJWeixin)
+	mux.HandleFunc(pathJSVerify, s.handleJSVerify)
 	s.ts = &httptest.Server{
 		Listener: ln,
 		Config:   &http.Server{Handler: s.logRequests(s.front(mux)), ReadHeaderTimeout: 10 * time.Second},
@@ -284,9 +295,10 @@ func (s *Server) Client() *http.Client {
 }
 
 // Endpoints returns the emulator's endpoints for wechatauth: its
-// authorization page, its website QR login page and its API.
+// authorization page, its website QR login page, its API and its stand-in
+// for the JS-SDK script.
 func (s *Server) Endpoints() mp.Endpoints {
-	return mp.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL}
+	return mp.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL, JSSDK: s.URL + pathJWeixin}
 }
 
 // AddUser registers u, replacing any user with the same OpenID. It panics if

@@ -45,6 +45,7 @@ type reply struct {
 	Province       *string  `json:"province"`
 	HeadImgURL     string   `json:"headimgurl"`
 	Privilege      []string `json:"privilege"`
+	Ticket         string   `json:"ticket"`
 
 	body        string
 	contentType string

@@ -306,6 +306,8 @@ func errorMessage(errcode int) string {
 		return "code been used"
 	case 40164:
 		return "invalid ip, not in whitelist"
+	case 40097:
+		return "invalid args"
 	case 41001:
 		return "access_token missing"
 	case 41002:

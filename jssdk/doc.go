@@ -1,0 +1,39 @@
+// Package jssdk signs wx.config for pages inside WeChat that use the
+// JS-SDK (share cards, location, scan, images, open tags), over the
+// account's jsapi_ticket from package mp.
+//
+// A Signer answers a page's GET ?url=<location.href> with the JSON that
+// wx.config takes, after checking the URL rather than rebuilding it: a URL
+// rebuilt on the server (wrong scheme behind a proxy, the API's own path,
+// an HTML-escaped "&amp;") is the commonest cause of "invalid signature".
+// Its script, served by ScriptHandler and included after jweixin, asks for
+// the config of the right URL (the entry URL on iOS, the current one
+// elsewhere), signs again after a history.pushState route change, and when
+// WeChat answers "invalid signature" tells the server once, which drops
+// the cached ticket and fetches a new one, rate-limited.
+//
+// Wiring, beside wechatauth's Auth (the ticket needs the account's
+// access_token):
+//
+//	client := &mp.Client{AppID: appID, AppSecret: secret}
+//	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+//	signer, err := jssdk.New(jssdk.Options{
+//		AppID:   appID,
+//		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{}),
+//		Origins: []string{"https://example.com"}, // the origin of wechatauth's CallbackURL
+//		APIs:    []string{"updateAppMessageShareData", "getLocation"},
+//	})
+//	mux.Handle("GET /wechat/jssdk", signer.Handler())
+//	mux.Handle("POST /wechat/jssdk", signer.Handler())
+//	mux.Handle("GET /wechat/jssdk.js", signer.ScriptHandler())
+//
+// and in the page:
+//
+//	<script src="https://res.wx.qq.com/open/js/jweixin-1.6.0.js"></script>
+//	<script src="/wechat/jssdk.js" data-config="/wechat/jssdk"></script>
+//	<script>document.addEventListener("jssdk:ready", () => wx.getLocation({...}))</script>
+//
+// Package jssdk imports nothing of package wechatauth: what it needs of the
+// login (the origins, whether a visitor is a snapshot-page guest) comes in
+// through Options.
+package jssdk

@@ -1,0 +1,81 @@
+package mp
+
+import (
+	"context"
+	"time"
+)
+
+// TicketSource gives the account's jsapi_ticket, the credential that
+// signs wx.config for the JS-SDK (package jssdk). Like the access_token it
+// is account-wide, and WeChat's daily quota for it is small: every
+// instance must share one.
+type TicketSource interface {
+	// Ticket returns a jsapi_ticket that is valid now, fetching a new one
+	// when needed.
+	Ticket(ctx context.Context) (string, error)
+	// Invalidate reports that ticket no longer works (a page saw
+	// "config:invalid signature" with a signature made from it), so that
+	// the next Ticket fetches anew unless a newer ticket is already there.
+	Invalidate(ctx context.Context, ticket string) error
+}
+
+// TicketSourceOptions configures NewTicketSource. Every field has a
+// working zero value.
+type TicketSourceOptions struct {
+	// Cache shares the ticket. Default: an in-memory cache, for one
+	// process; with several instances use a shared cache
+	// (redisstore.Store.TicketCache), as WeChat requires.
+	Cache CredentialCache
+	// RefreshAhead is how long before its expiry a ticket is replaced.
+	// Default 5 minutes.
+	RefreshAhead time.Duration
+	// LockTTL is how long the refresh lock lasts, and so bounds each
+	// upstream fetch (access_token included) and how long a holder that
+	// crashed blocks the others. Default 10 seconds.
+	LockTTL time.Duration
+}
+
+// NewTicketSource returns a TicketSource that fetches the jsapi_ticket
+// with c and an access token from tokens, caches it in opts.Cache and
+// replaces it ahead of expiry. However many goroutines and instances ask
+// when it expires, one fetch goes upstream. When WeChat refuses the access
+// token as stale (40001, 40014, 42001), the fetch invalidates it and tries
+// once more with a fresh one. An empty ticket is never cached.
+func NewTicketSource(c *Client, tokens AccessTokenSource, opts TicketSourceOptions) TicketSource {
+	fetch := func(ctx context.Context) (Credential, error) {
+		var ticket Credential
+		err := withAccessToken(ctx, tokens, func(token string) error {
+			var err error
+			ticket, err = c.JSAPITicket(ctx, token)
+			return err
+		})
+		return ticket, err
+	}
+	return &ticketSource{newShared("jsapi ticket", opts.Cache, opts.RefreshAhead, opts.LockTTL, c.clock, fetch)}
+}
+
+type ticketSource struct{ s *shared }
+
+func (t *ticketSource) Ticket(ctx context.Context) (string, error) { return t.s.get(ctx) }
+
+func (t *ticketSource) Invalidate(ctx context.Context, ticket string) error {
+	return t.s.invalidate(ctx, ticket)
+}
+
+type ticketReply struct {
+	apiStatus
+	Ticket    string `json:"ticket"`
+	ExpiresIn int64  `json:"expires_in"`
+}
+
+// JSAPITicket fetches a new jsapi_ticket (GET /cgi-bin/ticket/getticket,
+// type jsapi) with the account's accessToken. WeChat's quota for it is
+// small and it lasts 7200 seconds: use NewTicketSource, which shares one.
+// A stale accessToken gives an *Error whose StaleAccessToken is true.
+func (c *Client) JSAPITicket(ctx context.Context, accessToken string) (Credential, error) {
+	var reply ticketReply
+	if err := c.get(ctx, "/cgi-bin/ticket/getticket", query{"access_token", accessToken, "type", "jsapi"}, &reply); err != nil {
+		return Credential{}, err
+	}
+	return c.credential(reply.Ticket, reply.ExpiresIn, "/cgi-bin/ticket/getticket")
+}

@@ -1,0 +1,147 @@
+package wechattest
+
+import (
+	"crypto/sha1"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// ticketTTL is the life of a jsapi_ticket (WECHAT.md §12).
+const ticketTTL = 7200 * time.Second
+
+// jsTicket is one jsapi_ticket the emulator issued.
+type jsTicket struct {
+	expiry time.Time
+	stale  bool // StaleTickets: it no longer signs a wx.config
+}
+
+// handleTicket serves GET /cgi-bin/ticket/getticket?access_token=…&type=jsapi:
+// a new jsapi_ticket, valid 7200 seconds on the emulator's clock, at every
+// call; the previous ones keep working until their own expiry. The access
+// token is checked as for every cgi-bin call (41001, 40014, 40001, 42001);
+// a type other than jsapi is 40097.
+func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code := s.checkGlobalLocked(q.Get("access_token")); code != 0 {
+		writeError(w, code)
+		return
+	}
+	if q.Get("type") != "jsapi" {
+		writeError(w, 40097)
+		return
+	}
+	now := s.nowLocked()
+	for t, jt := range s.tickets {
+		if !now.Before(jt.expiry) {
+			delete(s.tickets, t)
+		}
+	}
+	ticket := uniqueToken(64, func(t string) bool { _, ok := s.tickets[t]; return ok })
+	s.tickets[ticket] = &jsTicket{expiry: now.Add(ticketTTL)}
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": int(ticketTTL / time.Second)})
+}
+
+// StaleTickets makes every jsapi_ticket issued so far stop working before
+// its expiry: a wx.config signed with one fails with "config:invalid
+// signature", as when WeChat renewed the ticket behind a server that still
+// caches the old one. Tickets fetched afterwards work.
+func (s *Server) StaleTickets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tickets {
+		t.stale = true
+	}
+}
+
+// jweixin is the emulator's stand-in for WeChat's jweixin-1.6.0.js.
+//
+//go:embed jweixin.js
+var jweixin []byte
+
+// handleJWeixin serves the stand-in for jweixin-1.6.0.js at the path of
+// WeChat's own script.
+func (s *Server) handleJWeixin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(jweixin)
+}
+
+// jsConfig is what the stand-in script sends to be verified: the page's
+// wx.config and the URL the script found the page at.
+type jsConfig struct {
+	AppID     string          `json:"appId"`
+	Timestamp json.RawMessage `json:"timestamp"` // a number or a string of digits, as wx.config takes either
+	NonceStr  string          `json:"nonceStr"`
+	Signature string          `json:"signature"`
+	URL       string          `json:"url"`
+}
+
+// handleJSVerify serves POST /open/js/verify for the stand-in script, which
+// runs on the app's origin: hence the CORS header, and a text/plain body
+// so that browsers send no preflight. It answers {"errMsg":"config:ok"}
+// when the signature is the one of an issued ticket, still valid and not
+// stale, and {"errMsg":"config:invalid signature"} otherwise, as WeChat's
+// client reports to wx.error.
+func (s *Server) handleJSVerify(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	switch r.Method {
+	case http.MethodOptions:
+		w.Header().Set("Access-Control-Allow-Methods", "POST")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		http.Error(w, "wechattest: POST the wx.config to verify", http.StatusMethodNotAllowed)
+		return
+	}
+	var c jsConfig
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil || json.Unmarshal(body, &c) != nil {
+		writeJSON(w, map[string]string{"errMsg": "config:fail, the config is not JSON"})
+		return
+	}
+	msg := "config:invalid signature"
+	if s.verify(c) {
+		msg = "config:ok"
+	}
+	writeJSON(w, map[string]string{"errMsg": msg})
+}
+
+// verify reports whether c is signed with a ticket the emulator issued to
+// its account that still works.
+func (s *Server) verify(c jsConfig) bool {
+	ts, err := strconv.Unquote(string(c.Timestamp))
+	if err != nil {
+		ts = string(c.Timestamp)
+	}
+	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || c.NonceStr == "" || c.URL == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if subtle.ConstantTimeCompare([]byte(c.AppID), []byte(s.AppID)) != 1 {
+		return false
+	}
+	now := s.nowLocked()
+	for ticket, t := range s.tickets {
+		if t.stale || !now.Before(t.expiry) {
+			continue
+		}
+		// WECHAT.md §12: keys sorted, values raw, lowercase hex.
+		sum := sha1.Sum([]byte("jsapi_ticket=" + ticket + "&noncestr=" + c.NonceStr + "&timestamp=" + ts + "&url=" + c.URL))
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(c.Signature)) == 1 {
+			return true
+		}
+	}
+	return false
+}
