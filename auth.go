@@ -15,16 +15,18 @@ import (
 // Auth puts WeChat web authorization in front of handlers. Make one with New
 // and share it; it is safe for concurrent use.
 type Auth struct {
-	opts         Options
-	sm           *scs.SessionManager
-	client       *mp.Client
-	webClient    *mp.Client   // the website app's, for QR logins; nil without one
-	outside      http.Handler // what browsers outside WeChat get; nil: the authorize page
-	origin       string       // scheme://host of Options.CallbackURL
-	callbackHost string       // its host name, without port
-	callbackPath string
-	flight       singleflight.Group // one code exchange per state in this process
-	now          func() time.Time
+	opts            Options
+	sm              *scs.SessionManager
+	client          *mp.Client
+	webClient       *mp.Client   // the website app's, for QR logins; nil without one
+	outside         http.Handler // what browsers outside WeChat get; nil: the authorize page
+	origin          string       // scheme://host of Options.CallbackURL
+	callbackHost    string       // its host name, without port
+	callbackPath    string
+	callbackEscPath string             // callbackPath as a request line has it
+	flight          singleflight.Group // one code exchange per state in this process
+	now             func() time.Time
+	watch           setupWatch // mistakes that show only at run time
 }
 
 // New checks o and returns an Auth. The error names every field that is
@@ -37,13 +39,14 @@ func New(o Options) (*Auth, error) {
 	o = o.withDefaults()
 	cb, _ := url.Parse(o.CallbackURL) // checked by check
 	a := &Auth{
-		opts:         o,
-		sm:           o.Sessions,
-		client:       &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints},
-		origin:       cb.Scheme + "://" + cb.Host,
-		callbackHost: strings.ToLower(cb.Hostname()),
-		callbackPath: cb.Path,
-		now:          time.Now,
+		opts:            o,
+		sm:              o.Sessions,
+		client:          &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints},
+		origin:          cb.Scheme + "://" + cb.Host,
+		callbackHost:    strings.ToLower(cb.Hostname()),
+		callbackPath:    cb.Path,
+		callbackEscPath: cb.EscapedPath(),
+		now:             time.Now,
 	}
 	if o.WebsiteAppID != "" {
 		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}

@@ -53,6 +53,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, fmt.Errorf("callback: %w", ErrInvalidState), "/")
 		return
 	}
+	a.watch.arrived(a, r)
 
 	p, found := a.pendingFrom(r, state)
 	if !found {
@@ -95,7 +96,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		err = a.vouch(ctx, rec, callbackKey(state), code)
 	}
 	if err != nil {
-		a.fail(w, r, err, retry)
+		a.fail(w, r, misconfigured(err), retry)
 		return
 	}
 	a.complete(w, r, rec, cur, p.Attempts)
@@ -172,6 +173,10 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur
 			a.complete(w, r, rec, cur, 0)
 			return
 		}
+	}
+	if !a.hasPending(r) {
+		a.fail(w, r, a.noCookieError(), "/")
+		return
 	}
 	a.fail(w, r, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
 }

@@ -55,7 +55,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 		status int
 	}{
 		{"system busy", func(h *harness) { h.wx.FailNext("/sns/oauth2/access_token", mp.CodeBusy) }, http.StatusBadGateway},
-		{"invalid secret", func(h *harness) { h.wx.FailNext("/sns/oauth2/access_token", mp.CodeInvalidAppSecret) }, http.StatusBadGateway},
+		{"invalid secret", func(h *harness) { h.wx.FailNext("/sns/oauth2/access_token", mp.CodeInvalidAppSecret) }, http.StatusInternalServerError},
 		{"slow", func(h *harness) { h.wx.SetLatency(2 * time.Second) }, http.StatusGatewayTimeout},
 	}
 	for _, tc := range cases {

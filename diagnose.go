@@ -1,9 +1,15 @@
 package wechatauth
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/alexedwards/scs/v2/memstore"
+	"github.com/wechatauth/wechatauth/mp"
 )
 
 // warnSetup logs, at New, the setups that work in a test and fail in
@@ -12,6 +18,9 @@ import (
 // server, or run one instance on a shared session store, are legitimate.
 func (a *Auth) warnSetup() {
 	o, log := a.opts, a.opts.Logger
+	if !strings.HasPrefix(a.origin, "https:") && o.Sessions.Cookie.Secure && a.callbackHost != "localhost" && a.callbackHost != "127.0.0.1" && a.callbackHost != "::1" {
+		log.Warn("wechatauth: Sessions.Cookie.Secure is set but Options.CallbackURL is http, and browsers keep Secure cookies only over https (and on localhost), so no login can complete; fix: serve the site over https with an https CallbackURL, or leave Secure off for plain-http tests")
+	}
 	if strings.HasPrefix(a.origin, "https:") && !o.Sessions.Cookie.Secure {
 		log.Warn(`wechatauth: Options.CallbackURL is https but the session cookie is not Secure, so a network attacker can read it on any http page of the site; set Sessions.Cookie.Secure = true, and Sessions.Cookie.Name = "__Host-session" so that no other subdomain can plant one`)
 	}
@@ -46,4 +55,103 @@ func joinNames(names []string) string {
 		}
 	}
 	return s + " are"
+}
+
+// setupError is a failure whose cause is the site's setup rather than the
+// moment: it names the fix, in the log line, and on the error page in
+// debug mode (Options.DebugBypass), for the developer.
+type setupError struct {
+	err error  // what failed
+	fix string // what to change
+}
+
+func (e *setupError) Error() string { return e.err.Error() + "; fix: " + e.fix }
+func (e *setupError) Unwrap() error { return e.err }
+
+// fixOf returns the fix that err names, or "".
+func fixOf(err error) string {
+	var se *setupError
+	if errors.As(err, &se) {
+		return se.fix
+	}
+	return ""
+}
+
+// misconfigured wraps an error of WeChat's that blames the site's setup
+// (see mp.Error.Misconfigured) with the setting to fix.
+func misconfigured(err error) error {
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) || !apiErr.Misconfigured() {
+		return err
+	}
+	var fix string
+	switch apiErr.Code {
+	case mp.CodeInvalidAppID, mp.CodeMissingAppID:
+		fix = "check Options.AppID (Options.WebsiteAppID for QR logins): it must be the app's AppID, from 设置与开发 → 基本配置"
+	case mp.CodeInvalidAppSecret, mp.CodeMissingSecret:
+		fix = "check Options.AppSecret (Options.WebsiteAppSecret for QR logins): it must be the app's current AppSecret; reset it in 设置与开发 → 基本配置 if in doubt, and read it from the environment"
+	case mp.CodeSecretFrozen:
+		fix = "the AppSecret is frozen: unfreeze it in 设置与开发 → 基本配置"
+	case mp.CodeIPNotAllowed:
+		fix = "add this server's public IP address to the account's IP whitelist (设置与开发 → 基本配置 → IP白名单)"
+	}
+	return &setupError{err: err, fix: fix}
+}
+
+// noCookieError explains a callback that came back without the cookie of
+// any login this browser started: the browser did not keep it, or did not
+// send it to the callback.
+func (a *Auth) noCookieError() error {
+	c := a.sm.Cookie
+	var reasons []string
+	if c.Secure && !strings.HasPrefix(a.origin, "https:") {
+		reasons = append(reasons, "Sessions.Cookie.Secure is set but Options.CallbackURL is http, and browsers keep Secure cookies only over https: serve the site over https or set Secure only there")
+	}
+	reasons = append(reasons,
+		"the page that started the login is on another host than Options.CallbackURL ("+a.origin+"): open the site at that origin",
+		"the browser blocks cookies for this site",
+		"the login took place in another browser or an in-app view that does not share cookies")
+	return &setupError{
+		err: fmt.Errorf("callback: %w: the browser sent no cookie of a login it started", ErrInvalidState),
+		fix: "make the login's cookie come back; the usual reasons it does not: " + strings.Join(reasons, "; "),
+	}
+}
+
+// setupWatch notices, once each, the mistakes of setup that only requests
+// show, and logs them with their fix.
+type setupWatch struct {
+	starts, callbacks       atomic.Int64
+	noCallback, plain, path sync.Once
+}
+
+// noCallbackAfter is how many logins may go to WeChat without any
+// callback coming back before the watch suspects the callback's route.
+const noCallbackAfter = 3
+
+// started notes a login that goes to WeChat.
+func (s *setupWatch) started(a *Auth, r *http.Request) {
+	if strings.HasPrefix(a.origin, "https:") && r.TLS == nil && r.Header.Get("X-Forwarded-Proto") == "" && r.Header.Get("Forwarded") == "" {
+		s.plain.Do(func() {
+			a.opts.Logger.Warn("wechatauth: Options.CallbackURL is https, but this request reached the app over plain http through no proxy, so WeChat will send the browser to an https address that may not answer (Chrome: ERR_SSL_PROTOCOL_ERROR); fix: put TLS in front of the app (a proxy such as nginx or Caddy ends TLS and forwards plain http with X-Forwarded-Proto: https), or serve TLS in the app, or use an http CallbackURL for local tests",
+				"callback_url", a.opts.CallbackURL)
+		})
+	}
+	if s.starts.Add(1) >= noCallbackAfter && s.callbacks.Load() == 0 {
+		s.noCallback.Do(func() {
+			a.opts.Logger.Warn("wechatauth: logins went to WeChat but no callback has come back to the Auth yet; if browsers end on a 404 after WeChat, the callback is not mounted where Options.CallbackURL says; fix: mount auth.CallbackHandler() at "+a.callbackPath+" (the whole path, inside Sessions.LoadAndSave), or wrap the whole router in auth.RequireWeChatUser",
+				"logins", noCallbackAfter, "callback_url", a.opts.CallbackURL)
+		})
+	}
+}
+
+// arrived notes a callback with a state, which must come to the path of
+// Options.CallbackURL: a prefix stripped in front of the app changes it.
+func (s *setupWatch) arrived(a *Auth, r *http.Request) {
+	s.callbacks.Add(1)
+	if r.URL.Path != a.callbackPath && !a.atCallback(r) {
+		s.path.Do(func() {
+			a.opts.Logger.Warn("wechatauth: the callback came to "+logPath(r.URL.Path)+" but Options.CallbackURL's path is "+a.callbackPath+"; a proxy in front of the app strips a prefix, so the pages it returns to miss it too; fix: let the proxy pass the whole path, or mount the app at the root of CallbackURL's origin",
+				"callback_url", a.opts.CallbackURL)
+		})
+	}
 }

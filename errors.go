@@ -39,9 +39,10 @@ var (
 
 // HTTPStatus returns the status code that fits err when it ends a request:
 // 400 for a bad state, 403 for a snapshot-page visitor, 429 for too many
-// attempts, 503 when a store (Redis, say) fails, 504 for timeouts talking
-// to WeChat, 502 for WeChat's own errors and unreachable WeChat, and 500
-// for everything else. Custom error handlers use it to keep the default
+// attempts, 503 when a store (Redis, say) fails, 500 when WeChat refuses
+// the site's configuration (a wrong AppSecret, say), 504 for timeouts
+// talking to WeChat, 502 for WeChat's other errors and unreachable WeChat,
+// and 500 for everything else. Custom error handlers use it to keep the default
 // statuses.
 func HTTPStatus(err error) int {
 	var apiErr *mp.Error
@@ -55,6 +56,8 @@ func HTTPStatus(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, errStore):
 		return http.StatusServiceUnavailable
+	case fixOf(err) != "":
+		return http.StatusInternalServerError // the site's setup: trying again will not help
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusGatewayTimeout
 	case errors.As(err, &apiErr), errors.Is(err, mp.ErrUpstream):

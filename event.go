@@ -64,7 +64,11 @@ func (a *Auth) event(r *http.Request, e Event) {
 		if e.Status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(ctx, level, "wechatauth: login failed", "status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err)
+		args := []any{"status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err}
+		if fix := fixOf(e.Err); fix != "" {
+			args = append(args, "fix", fix)
+		}
+		log.Log(ctx, level, "wechatauth: login failed", args...)
 	}
 	if a.opts.OnEvent != nil {
 		a.opts.OnEvent(r, e)

@@ -30,9 +30,33 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 			return
 		}
 	}
+	a.watch.started(a, r)
 	p := a.newPending(w, r, pendingLogin{Return: safeReturn(returnTo), Scope: scope, App: app, Attempts: attempts})
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
 	redirect(w, a.authorizeURL(p.State, scope, app))
+}
+
+// browserURI returns the path and query the browser asked for: the
+// request line's, which http.StripPrefix and routers that mount a handler
+// under a prefix leave as it was, where r.URL has lost the prefix.
+func browserURI(r *http.Request) string {
+	uri := r.RequestURI
+	if uri != "" && uri[0] != '/' { // absolute form, from a proxy
+		if u, err := url.ParseRequestURI(uri); err == nil {
+			uri = u.RequestURI()
+		}
+	}
+	if uri == "" || uri[0] != '/' {
+		return r.URL.RequestURI()
+	}
+	return uri
+}
+
+// atCallback reports whether the browser asked for the callback's path,
+// whatever a router in front made of r.URL.
+func (a *Auth) atCallback(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.RequestURI, a.callbackEscPath)
+	return ok && (rest == "" || rest[0] == '?')
 }
 
 // requestFor returns a copy of r for the page at returnTo, a path on this

@@ -16,7 +16,7 @@ import (
 // whole mux works without mounting CallbackHandler.
 func (a *Auth) RequireWeChatUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == a.callbackPath {
+		if r.URL.Path == a.callbackPath || a.atCallback(r) {
 			a.serveCallback(w, r)
 			return
 		}
@@ -32,7 +32,7 @@ func (a *Auth) RequireWeChatUser(next http.Handler) http.Handler {
 			}
 		}
 		if user == "" {
-			a.startLogin(w, r, r.URL.RequestURI(), a.opts.Scope.wire(), 0)
+			a.startLogin(w, r, browserURI(r), a.opts.Scope.wire(), 0)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authContextKey{}, a)))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -188,8 +189,23 @@ func (o Options) check() error {
 	}
 	if o.Sessions == nil {
 		bad("Sessions", "required: a *scs.SessionManager, such as scs.New(), whose LoadAndSave wraps your handlers")
-	} else if o.Sessions.Cookie.SameSite == http.SameSiteStrictMode {
-		bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeChat; use http.SameSiteLaxMode")
+	} else {
+		c := o.Sessions.Cookie
+		switch {
+		case c.SameSite == http.SameSiteStrictMode:
+			bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeChat; use http.SameSiteLaxMode")
+		case c.SameSite == http.SameSiteNoneMode && !c.Secure:
+			bad("Sessions", "Cookie.SameSite is None without Cookie.Secure, and browsers refuse such cookies; use http.SameSiteLaxMode, or set Secure with an https site")
+		}
+		if cb, err := url.Parse(o.CallbackURL); err == nil && cb.Host != "" {
+			host, domain := strings.ToLower(cb.Hostname()), strings.ToLower(strings.TrimPrefix(c.Domain, "."))
+			if domain != "" && host != domain && !strings.HasSuffix(host, "."+domain) {
+				bad("Sessions", "Cookie.Domain %q does not cover the callback's host %q, so the browser does not send the session cookie there; set Cookie.Domain to %q or a parent of it, or leave it empty", c.Domain, host, host)
+			}
+			if p := c.Path; p != "" && p != "/" && cb.Path != p && !strings.HasPrefix(cb.Path, strings.TrimSuffix(p, "/")+"/") {
+				bad("Sessions", "Cookie.Path %q does not cover the callback's path %q, so the browser does not send the session cookie there; use Cookie.Path \"/\"", p, cb.Path)
+			}
+		}
 	}
 	if (o.WebsiteAppID == "") != (o.WebsiteAppSecret == "") {
 		bad("WebsiteAppID", "WebsiteAppID and WebsiteAppSecret go together: set both or neither")

@@ -23,7 +23,20 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 		return
 	}
 	title, advice := explain(err)
-	writePage(w, status, page{Title: title, Advice: advice, Retry: retry})
+	if !isNavigation(r) {
+		writeJSON(w, status, struct {
+			Error    string `json:"error"`
+			Message  string `json:"message"`
+			RetryURL string `json:"retry_url,omitempty"`
+		}{"wechat_login_failed", title, retry})
+		return
+	}
+	p := page{Title: title, Advice: advice, Retry: retry}
+	if a.opts.DebugBypass {
+		// Debug mode is a developer's: say what failed and what to change.
+		p.Detail, p.Fix = err.Error(), fixOf(err)
+	}
+	writePage(w, status, p)
 }
 
 // SessionStoreError answers a failure of the session store (Redis down,
@@ -43,6 +56,10 @@ func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err err
 func explain(err error) (title, advice string) {
 	var apiErr *mp.Error
 	switch status := HTTPStatus(err); {
+	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
+		return "Your browser did not send the login back · 浏览器没有带回登录信息", "Allow cookies for this site, open it in one browser from start to end, then try again. · 请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。"
+	case fixOf(err) != "":
+		return "This site's WeChat login is misconfigured · 本站的微信登录配置有误", "This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs. · 这不是您的问题；网站管理员可在日志中查看需要修改的配置。"
 	case errors.Is(err, errStateExpired):
 		return "The login took too long · 登录已超时", "Start the login again. · 请重新登录。"
 	case errors.Is(err, ErrInvalidState):
@@ -66,13 +83,20 @@ func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL str
 		a.opts.Unauthorized(w, r, loginURL)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	json.NewEncoder(w).Encode(struct {
+	writeJSON(w, http.StatusUnauthorized, struct {
 		Error    string `json:"error"`
 		LoginURL string `json:"login_url"`
 	}{"wechat_login_required", loginURL})
+}
+
+// writeJSON answers an API request (not a page navigation) with v.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }
 
 func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
@@ -89,6 +113,7 @@ func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
 
 type page struct {
 	Title, Advice, Retry string
+	Detail, Fix          string // for the developer, in debug mode only
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
@@ -101,6 +126,7 @@ a.button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#0
 <h1>{{.Title}}</h1>
 <p>{{.Advice}}</p>
 {{if .Retry}}<p><a class="button" id="retry" href="{{.Retry}}">Try again · 重试</a></p>{{end}}
+{{if .Detail}}<section id="developer"><h2>For the developer (debug mode)</h2><p><code>{{.Detail}}</code></p>{{if .Fix}}<p><strong>Fix:</strong> {{.Fix}}</p>{{end}}</section>{{end}}
 </body></html>
 `))
 

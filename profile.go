@@ -86,5 +86,5 @@ func (a *Auth) refresh(ctx context.Context, client *mp.Client, tok mp.Token) (mp
 // (snsapi_userinfo), back to the page of r: the answer to ErrReauthorize.
 // Requests that are not page navigations get Options.Unauthorized instead.
 func (a *Auth) Reauthorize(w http.ResponseWriter, r *http.Request) {
-	a.startLogin(w, r, r.URL.RequestURI(), ScopeUserInfo, 0)
+	a.startLogin(w, r, browserURI(r), ScopeUserInfo, 0)
 }

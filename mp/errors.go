@@ -19,6 +19,8 @@ const (
 	CodeInvalidAppSecret    = 40125 // app secret is wrong
 	CodeCodeUsed            = 40163 // code already exchanged
 	CodeIPNotAllowed        = 40164 // server IP not in the account's whitelist
+	CodeMissingAppID        = 41002 // appid parameter missing
+	CodeMissingSecret       = 41004 // secret parameter missing
 	CodeMissingCode         = 41008 // code parameter missing
 	CodeAccessTokenExpired  = 42001 // access token expired
 	CodeRefreshTokenExpired = 42002 // refresh token expired: the user must authorize again
@@ -27,6 +29,7 @@ const (
 	CodeMinuteQuota         = 45011 // per-minute API quota reached
 	CodeNoMenu              = 46003 // the account has no menu (menu/get)
 	CodeScopeUnauthorized   = 48001 // the token's scope does not allow this API (userinfo with snsapi_base)
+	CodeSecretFrozen        = 40243 // the AppSecret is frozen
 )
 
 // Error is a reply from WeChat that carries a non-zero errcode. Compare
@@ -48,6 +51,18 @@ func (e *Error) Error() string {
 func (e *Error) StaleAccessToken() bool {
 	switch e.Code {
 	case CodeInvalidCredential, CodeInvalidAccessToken, CodeAccessTokenExpired:
+		return true
+	}
+	return false
+}
+
+// Misconfigured reports whether the errcode blames the caller's setup
+// rather than the moment: a wrong or missing AppID or AppSecret, a frozen
+// secret, or a server IP missing from the account's whitelist. Trying
+// again does not help; a setting must change.
+func (e *Error) Misconfigured() bool {
+	switch e.Code {
+	case CodeInvalidAppID, CodeMissingAppID, CodeInvalidAppSecret, CodeMissingSecret, CodeSecretFrozen, CodeIPNotAllowed:
 		return true
 	}
 	return false
