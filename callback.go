@@ -80,7 +80,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rec, err := a.exchangeOnce(ctx, state, code, p)
+	rec, err := a.exchangeOnce(ctx, r, state, code, p)
 	var apiErr *mp.Error
 	if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
 		// The code was used up or timed out with no login behind it: one
@@ -189,6 +189,10 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 		a.fail(w, r, fmt.Errorf("callback: %w", errSnapshotUser), a.LoginURL(rec.Return))
 		return
 	}
+	if rec.Denied {
+		a.fail(w, r, fmt.Errorf("callback: %w", errLoginDenied), a.LoginURL(rec.Return))
+		return
+	}
 	if u, ok := decodeUser(cur); !ok || u.OpenID != rec.User.OpenID || u.Snapshot != rec.Snapshot {
 		// A new token for the new privilege level: a token planted before the
 		// login is worthless after it.
@@ -198,7 +202,6 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 		}
 		a.sm.Put(ctx, keyUser, encodeUser(rec.User))
 		a.sm.Put(ctx, keyLogin, rec.key)
-		a.event(r, Event{Kind: EventLogin, OpenID: rec.User.OpenID})
 	}
 	redirect(w, safeReturn(rec.Return))
 }

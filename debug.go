@@ -45,13 +45,16 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 		if err != nil {
 			user = User{OpenID: openID}
 		}
+		if err := a.loggedIn(r, user, EventDebugLogin); err != nil {
+			a.fail(w, r, err, "/")
+			return cur, true
+		}
 		if err := a.sm.RenewToken(ctx); err != nil {
 			a.fail(w, r, err, "/")
 			return cur, true
 		}
 		cur = encodeUser(user)
 		a.sm.Put(ctx, keyUser, cur)
-		a.event(r, Event{Kind: EventDebugLogin, OpenID: openID})
 	}
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.

@@ -31,6 +31,7 @@ var (
 	errStateExpired    = fmt.Errorf("%w: the state expired", ErrInvalidState)
 	errTooManyAttempts = errors.New("wechatauth: too many authorization attempts")
 	errSnapshotUser    = errors.New("wechatauth: snapshot-page user, whose openid is virtual")
+	errLoginDenied     = errors.New("wechatauth: the application refused the login (Options.OnLogin)")
 	errNoSession       = errors.New("wechatauth: no session in the request context; wrap the handler with Options.Sessions.LoadAndSave")
 	// errStore marks failures of a store (Users, Tokens, Callbacks or the
 	// session store).
@@ -50,7 +51,7 @@ func HTTPStatus(err error) int {
 	switch {
 	case errors.Is(err, ErrInvalidState):
 		return http.StatusBadRequest
-	case errors.Is(err, errSnapshotUser):
+	case errors.Is(err, errSnapshotUser), errors.Is(err, errLoginDenied):
 		return http.StatusForbidden
 	case errors.Is(err, errTooManyAttempts):
 		return http.StatusTooManyRequests

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,15 +13,40 @@ import (
 )
 
 // exchangeOnce completes the login of state with code, once across every
-// delivery of the callback.
-func (a *Auth) exchangeOnce(ctx context.Context, state, code string, p pendingLogin) (*loginRecord, error) {
-	return a.once(ctx, callbackKey(state), func(ctx context.Context) (*loginRecord, error) {
+// delivery of the callback, r being the first delivery: the login is
+// counted (EventLogin) and handed to Options.OnLogin once, by it. When
+// OnLogin refuses the login, r's delivery gets its error; the others find
+// the record Denied.
+func (a *Auth) exchangeOnce(ctx context.Context, r *http.Request, state, code string, p pendingLogin) (*loginRecord, error) {
+	var denied error
+	rec, err := a.once(ctx, callbackKey(state), func(ctx context.Context) (*loginRecord, error) {
 		rec, err := a.completeLogin(ctx, code, p)
-		if err == nil {
-			rec.Browser, rec.Done = p.browser(), a.now().UnixMilli()
+		if err != nil {
+			return nil, err
 		}
-		return rec, err
+		rec.Browser, rec.Done = p.browser(), a.now().UnixMilli()
+		if !rec.Consent && (!rec.Snapshot || a.opts.SnapshotGuests) {
+			denied = a.loggedIn(r.WithContext(ctx), rec.User, EventLogin)
+			rec.Denied = denied != nil
+		}
+		return rec, nil
 	})
+	if denied != nil {
+		return nil, denied
+	}
+	return rec, err
+}
+
+// loggedIn counts a completed login as kind and hands it to
+// Options.OnLogin; the error says the application refused it.
+func (a *Auth) loggedIn(r *http.Request, u User, kind EventKind) error {
+	if a.opts.OnLogin != nil && !u.Snapshot {
+		if err := a.opts.OnLogin(r, u); err != nil {
+			return fmt.Errorf("%w: %w", errLoginDenied, err)
+		}
+	}
+	a.event(r, Event{Kind: kind, OpenID: u.OpenID})
+	return nil
 }
 
 // claimTTL is how long a claim on a callback holds others off: the

@@ -131,6 +131,17 @@ type Options struct {
 	// login (and, at debug level, each redirect to WeChat); none holds a
 	// secret. Default slog.Default().
 	Logger *slog.Logger
+	// OnLogin, when set, is called once for each login that completes,
+	// through WeChat or the debug login, with the user (new or returning)
+	// and the request, before the browser is sent on: the place to create
+	// or update the application's own account. However often WeChat
+	// delivers the callback, it is called once. An error refuses the login:
+	// the browser gets Options.ErrorHandler's answer (by default a 403
+	// page), err wraps the error returned, and the session stays logged
+	// out. Snapshot-page guests, who have no identity, do not reach it.
+	// r's context lasts as long as the login's exchange (Options.Timeout),
+	// even if the browser gives up. Default: none.
+	OnLogin func(r *http.Request, u User) error
 	// OnEvent, when set, is called for each Event of a login, for metrics
 	// such as logins and failures by errcode. It runs on the request's
 	// goroutine: keep it quick.

@@ -66,6 +66,8 @@ func explain(err error) (title, advice string) {
 		return "This login link is not valid here · 登录链接无效", "It was already used, or it was started in another browser. Start the login again. · 该链接已被使用或来自其他浏览器，请重新登录。"
 	case errors.Is(err, errTooManyAttempts):
 		return "Login keeps failing · 登录多次失败", "Make sure cookies are allowed, wait a few minutes, then try again. · 请确认浏览器允许 Cookie，稍等几分钟后重试。"
+	case errors.Is(err, errLoginDenied):
+		return "This site did not let you in · 本站未允许您登录", "Your WeChat login worked, but this site refused it. Contact the site if you think this is wrong. · 微信登录成功，但本站拒绝了此次登录，如有疑问请联系本站。"
 	case errors.Is(err, errSnapshotUser):
 		return "This is a preview of the page · 当前为页面预览", "To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page. · 请点击页面底部的“使用完整服务”。"
 	case status == http.StatusServiceUnavailable:

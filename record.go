@@ -25,6 +25,8 @@ type loginRecord struct {
 	Refused bool
 	// Closed marks a login that was logged out: no delivery joins it again.
 	Closed bool
+	// Denied marks a login that Options.OnLogin refused.
+	Denied bool
 	// Done is when the login completed, in Unix milliseconds.
 	Done int64
 
@@ -50,6 +52,9 @@ func (rec *loginRecord) encode() []byte {
 	if rec.Closed {
 		flags += "o"
 	}
+	if rec.Denied {
+		flags += "d"
+	}
 	if flags == "" {
 		flags = "-"
 	}
@@ -73,7 +78,7 @@ func decodeRecord(b []byte) (*loginRecord, error) {
 	}
 	return &loginRecord{
 		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[6], Done: done,
-		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"),
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"), Denied: strings.Contains(f[4], "d"),
 	}, nil
 }
 
