@@ -55,7 +55,7 @@ func New(o Options) (*Auth, error) {
 	a.warnSetup()
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",
-			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugOpenID)
+			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugUser.OpenID)
 	}
 	return a, nil
 }

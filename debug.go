@@ -11,14 +11,14 @@ const debugParam = "_user"
 
 // debugLogin performs the debug bypass for r, if it applies: it logs the
 // session in as the openid of the "_user" parameter, or as
-// Options.DebugOpenID when nobody is logged in. cur is the session's
+// Options.DebugUser when nobody is logged in. cur is the session's
 // encoded user. It returns the session's user afterwards, and reports
 // whether it answered the request itself.
 func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (string, bool) {
 	// Cheap checks first: a logged-in request without "_user" costs one
 	// substring search.
 	named := strings.Contains(r.URL.RawQuery, debugParam+"=")
-	if !named && (cur != "" || a.opts.DebugOpenID == "") {
+	if !named && (cur != "" || a.opts.DebugUser.OpenID == "") {
 		return cur, false
 	}
 	if !a.opts.DebugAllowRemote {
@@ -31,10 +31,10 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 	openID := q.Get(debugParam)
 	fromQuery := openID != ""
 	if !fromQuery {
-		if cur != "" || a.opts.DebugOpenID == "" {
+		if cur != "" || a.opts.DebugUser.OpenID == "" {
 			return cur, false
 		}
-		openID = a.opts.DebugOpenID
+		openID = a.opts.DebugUser.OpenID
 	}
 	if !isToken(openID) {
 		return cur, false
@@ -42,7 +42,10 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 	ctx := r.Context()
 	if u, _ := decodeUser(cur); u.OpenID != openID {
 		user, err := a.opts.Users.User(ctx, openID)
-		if err != nil {
+		switch {
+		case openID == a.opts.DebugUser.OpenID:
+			user = a.opts.DebugUser
+		case err != nil:
 			user = User{OpenID: openID}
 		}
 		if err := a.loggedIn(r, user, EventDebugLogin); err != nil {
@@ -53,7 +56,7 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 			a.fail(w, r, err, "/")
 			return cur, true
 		}
-		cur = encodeUser(user)
+		cur = encodeUser(user, true) // no WeChat to ask for the profile
 		a.sm.Put(ctx, keyUser, cur)
 	}
 	if fromQuery && isNavigation(r) {

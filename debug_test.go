@@ -23,7 +23,7 @@ func TestDebugBypassIsOffByDefault(t *testing.T) {
 func TestDebugBypassLogsInWithoutWeChat(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) {
 		o.DebugBypass = true
-		o.DebugOpenID = "oDeveloper"
+		o.DebugUser = wechatauth.User{OpenID: "oDeveloper"}
 	})
 	if !strings.Contains(h.logs.String(), "DEBUG BYPASS IS ON") {
 		t.Errorf("New logged no warning: %q", h.logs.String())

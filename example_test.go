@@ -81,7 +81,7 @@ func ExampleUserFrom() {
 		CallbackURL: "https://example.com/wechat/callback",
 		Sessions:    sessions,
 		DebugBypass: true, // never in production
-		DebugOpenID: "oDeveloper",
+		DebugUser:   wechatauth.User{OpenID: "oDeveloper"},
 	})
 	profile := auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := wechatauth.UserFrom(r)

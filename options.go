@@ -149,12 +149,15 @@ type Options struct {
 
 	// DebugBypass turns on the debug login, for using the app in a desktop
 	// browser without WeChat: a request without a login is logged in as
-	// DebugOpenID, or as the openid in its "_user" query parameter. Never turn
+	// DebugUser, or as the openid in its "_user" query parameter. Never turn
 	// it on in production; New logs a warning when it is on. Default off.
 	DebugBypass bool
-	// DebugOpenID is the user DebugBypass logs in when the request names
-	// none. Default: none, so only "_user" logs in.
-	DebugOpenID string
+	// DebugUser is the user DebugBypass logs in when the request names
+	// none, with the profile pages show (Nickname, HeadImgURL, UnionID);
+	// a "_user" login of its OpenID gets that profile too. Another openid
+	// gets the profile stored for it in Users, or none. Default: none, so
+	// only "_user" logs in.
+	DebugUser User
 	// DebugAllowRemote lets the debug login work for clients that are not on
 	// the loopback interface. Default false: loopback clients only. Behind
 	// a reverse proxy every client looks local: keep DebugBypass off there.
@@ -234,11 +237,11 @@ func (o Options) check() error {
 	if o.MaxAttempts < 0 {
 		bad("MaxAttempts", "must not be negative, got %d", o.MaxAttempts)
 	}
-	if o.DebugOpenID != "" && !o.DebugBypass {
-		bad("DebugOpenID", "is set but DebugBypass is off; set DebugBypass to use it")
+	if o.DebugUser != (User{}) && !o.DebugBypass {
+		bad("DebugUser", "is set but DebugBypass is off; set DebugBypass to use it")
 	}
-	if o.DebugOpenID != "" && !isToken(o.DebugOpenID) {
-		bad("DebugOpenID", "must be an openid (letters, digits, '-' and '_'), got %q", o.DebugOpenID)
+	if o.DebugUser != (User{}) && !isToken(o.DebugUser.OpenID) {
+		bad("DebugUser", "OpenID must be an openid (letters, digits, '-' and '_'), got %q", o.DebugUser.OpenID)
 	}
 	return errors.Join(errs...)
 }

@@ -46,7 +46,8 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"unknown scope", func(o *wechatauth.Options) { o.Scope = "snsapi_login" }, []string{"Options.Scope", "snsapi_login"}},
 		{"negative Timeout", func(o *wechatauth.Options) { o.Timeout = -1 }, []string{"Options.Timeout"}},
 		{"negative MaxAttempts", func(o *wechatauth.Options) { o.MaxAttempts = -1 }, []string{"Options.MaxAttempts"}},
-		{"DebugOpenID without DebugBypass", func(o *wechatauth.Options) { o.DebugOpenID = "oDev" }, []string{"Options.DebugOpenID", "DebugBypass"}},
+		{"DebugUser without DebugBypass", func(o *wechatauth.Options) { o.DebugUser.OpenID = "oDev" }, []string{"Options.DebugUser", "DebugBypass"}},
+		{"DebugUser without an openid", func(o *wechatauth.Options) { o.DebugBypass, o.DebugUser.Nickname = true, "Dev" }, []string{"Options.DebugUser", "OpenID"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,6 +27,8 @@ type loginRecord struct {
 	Closed bool
 	// Denied marks a login that Options.OnLogin refused.
 	Denied bool
+	// Profile means the login's scope allowed the profile.
+	Profile bool
 	// Done is when the login completed, in Unix milliseconds.
 	Done int64
 
@@ -55,10 +57,13 @@ func (rec *loginRecord) encode() []byte {
 	if rec.Denied {
 		flags += "d"
 	}
+	if rec.Profile {
+		flags += "p"
+	}
 	if flags == "" {
 		flags = "-"
 	}
-	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + strconv.FormatInt(rec.Done, 10) + " " + rec.Return + "\n" + encodeUser(rec.User))
+	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + strconv.FormatInt(rec.Done, 10) + " " + rec.Return + "\n" + encodeUser(rec.User, false))
 }
 
 func decodeRecord(b []byte) (*loginRecord, error) {
@@ -78,7 +83,7 @@ func decodeRecord(b []byte) (*loginRecord, error) {
 	}
 	return &loginRecord{
 		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[6], Done: done,
-		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"), Denied: strings.Contains(f[4], "d"),
+		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"), Denied: strings.Contains(f[4], "d"), Profile: strings.Contains(f[4], "p"),
 	}, nil
 }
 

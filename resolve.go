@@ -36,6 +36,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (
 		u = User{OpenID: tok.OpenID}
 	}
 	profileAllowed := tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))
+	rec.Profile = profileAllowed
 	if tok.UnionID != "" && u.UnionID != tok.UnionID {
 		u.UnionID, changed = tok.UnionID, true
 	}

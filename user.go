@@ -58,7 +58,9 @@ const (
 	userVersion = "u1"
 )
 
-func encodeUser(u User) string {
+// encodeUser writes u; profile says the login allowed the profile
+// (snsapi_userinfo or QR login), which RequireScope asks for.
+func encodeUser(u User, profile bool) string {
 	var updated string
 	if !u.UpdatedAt.IsZero() {
 		updated = strconv.FormatInt(u.UpdatedAt.Unix(), 10)
@@ -73,6 +75,9 @@ func encodeUser(u User) string {
 	if u.Snapshot {
 		flags = "s"
 	}
+	if profile {
+		flags += "p"
+	}
 	return strings.Join([]string{userVersion, clean(u.OpenID), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated, flags}, userSep)
 }
 
@@ -86,7 +91,7 @@ func decodeUser(s string) (User, bool) {
 		}
 	}
 	f[6] = s
-	snapshot := f[6] == "s"
+	snapshot := strings.Contains(f[6], "s")
 	if f[0] != userVersion || (f[1] == "") != snapshot {
 		return User{}, false
 	}
@@ -97,4 +102,11 @@ func decodeUser(s string) (User, bool) {
 		}
 	}
 	return u, true
+}
+
+// allowsProfile reports whether the session's encoded user s logged in
+// with a scope that allowed the profile.
+func allowsProfile(s string) bool {
+	i := strings.LastIndex(s, userSep)
+	return i >= 0 && strings.Contains(s[i+1:], "p")
 }
