@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 
+	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -98,4 +102,33 @@ func ExampleServer_WebsiteOpenID() {
 	}
 	fmt.Println(tok.OpenID == wx.WebsiteOpenID("oAlice"), tok.OpenID != "oAlice", tok.UnionID, tok.Scope)
 	// Output: true true uAlice snsapi_login
+}
+
+// LogIn logs a user into a request, so that an application's handler
+// behind wechatauth can be tested without WeChat or a browser.
+func ExampleServer_LogIn() {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	sessions := scs.New()
+	auth, _ := wechatauth.New(wechatauth.Options{
+		AppID: wx.AppID, AppSecret: wx.AppSecret, CallbackURL: "http://app.example/wechat/callback",
+		Sessions: sessions, Endpoints: wx.Endpoints(), HTTPClient: wx.Client(),
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
+	mux.Handle("/orders", auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := wechatauth.UserFrom(r)
+		fmt.Fprint(w, "orders of ", u.OpenID)
+	})))
+	app := sessions.LoadAndSave(mux)
+
+	req := httptest.NewRequest("GET", "/orders", nil)
+	if err := wx.LogIn(app, req, "oAlice"); err != nil { // one line: req now carries oAlice's session
+		fmt.Println(err)
+		return
+	}
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, req)
+	fmt.Println(rec.Body.String())
+	// Output: orders of oAlice
 }
