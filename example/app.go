@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	scsredis "github.com/alexedwards/scs/redisstore"
@@ -127,7 +128,8 @@ func redisPool(addr string) *redis.Pool {
 // newApp builds the example app:
 //
 //	GET  /                 public home page, with a login link
-//	     /account/...      requires a WeChat login; shows the user
+//	     /account/...      requires a WeChat login; shows the user and how often they logged in
+//	GET  /profile          asks for the profile (snsapi_userinfo) even when WECHAT_SCOPE is snsapi_base
 //	GET  /account/jssdk    a JS-SDK page: wx.config, then the location
 //	GET  /wechat/callback  WeChat's callback
 //	GET  /wechat/jssdk     the page's wx.config (?url=<page URL>); POST: "invalid signature"
@@ -140,6 +142,7 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	logins := &loginCount{n: map[string]int{}}
 	auth, err := wechatauth.New(wechatauth.Options{
 		AppID:       cfg.AppID,
 		AppSecret:   cfg.AppSecret,
@@ -152,7 +155,9 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 		HTTPClient:  cfg.HTTPClient,
 		Endpoints:   cfg.Endpoints,
 		Logger:      cfg.Logger,
+		OnLogin:     logins.add, // once a login, however often WeChat delivers the callback
 		DebugBypass: cfg.Debug,
+		DebugUser:   debugUser(cfg.Debug),
 	})
 	if err != nil {
 		st.close()
@@ -169,7 +174,8 @@ func newApp(cfg config) (http.Handler, func() error, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
-	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(account)))
+	mux.Handle("/account/", auth.RequireWeChatUser(logins.page(accountPage)))
+	mux.Handle("GET /profile", auth.RequireScope(wechatauth.ScopeUserInfo, logins.page(accountPage)))
 	mux.Handle("GET /wechat/jssdk", signer.Handler())
 	mux.Handle("POST /wechat/jssdk", signer.Handler())
 	mux.Handle("GET /wechat/jssdk.js", signer.ScriptHandler())
@@ -214,9 +220,37 @@ func newSigner(cfg config, st *storage, auth *wechatauth.Auth) (*jssdk.Signer, e
 	})
 }
 
-func account(w http.ResponseWriter, r *http.Request) {
-	u, _ := wechatauth.UserFrom(r)
-	render(w, accountPage, u)
+// loginCount stands for the application's own accounts, made and updated
+// by Options.OnLogin: here, how often each user logged in.
+type loginCount struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *loginCount) add(r *http.Request, u wechatauth.User) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[u.OpenID]++
+	return nil // an error would refuse the login
+}
+
+// page renders t with the logged-in user and their login count.
+func (c *loginCount) page(t *template.Template) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := wechatauth.UserFrom(r)
+		c.mu.Lock()
+		n := c.n[u.OpenID]
+		c.mu.Unlock()
+		render(w, t, map[string]any{"User": u, "Logins": n})
+	})
+}
+
+// debugUser is whom the debug login logs in without ?_user=.
+func debugUser(debug bool) wechatauth.User {
+	if !debug {
+		return wechatauth.User{}
+	}
+	return wechatauth.User{OpenID: "oDeveloper", Nickname: "开发者 (debug login)"}
 }
 
 func render(w http.ResponseWriter, t *template.Template, data any) {
@@ -245,8 +279,9 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html><title>w
 
 var accountPage = template.Must(template.New("account").Parse(`<!doctype html><title>Your account</title>` + style + `
 <h1>Your account</h1>
-<p>{{if .HeadImgURL}}<img src="{{.HeadImgURL}}" width="64" height="64" alt=""> {{end}}<strong id="nickname">{{or .Nickname "(no nickname: snsapi_base login)"}}</strong></p>
-<dl><dt>openid</dt><dd id="openid">{{.OpenID}}</dd>{{if .UnionID}}<dt>unionid</dt><dd id="unionid">{{.UnionID}}</dd>{{end}}</dl>
+{{with .User}}<p>{{if .HeadImgURL}}<img src="{{.HeadImgURL}}" width="64" height="64" alt=""> {{end}}<strong id="nickname">{{or .Nickname "(no nickname: snsapi_base login)"}}</strong></p>
+<dl><dt>openid</dt><dd id="openid">{{.OpenID}}</dd>{{if .UnionID}}<dt>unionid</dt><dd id="unionid">{{.UnionID}}</dd>{{end}}</dl>{{end}}
+<p>Logins: <span id="logins">{{.Logins}}</span> · <a href="/profile">Profile (asks for it)</a></p>
 <p><a href="/account/jssdk">The JS-SDK page</a></p>
 <form method="post" action="/logout"><button id="logout">Log out</button></form>`))
 

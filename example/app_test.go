@@ -108,3 +108,46 @@ func TestAppWithRedis(t *testing.T) {
 		t.Errorf("unreachable Redis: got %v, want an error naming REDIS_ADDR", err)
 	}
 }
+
+// The example's login hook counts one login a login, its /profile route
+// asks for the profile in an app on snsapi_base, and its debug login has a
+// profile.
+func TestAppLoginHookProfileRouteAndDebugUser(t *testing.T) {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	app, closeApp, err := newApp(config{
+		AppID: wx.AppID, AppSecret: wx.AppSecret, CallbackURL: "http://127.0.0.1:8080/wechat/callback",
+		Scope: wechatauth.ScopeBase, Endpoints: wx.Endpoints(), HTTPClient: wx.Client(), Debug: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeApp()
+	get := func(req *http.Request) string {
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8080/account/", nil)
+	if err := wx.LogIn(app, req, "oAlice"); err != nil {
+		t.Fatal(err)
+	}
+	if body := get(req); !strings.Contains(body, `<span id="logins">1</span>`) || !strings.Contains(body, "no nickname: snsapi_base login") {
+		t.Errorf("account page: %q; want 1 login and no nickname", body)
+	}
+	// /profile sends the base user through consent, and comes back to it.
+	wx.AddUser(wechattest.User{OpenID: "oAlice", Nickname: "Alice"})
+	prof := httptest.NewRequest("GET", "http://127.0.0.1:8080/profile", nil)
+	if err := wx.LogIn(app, prof, "oAlice"); err != nil {
+		t.Fatal(err)
+	}
+	if body := get(prof); !strings.Contains(body, `<strong id="nickname">Alice</strong>`) {
+		t.Errorf("profile page: %q; want the nickname", body)
+	}
+	// The debug login, from the developer's own browser.
+	dbg := httptest.NewRequest("GET", "http://127.0.0.1:8080/account/", nil)
+	dbg.RemoteAddr = "127.0.0.1:50000"
+	if body := get(dbg); !strings.Contains(body, "开发者 (debug login)") {
+		t.Errorf("debug login: %q; want the debug user's nickname", body)
+	}
+}

@@ -13,7 +13,7 @@
 //	WECHAT_SECRET        the account's AppSecret
 //	WECHAT_CALLBACK_URL  the public callback URL, such as https://example.com/wechat/callback
 //	WECHAT_SCOPE         snsapi_base or snsapi_userinfo (default snsapi_userinfo)
-//	WECHATAUTH_DEBUG     1 turns on the debug login (?_user=<openid>), loopback only
+//	WECHATAUTH_DEBUG     1 turns on the debug login: oDeveloper, or ?_user=<openid>; loopback only
 //	REDIS_ADDR           host:port of a Redis for sessions and stores, shared by instances (default: in memory)
 //	ADDR                 where to listen (default 127.0.0.1:8080)
 //
