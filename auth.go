@@ -74,10 +74,11 @@ func (a *Auth) LoginURL(returnTo string) string {
 // Options.Sessions.LoadAndSave.
 func (a *Auth) Logout(r *http.Request) error {
 	ctx := r.Context()
-	if _, err := a.sessionUser(ctx); err != nil {
+	cur, err := a.sessionUser(ctx)
+	if err != nil {
 		return err
 	}
-	if key := a.sm.GetString(ctx, keyLogin); key != "" {
+	if _, key := sessionTail(cur); key != "" {
 		if err := a.closeLogin(ctx, key); err != nil {
 			return err
 		}
@@ -86,7 +87,6 @@ func (a *Auth) Logout(r *http.Request) error {
 		return fmt.Errorf("wechatauth: renewing the session token: %w", err)
 	}
 	a.sm.Remove(ctx, keyUser)
-	a.sm.Remove(ctx, keyLogin)
 	return nil
 }
 

@@ -152,7 +152,9 @@ func BenchmarkCallback(b *testing.B) {
 		c := h.browser(false)
 		cb := h.callbackURL(c, "/account/")
 		r := httptest.NewRequest("GET", cb, nil)
-		r.AddCookie(&http.Cookie{Name: h.opts.Sessions.Cookie.Name, Value: h.cookie(c)})
+		for _, ck := range h.cookies(c) { // the login's own cookie
+			r.AddCookie(ck)
+		}
 		w := httptest.NewRecorder()
 		b.StartTimer()
 		handler.ServeHTTP(w, r)
@@ -185,13 +187,15 @@ func BenchmarkDuplicateCallbacks(b *testing.B) {
 		b.StopTimer()
 		c := h.browser(false)
 		cb := h.callbackURL(c, "/account/")
-		cookie := h.cookie(c)
+		cookies := h.cookies(c)
 		before := h.exchanges()
 		handler := h.app.Config.Handler
 		reqs := make([]*http.Request, n)
 		for i := range reqs {
 			reqs[i] = httptest.NewRequest("GET", cb, nil)
-			reqs[i].AddCookie(&http.Cookie{Name: h.opts.Sessions.Cookie.Name, Value: cookie})
+			for _, ck := range cookies {
+				reqs[i].AddCookie(ck)
+			}
 		}
 		b.StartTimer()
 		var wg sync.WaitGroup
@@ -254,6 +258,7 @@ func BenchmarkAuthenticatedRatioRedis(b *testing.B) {
 func BenchmarkTokenSourceExpired(b *testing.B) {
 	wx := wechattest.NewServer()
 	defer wx.Close()
+	wx.SetTokenQuota(1 << 30) // one fetch an iteration: more than a day's quota
 	client := newClient(wx)
 	cache := mp.NewMemoryCache()
 	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: cache})

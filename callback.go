@@ -193,7 +193,7 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 		a.fail(w, r, fmt.Errorf("callback: %w", errLoginDenied), a.LoginURL(rec.Return))
 		return
 	}
-	if enc := encodeUser(rec.User, rec.Profile); enc != cur {
+	if enc := sessionValue(rec.User, rec.Profile, rec.key); enc != cur {
 		if u, ok := decodeUser(cur); !ok || u.OpenID != rec.User.OpenID || u.Snapshot != rec.Snapshot {
 			// A new token for the new privilege level: a token planted
 			// before the login is worthless after it.
@@ -204,7 +204,6 @@ func (a *Auth) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRec
 		}
 		// The same user may come back with more: the profile of a consent.
 		a.sm.Put(ctx, keyUser, enc)
-		a.sm.Put(ctx, keyLogin, rec.key)
 	}
 	redirect(w, safeReturn(rec.Return))
 }

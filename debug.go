@@ -56,7 +56,7 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 			a.fail(w, r, err, "/")
 			return cur, true
 		}
-		cur = encodeUser(user, true) // no WeChat to ask for the profile
+		cur = sessionValue(user, true, "") // no WeChat to ask for the profile
 		a.sm.Put(ctx, keyUser, cur)
 	}
 	if fromQuery && isNavigation(r) {

@@ -2,13 +2,11 @@ package wechatauth
 
 import "context"
 
-// Session keys, written when a login completes; logins under way live in
-// cookies of their own (pending.go). Each value is a string, so any scs
-// codec stores it.
-const (
-	keyUser  = "wechatauth.user"  // the logged-in user, see encodeUser
-	keyLogin = "wechatauth.login" // the CallbackStore key of the login, which Logout closes
-)
+// keyUser is the one session key of the package, written when a login
+// completes: the user and the login, see sessionValue. Logins under way
+// live in cookies of their own (pending.go). The value is a string, so any
+// scs codec stores it.
+const keyUser = "wechatauth.user"
 
 // sessionUser returns the encoded user held by the session, or "" when
 // nobody is logged in. It reports errNoSession instead of letting scs panic

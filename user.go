@@ -90,7 +90,7 @@ func decodeUser(s string) (User, bool) {
 			return User{}, false
 		}
 	}
-	f[6] = s
+	f[6], _, _ = strings.Cut(s, userSep) // the flags, then a session's login key
 	snapshot := strings.Contains(f[6], "s")
 	if f[0] != userVersion || (f[1] == "") != snapshot {
 		return User{}, false
@@ -104,9 +104,28 @@ func decodeUser(s string) (User, bool) {
 	return u, true
 }
 
-// allowsProfile reports whether the session's encoded user s logged in
-// with a scope that allowed the profile.
+// The session's value is the encoded user, then the CallbackStore key of
+// the login (which Logout closes): one key, read once on the logged-in
+// path.
+
+// sessionValue is what a session holds for u, logged in by the login kept
+// under loginKey.
+func sessionValue(u User, profile bool, loginKey string) string {
+	return encodeUser(u, profile) + userSep + loginKey
+}
+
+// sessionTail returns the flags and the login key of a session's value.
+func sessionTail(s string) (flags, loginKey string) {
+	for range 6 {
+		_, s, _ = strings.Cut(s, userSep)
+	}
+	flags, loginKey, _ = strings.Cut(s, userSep)
+	return flags, loginKey
+}
+
+// allowsProfile reports whether the session's value s logged in with a
+// scope that allowed the profile.
 func allowsProfile(s string) bool {
-	i := strings.LastIndex(s, userSep)
-	return i >= 0 && strings.Contains(s[i+1:], "p")
+	flags, _ := sessionTail(s)
+	return strings.Contains(flags, "p")
 }
