@@ -40,11 +40,7 @@ func (a *Auth) outsideHandler() http.Handler {
 // page's address as a QR code to scan with WeChat.
 func (a *Auth) openInWeChat(w http.ResponseWriter, r *http.Request) {
 	target := a.origin + safeReturn(r.URL.RequestURI())
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
+	writeHead(w, http.StatusOK, "text/html; charset=utf-8")
 	openInWeChatTemplate.Execute(w, struct {
 		URL string
 		QR  template.HTML

@@ -93,12 +93,18 @@ func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL str
 
 // writeJSON answers an API request (not a page navigation) with v.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeHead(w, status, "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeHead writes the headers of the package's own answers, which no
+// cache keeps and no browser sniffs, and status.
+func writeHead(w http.ResponseWriter, status int, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
@@ -133,10 +139,6 @@ a.button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#0
 `))
 
 func writePage(w http.ResponseWriter, status int, p page) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
+	writeHead(w, status, "text/html; charset=utf-8")
 	pageTemplate.Execute(w, p)
 }

@@ -42,28 +42,27 @@ const recordVersion = "r3"
 
 func (rec *loginRecord) encode() []byte {
 	browser, code, app, flags := orDash(rec.Browser), orDash(rec.Code), orDash(rec.App), ""
-	if rec.Snapshot {
-		flags += "s"
-	}
-	if rec.Consent {
-		flags += "c"
-	}
-	if rec.Refused {
-		flags += "x"
-	}
-	if rec.Closed {
-		flags += "o"
-	}
-	if rec.Denied {
-		flags += "d"
-	}
-	if rec.Profile {
-		flags += "p"
+	for _, f := range rec.flags() {
+		if *f.on {
+			flags += string(f.letter)
+		}
 	}
 	if flags == "" {
 		flags = "-"
 	}
 	return []byte(recordVersion + " " + browser + " " + code + " " + app + " " + flags + " " + strconv.FormatInt(rec.Done, 10) + " " + rec.Return + "\n" + encodeUser(rec.User, false))
+}
+
+// flags pairs each of rec's flags with the letter that stands for it in
+// the stored line.
+func (rec *loginRecord) flags() []struct {
+	on     *bool
+	letter byte
+} {
+	return []struct {
+		on     *bool
+		letter byte
+	}{{&rec.Snapshot, 's'}, {&rec.Consent, 'c'}, {&rec.Refused, 'x'}, {&rec.Closed, 'o'}, {&rec.Denied, 'd'}, {&rec.Profile, 'p'}}
 }
 
 func decodeRecord(b []byte) (*loginRecord, error) {
@@ -81,10 +80,11 @@ func decodeRecord(b []byte) (*loginRecord, error) {
 	if !ok && !refused {
 		return nil, errors.New("wechatauth: callback store: unreadable record")
 	}
-	return &loginRecord{
-		User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[6], Done: done,
-		Snapshot: strings.Contains(f[4], "s"), Consent: strings.Contains(f[4], "c"), Refused: refused, Closed: strings.Contains(f[4], "o"), Denied: strings.Contains(f[4], "d"), Profile: strings.Contains(f[4], "p"),
-	}, nil
+	rec := &loginRecord{User: u, Browser: undash(f[1]), Code: undash(f[2]), App: undash(f[3]), Return: f[6], Done: done}
+	for _, fl := range rec.flags() {
+		*fl.on = strings.IndexByte(f[4], fl.letter) >= 0
+	}
+	return rec, nil
 }
 
 // orDash and undash stand "-" in for an empty field of a stored line.
