@@ -3,6 +3,7 @@ package wechatauth
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -39,6 +40,12 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 	if !isToken(openID) {
 		return cur, false
 	}
+	if fromQuery && !a.opts.DebugAllowRemote && crossSite(r) {
+		// A page of another site that sends the developer's browser here
+		// must not choose whom it is logged in as (login CSRF).
+		a.opts.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: ?_user= came from another site (Sec-Fetch-Site); type the link, or open it from a page of this site", "path", logPath(r.URL.Path))
+		return cur, false
+	}
 	ctx := r.Context()
 	if u, _ := decodeUser(cur); u.OpenID != openID {
 		user, err := a.opts.Users.User(ctx, openID)
@@ -62,7 +69,10 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.
 		q.Del(debugParam)
-		u := *r.URL
+		u, err := url.ParseRequestURI(browserURI(r)) // the page as the browser asked for it
+		if err != nil {
+			u = r.URL
+		}
 		u.RawQuery = q.Encode()
 		redirect(w, safeReturn(u.RequestURI()))
 		return cur, true
@@ -92,6 +102,17 @@ func (a *Auth) notLocal(r *http.Request) string {
 		return ""
 	}
 	return "the Host header names another site (DNS rebinding?)"
+}
+
+// crossSite reports whether the browser says r was sent by a page of
+// another site (Sec-Fetch-Site); browsers that do not say are taken as
+// the developer's own.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "none", "same-origin":
+		return false
+	}
+	return true
 }
 
 // isLoopback reports whether a RemoteAddr is on the loopback interface.

@@ -114,3 +114,23 @@ func TestDebugBypassRefusesRebindingAndProxies(t *testing.T) {
 		t.Errorf("no reason logged: %s", h.logs.String())
 	}
 }
+
+// A page of another site cannot choose whom the developer's browser is
+// logged in as: ?_user= from a cross-site navigation is refused.
+func TestDebugUserParameterRefusesCrossSiteNavigations(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.DebugBypass = true })
+	handler := h.app.Config.Handler
+	for _, site := range []string{"cross-site", "same-site", "same-origin", "none", ""} {
+		req := httptest.NewRequest("GET", h.app.URL+"/account/?_user=oAttacker", nil)
+		req.RemoteAddr = "127.0.0.1:50000"
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		debug := rec.Header().Get("Location") == "/account/"
+		if want := site == "same-origin" || site == "none" || site == ""; debug != want {
+			t.Errorf("Sec-Fetch-Site %q: debug login %v, want %v (status %d, Location %q)", site, debug, want, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+}

@@ -58,6 +58,11 @@ func (a *Auth) require(next http.Handler, scope Scope) http.Handler {
 		case user == "":
 			a.startLogin(w, r, browserURI(r), scope.wire(), 0)
 			return
+		case scope != "" && isSnapshot(user):
+			// A snapshot-page guest has no profile to give; another round
+			// trip would bring back another guest.
+			a.fail(w, r, errSnapshotUser, a.LoginURL(browserURI(r)))
+			return
 		case scope != "" && !a.hasProfile(user):
 			a.startLogin(w, r, browserURI(r), ScopeUserInfo, 0)
 			return

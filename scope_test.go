@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 // profileRoute mounts /profile/ behind RequireScope(scope) on h.
@@ -66,5 +67,23 @@ func TestRequireScopeDoesNotLoopWhenTheProfileFails(t *testing.T) {
 	}
 	if got := h.wx.Calls("/connect/oauth2/authorize"); got != 1 {
 		t.Errorf("authorize round trips: got %d, want 1", got)
+	}
+}
+
+// A snapshot-page guest on a route that needs the profile gets the page
+// that says how to get the full one: another round trip would only bring
+// back another guest.
+func TestRequireScopeStopsSnapshotGuests(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.SnapshotGuests = true; o.Scope = wechatauth.ScopeUserInfo })
+	profileRoute(h, wechatauth.ScopeUserInfo)
+	h.wx.AddUser(wechattest.User{OpenID: "oSnap", Snapshot: true})
+	h.wx.SetVisitor("oSnap")
+	c := h.browser(true)
+	resp, body := h.get(c, "/profile/x")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "使用完整服务") {
+		t.Errorf("status %d, body %q; want the 403 snapshot page", resp.StatusCode, body)
+	}
+	if got := h.wx.Calls("/connect/oauth2/authorize"); got > 2 {
+		t.Errorf("authorize round trips: got %d, want at most 2 (no loop)", got)
 	}
 }

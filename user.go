@@ -123,6 +123,13 @@ func sessionTail(s string) (flags, loginKey string) {
 	return flags, loginKey
 }
 
+// isSnapshot reports whether the session's value s is a snapshot-page
+// guest's.
+func isSnapshot(s string) bool {
+	flags, _ := sessionTail(s)
+	return strings.Contains(flags, "s")
+}
+
 // allowsProfile reports whether the session's value s logged in with a
 // scope that allowed the profile.
 func allowsProfile(s string) bool {
