@@ -8,6 +8,7 @@ import (
 
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 // slowStore is a session store with network latency, like Redis across a
@@ -123,4 +124,33 @@ func TestSecondCodeWithinTheWindowJoins(t *testing.T) {
 		t.Errorf("second code: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	h.assertLoggedIn(late, "oTestUser0000000000000000001")
+}
+
+// An attacker starts a login, keeps its cookie and gets the victim to open
+// its authorize link (a genuine WeChat link); WeChat sends the victim's
+// browser, which lacks the cookie, to the callback with the victim's code
+// and the attacker's state. Replaying that URL, read later from a log, with
+// the attacker's cookie must not log the attacker in as the victim.
+func TestCodeForAnotherBrowsersStateIsSpent(t *testing.T) {
+	h := newHarness(t, nil)
+	h.wx.AddUser(wechattest.User{OpenID: "oVictim"})
+	attacker := h.browser(false)
+	resp, _ := h.step(attacker, "/account/", http.StatusFound)
+	authorize := resp.Header.Get("Location")
+
+	h.wx.SetVisitor("oVictim")
+	victim := h.browser(false)
+	resp, _ = h.step(victim, authorize, http.StatusFound)
+	leaked := resp.Header.Get("Location")
+	if resp, _ := h.get(victim, leaked); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("victim's delivery: status %d, want 400", resp.StatusCode)
+	}
+	resp, body := h.get(attacker, leaked)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("attacker's replay: status %d, Location %q, body %q; want 400", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	h.assertLoggedOut(attacker)
+	if got := h.exchanges(); got != 0 {
+		t.Errorf("exchanges: got %d, want 0: the victim's code is never exchanged", got)
+	}
 }

@@ -1,6 +1,8 @@
 package wechatauth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,6 +29,7 @@ type Auth struct {
 	flight          singleflight.Group // one code exchange per state in this process
 	now             func() time.Time
 	watch           setupWatch // mistakes that show only at run time
+	stateKey        []byte     // the key of the states' MAC, derived from the AppSecret
 }
 
 // New checks o and returns an Auth. The error names every field that is
@@ -47,6 +50,7 @@ func New(o Options) (*Auth, error) {
 		callbackPath:    cb.Path,
 		callbackEscPath: cb.EscapedPath(),
 		now:             time.Now,
+		stateKey:        deriveKey(o.AppSecret, "wechatauth login state v1"),
 	}
 	if o.WebsiteAppID != "" {
 		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
@@ -96,4 +100,12 @@ func redirect(w http.ResponseWriter, location string) {
 	h.Set("Location", location)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
+}
+
+// deriveKey derives a key for purpose from the app's secret, which every
+// instance shares; the key reveals nothing of the secret.
+func deriveKey(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }

@@ -57,7 +57,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 
 	p, found := a.pendingFrom(r, state)
 	if !found {
-		a.replayCallback(w, r, state, cur)
+		a.replayCallback(w, r, state, code, cur)
 		return
 	}
 	// From here on the login is over, whatever its end, unless it goes on
@@ -159,8 +159,9 @@ func spentCode(code int) bool {
 // replayCallback answers a callback that brings no cookie of a login under
 // way: the browser already has the answer of a delivery (a reload, Back),
 // or never started the login. A session already logged in as the login's
-// user goes on to the page; anything else is refused.
-func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur string) {
+// user goes on to the page; anything else is refused, and a state of this
+// site's that brings a code is spent (see spend).
+func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, code, cur string) {
 	if u, ok := decodeUser(cur); ok {
 		ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 		defer cancel()
@@ -174,11 +175,33 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cur
 			return
 		}
 	}
+	if a.issued(state) && isToken(code) {
+		a.spend(r.Context(), state)
+	}
 	if !a.hasPending(r) {
 		a.fail(w, r, a.noCookieError(), "/")
 		return
 	}
 	a.fail(w, r, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
+}
+
+// spend closes the login of state to every browser, before anyone
+// exchanges its code. A code brought by a browser that did not start the
+// login is someone's code for someone else's state: the victim of a link
+// that an attacker started, whose callback URL the attacker might later
+// read from a log and replay with the login's cookie. The record lives as
+// long as the state could (StateTTL) and costs one store entry; only
+// states with this site's MAC get one.
+func (a *Auth) spend(ctx context.Context, state string) {
+	key := callbackKey(state)
+	claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)
+	if err != nil || !claimed {
+		return // already claimed or completed: mayJoin guards it
+	}
+	rec := loginRecord{Refused: true, Closed: true, Done: a.now().UnixMilli()}
+	if err := a.opts.Callbacks.Finish(ctx, key, rec.encode(), a.opts.StateTTL); err != nil {
+		a.opts.Logger.WarnContext(ctx, "wechatauth: spending a state brought by another browser", "err", err)
+	}
 }
 
 // finishLogin logs the session in as rec's user, when it is not already,

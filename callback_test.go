@@ -110,11 +110,15 @@ func TestCallbackStateFromAnotherBrowserIsRefused(t *testing.T) {
 		t.Errorf("exchanges: got %d, want 0", got)
 	}
 	h.assertLoggedOut(attacker)
-	// The victim's own login still works.
+	// A browser that brings a code for a state it did not start spends
+	// the state (TestCodeForAnotherBrowsersStateIsSpent says why): the
+	// victim's delivery of it is refused too, and a fresh login works.
 	resp, _ = h.get(victim, cb)
-	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/account/" {
-		t.Fatalf("victim: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("victim after the stranger: status %d, Location %q; want 400", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	h.assertLoggedOut(victim)
+	h.loginWith(h.browser(true), "/account/")
 }
 
 func TestCallbackExpiredStateIsRefused(t *testing.T) {

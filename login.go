@@ -1,6 +1,9 @@
 package wechatauth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -108,17 +111,47 @@ func (a *Auth) refererPath(r *http.Request) string {
 	return safeReturn(ref.RequestURI())
 }
 
-// stateBytes is the entropy of a state: 192 bits, written as 48 hex
-// digits, within WeChat's limit of 128 characters from [A-Za-z0-9].
-const stateBytes = 24
+// A state is 192 random bits and a 128-bit MAC of them, 80 hex digits,
+// within WeChat's limit of 128 characters from [A-Za-z0-9]: the callback
+// can tell a state this site issued from one made up, without a store.
+const (
+	stateBytes = 24
+	stateMAC   = 16
+)
 
 // validState reports whether s has the shape of a state this package issues.
-func validState(s string) bool {
-	if len(s) != 2*stateBytes {
+func validState(s string) bool { return isHex(s, 2*(stateBytes+stateMAC)) }
+
+// validNonce reports whether s has the shape of a login's nonce.
+func validNonce(s string) bool { return isHex(s, 2*stateBytes) }
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+// newState returns a fresh state: random bits and their MAC.
+func (a *Auth) newState() string {
+	random := newNonce()
+	return random + a.stateMAC(random)
+}
+
+// issued reports whether state carries the MAC of this site's key.
+func (a *Auth) issued(state string) bool {
+	if !validState(state) {
+		return false
+	}
+	random, mac := state[:2*stateBytes], state[2*stateBytes:]
+	return subtle.ConstantTimeCompare([]byte(mac), []byte(a.stateMAC(random))) == 1
+}
+
+func (a *Auth) stateMAC(random string) string {
+	m := hmac.New(sha256.New, a.stateKey)
+	m.Write([]byte(random))
+	return hex.EncodeToString(m.Sum(nil)[:stateMAC])
 }
 
 // maxReturnLen bounds the return URL kept in the session.

@@ -85,7 +85,7 @@ func (p pendingLogin) encode() string {
 // decodePending reads what encode wrote; anything else is no login.
 func decodePending(s string) (pendingLogin, bool) {
 	f := strings.SplitN(s, ":", 8)
-	if len(f) != 8 || f[0] != pendingVersion || !validState(f[1]) || !validState(f[2]) {
+	if len(f) != 8 || f[0] != pendingVersion || !validState(f[1]) || !validNonce(f[2]) {
 		return pendingLogin{}, false
 	}
 	exp, err1 := strconv.ParseInt(f[3], 10, 64)
@@ -144,7 +144,7 @@ func (a *Auth) pendingCookie(p pendingLogin, maxAge int) *http.Cookie {
 // newPending makes a login under way and sets its cookie on w, dropping
 // the oldest of the browser's others when there are too many.
 func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
-	p.State, p.Nonce = newState(), newState()
+	p.State, p.Nonce = a.newState(), newNonce()
 	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
 	c := a.pendingCookie(p, int(a.opts.StateTTL/time.Second))
 	type held struct {
@@ -203,9 +203,8 @@ func (a *Auth) hasPending(r *http.Request) bool {
 	return false
 }
 
-// newState returns a fresh random state (or nonce): 192 bits as 48 hex
-// digits, within WeChat's limit of 128 characters from [A-Za-z0-9].
-func newState() string {
+// newNonce returns 192 random bits as 48 hex digits.
+func newNonce() string {
 	b := make([]byte, stateBytes)
 	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
 	return hex.EncodeToString(b)
