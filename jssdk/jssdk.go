@@ -47,7 +47,10 @@ type Options struct {
 	// that pages ask for after "invalid signature", so that a hostile page
 	// cannot spend WeChat's daily ticket quota. A renewal also needs a
 	// signature made with the ticket cached now, so each ticket is renewed
-	// at most once. Default 5 minutes.
+	// at most once. The interval is kept by each Signer, that is by each
+	// instance: with N instances sharing the ticket, a hostile page can
+	// cause up to N renewals an interval (one a ticket, in turn). Default
+	// 5 minutes.
 	RenewInterval time.Duration
 	// Logger receives the reasons a ticket could not be had (never the
 	// ticket). Default slog.Default().
