@@ -157,3 +157,27 @@ func TestLoginRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A login's cookie stays within what browsers keep, whatever the page:
+// a return path too long for it becomes "/".
+func TestPendingCookieFitsABrowser(t *testing.T) {
+	a, err := New(Options{AppID: "wx0123456789abcdef", AppSecret: "s", CallbackURL: "https://site.example/wechat/callback", Sessions: scs.New(), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ret := range []string{"/short?q=1", "/" + strings.Repeat("中", 680)} { // 2041 bytes, 6 KB escaped
+		w := httptest.NewRecorder()
+		p := a.newPending(w, httptest.NewRequest("GET", "/", nil), pendingLogin{Return: safeReturn(ret), Scope: ScopeBase})
+		sc := w.Header().Get("Set-Cookie")
+		if len(sc) > 4096 {
+			t.Errorf("return of %d bytes: Set-Cookie of %d bytes", len(ret), len(sc))
+		}
+		if want := ret; len(ret) > 1000 {
+			if p.Return != "/" {
+				t.Errorf("long return kept: %d bytes", len(p.Return))
+			}
+		} else if p.Return != want {
+			t.Errorf("return: got %q, want %q", p.Return, want)
+		}
+	}
+}

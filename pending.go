@@ -48,6 +48,10 @@ const (
 	// say), and maxPendingBytes their cookies; the oldest go first.
 	maxPending      = 4
 	maxPendingBytes = 4096
+	// maxCookieValue keeps a login's cookie within what every browser
+	// keeps (4096 bytes with its name); a return path too long for it is
+	// replaced by "/".
+	maxCookieValue = 3800
 )
 
 // encode writes p as a cookie value: fields separated by ':', the return
@@ -147,6 +151,10 @@ func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin
 	p.State, p.Nonce = a.newState(), newNonce()
 	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
 	c := a.pendingCookie(p, int(a.opts.StateTTL/time.Second))
+	if len(c.Value) > maxCookieValue {
+		p.Return = "/"
+		c = a.pendingCookie(p, int(a.opts.StateTTL/time.Second))
+	}
 	type held struct {
 		name    string
 		expires int64
