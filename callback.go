@@ -49,8 +49,8 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.startLogin(w, r, next, a.opts.Scope.wire(), 0)
 		return
 	}
-	if !validState(state) {
-		a.fail(w, r, fmt.Errorf("callback: %w", ErrInvalidState), "/")
+	if !a.issued(state) {
+		a.fail(w, r, fmt.Errorf("callback: not a state of this site's: %w", ErrInvalidState), "/")
 		return
 	}
 	a.watch.arrived(a, r)
@@ -175,7 +175,7 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 			return
 		}
 	}
-	if a.issued(state) && isToken(code) {
+	if isToken(code) {
 		a.spend(r.Context(), state)
 	}
 	if !a.hasPending(r) {
@@ -191,7 +191,7 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 // that an attacker started, whose callback URL the attacker might later
 // read from a log and replay with the login's cookie. The record lives as
 // long as the state could (StateTTL) and costs one store entry; only
-// states with this site's MAC get one.
+// states with this site's MAC reach it.
 func (a *Auth) spend(ctx context.Context, state string) {
 	key := callbackKey(state)
 	claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)

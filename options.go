@@ -139,8 +139,9 @@ type Options struct {
 	// the browser gets Options.ErrorHandler's answer (by default a 403
 	// page), err wraps the error returned, and the session stays logged
 	// out. Snapshot-page guests, who have no identity, do not reach it.
-	// r's context lasts as long as the login's exchange (Options.Timeout),
-	// even if the browser gives up. Default: none.
+	// It runs within the login's budget (Options.Timeout, shared with the
+	// code exchange), and r's context lasts that long even if the browser
+	// gives up: keep it quick. Default: none.
 	OnLogin func(r *http.Request, u User) error
 	// OnEvent, when set, is called for each Event of a login, for metrics
 	// such as logins and failures by errcode. It runs on the request's
