@@ -8,6 +8,7 @@ import (
 
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -63,16 +64,16 @@ func TestTwoTabsStartingAtOnceBothLogIn(t *testing.T) {
 func TestLeakedCallbackURLWithPlantedCookie(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		after func(h *harness, victim *http.Client, clk *clock)
+		after func(h *harness, victim *http.Client, clk *testclock.Clock)
 	}{
-		{"a minute later", func(h *harness, victim *http.Client, clk *clock) { clk.advance(time.Minute) }},
-		{"after the victim logged out", func(h *harness, victim *http.Client, clk *clock) {
+		{"a minute later", func(h *harness, victim *http.Client, clk *testclock.Clock) { clk.Advance(time.Minute) }},
+		{"after the victim logged out", func(h *harness, victim *http.Client, clk *testclock.Clock) {
 			h.step(victim, "/logout", http.StatusFound)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+			clk := testclock.New(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
 			attacker := h.browser(false)
 			resp, _ := h.step(attacker, "/account/", http.StatusFound)
 			planted := h.cookies(attacker)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -154,8 +155,8 @@ func TestSecretsNeverLeakThroughTheTransportsErrors(t *testing.T) {
 		t.Errorf("callback: status %d, want 504 (the transport's error kept its deadline)", resp.StatusCode)
 	}
 	// Refreshing the user, with an expired access token.
-	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
-	clk.advance(3 * time.Hour)
+	clk := testclock.New(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+	clk.Advance(3 * time.Hour)
 	_, refreshErr := h.auth.RefreshUser(context.Background(), "oTestUser0000000000000000001")
 	// The account's access token and the menu.
 	client := &mp.Client{AppID: h.wx.AppID, AppSecret: h.wx.AppSecret, Endpoints: h.wx.Endpoints(), HTTPClient: &http.Client{Transport: qt}}

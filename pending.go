@@ -124,12 +124,17 @@ func (a *Auth) pendingPrefix() string {
 	return "wechatauth-login-"
 }
 
-// pendingCookie returns the cookie that holds p, or, with maxAge < 0, the
-// one that deletes it.
-func (a *Auth) pendingCookie(p pendingLogin, maxAge int) *http.Cookie {
+// pendingName is the name of the cookie of the login under way of state.
+func (a *Auth) pendingName(state string) string {
+	return a.pendingPrefix() + state[:pendingIDLen]
+}
+
+// loginCookie returns a login's cookie named name with value, or, with
+// maxAge < 0, the one that deletes it.
+func (a *Auth) loginCookie(name, value string, maxAge int) *http.Cookie {
 	c := &http.Cookie{
-		Name:     a.pendingPrefix() + p.State[:pendingIDLen],
-		Value:    p.encode(),
+		Name:     name,
+		Value:    value,
 		Path:     "/",
 		MaxAge:   maxAge,
 		Secure:   a.sm.Cookie.Secure,
@@ -150,11 +155,12 @@ func (a *Auth) pendingCookie(p pendingLogin, maxAge int) *http.Cookie {
 func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
 	p.State, p.Nonce = a.newState(), newNonce()
 	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
-	c := a.pendingCookie(p, int(a.opts.StateTTL/time.Second))
-	if len(c.Value) > maxCookieValue {
+	value := p.encode()
+	if len(value) > maxCookieValue {
 		p.Return = "/"
-		c = a.pendingCookie(p, int(a.opts.StateTTL/time.Second))
+		value = p.encode()
 	}
+	c := a.loginCookie(a.pendingName(p.State), value, int(a.opts.StateTTL/time.Second))
 	type held struct {
 		name    string
 		expires int64
@@ -175,7 +181,7 @@ func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin
 	for len(others) > 0 && (len(others) >= maxPending || total > maxPendingBytes) {
 		drop := others[0]
 		others, total = others[1:], total-drop.size
-		http.SetCookie(w, &http.Cookie{Name: drop.name, Path: "/", MaxAge: -1, Secure: a.sm.Cookie.Secure, HttpOnly: true})
+		http.SetCookie(w, a.loginCookie(drop.name, "", -1))
 	}
 	http.SetCookie(w, c)
 	return p
@@ -184,7 +190,7 @@ func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin
 // pendingFrom returns the login under way that state names, from the
 // cookie of the browser that started it.
 func (a *Auth) pendingFrom(r *http.Request, state string) (pendingLogin, bool) {
-	c, err := r.Cookie(a.pendingPrefix() + state[:pendingIDLen])
+	c, err := r.Cookie(a.pendingName(state))
 	if err != nil {
 		return pendingLogin{}, false
 	}
@@ -197,7 +203,7 @@ func (a *Auth) pendingFrom(r *http.Request, state string) (pendingLogin, bool) {
 
 // endPending deletes the cookie of a login that is over, whatever its end.
 func (a *Auth) endPending(w http.ResponseWriter, p pendingLogin) {
-	http.SetCookie(w, a.pendingCookie(p, -1))
+	http.SetCookie(w, a.loginCookie(a.pendingName(p.State), "", -1))
 }
 
 // hasPending reports whether r carries the cookie of any login under way.

@@ -6,43 +6,18 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
-// clock moves a clock of ours and the emulator's together.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-	wx  *wechattest.Server
-}
-
-// newClock returns a clock that drives wx and, through set, a clock of ours.
-func newClock(wx *wechattest.Server, set func(now func() time.Time)) *clock {
-	c := &clock{wx: wx}
-	set(func() time.Time {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return time.Now().Add(c.off)
-	})
-	return c
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-	c.wx.Advance(d)
-}
-
 func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 	h := newHarness(t, func(o *wechatauth.Options) { o.Scope = wechatauth.ScopeUserInfo })
-	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+	clk := testclock.New(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
 	h.login("/account/")
 	ctx := context.Background()
 	const id = "oTestUser0000000000000000001"
@@ -56,7 +31,7 @@ func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 		t.Errorf("refreshes with a live token: got %d, want 0", got)
 	}
 
-	clk.advance(3 * time.Hour) // the access token (2 h) has expired
+	clk.Advance(3 * time.Hour) // the access token (2 h) has expired
 	p, err = h.auth.RefreshUser(ctx, id)
 	if err != nil || p.OpenID != id {
 		t.Fatalf("UserInfo after expiry: got %+v, %v", p, err)
@@ -73,7 +48,7 @@ func TestUserInfoRefreshesExpiredToken(t *testing.T) {
 		t.Errorf("stored user: got %+v", u)
 	}
 
-	clk.advance(31 * 24 * time.Hour) // the refresh token (30 days) has expired
+	clk.Advance(31 * 24 * time.Hour) // the refresh token (30 days) has expired
 	_, err = h.auth.RefreshUser(ctx, id)
 	if !errors.Is(err, wechatauth.ErrReauthorize) {
 		t.Fatalf("UserInfo after 31 days: got %v, want ErrReauthorize", err)
@@ -132,14 +107,14 @@ func TestReauthorizeSendsThroughConsentAndBack(t *testing.T) {
 
 func TestUserInfoRefreshesTokensOfAQRLogin(t *testing.T) {
 	h := newHarness(t, withWebsiteApp)
-	clk := newClock(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
+	clk := testclock.New(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
 	c := h.browser(true)
 	resp, body := h.do(c, "GET", "/account/", http.Header{"User-Agent": {desktopUA}})
 	webID := h.wx.WebsiteOpenID("oTestUser0000000000000000001")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid="+webID+" ") {
 		t.Fatalf("QR login: status %d, body %q; want logged in as %s", resp.StatusCode, body, webID)
 	}
-	clk.advance(3 * time.Hour)
+	clk.Advance(3 * time.Hour)
 	p, err := h.auth.RefreshUser(context.Background(), webID)
 	if err != nil || p.OpenID != webID {
 		t.Fatalf("UserInfo of a QR login after expiry: got %+v, %v", p, err)

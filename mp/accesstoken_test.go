@@ -8,38 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
-// clock moves a clock of ours and the emulator's together.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-	wx  *wechattest.Server
-}
-
-// newClock returns a clock that drives wx and, through set, a clock of ours.
-func newClock(wx *wechattest.Server, set func(now func() time.Time)) *clock {
-	c := &clock{wx: wx}
-	set(func() time.Time {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return time.Now().Add(c.off)
-	})
-	return c
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-	c.wx.Advance(d)
-}
-
 // tokenRig is an emulator, a client of it, and a clock shared by both.
 type tokenRig struct {
-	*clock
+	*testclock.Clock
 	wx     *wechattest.Server
 	client *mp.Client
 }
@@ -49,7 +25,7 @@ func newTokenRig(t *testing.T) *tokenRig {
 	wx := wechattest.NewServer()
 	t.Cleanup(wx.Close)
 	r := &tokenRig{wx: wx, client: newClient(wx)}
-	r.clock = newClock(wx, func(now func() time.Time) { mp.SetClock(r.client, now) })
+	r.Clock = testclock.New(wx, func(now func() time.Time) { mp.SetClock(r.client, now) })
 	return r
 }
 
@@ -74,7 +50,7 @@ func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
 			if again, _ := ts.Token(ctx); again != first || r.fetches() != 1 {
 				t.Errorf("second Token: got %q after %d fetches, want the cached token after 1", again, r.fetches())
 			}
-			r.advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
+			r.Advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
 			next, err := ts.Token(ctx)
 			if err != nil || next == first {
 				t.Errorf("Token near expiry: got %q, %v; want a new token", next, err)
@@ -93,7 +69,7 @@ func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r.advance(3 * time.Hour) // expired
+	r.Advance(3 * time.Hour) // expired
 	r.wx.SetLatency(20 * time.Millisecond)
 	const n = 1000
 	var wg sync.WaitGroup
@@ -128,7 +104,7 @@ func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 	if _, err := r.client.AccessToken(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r.advance(5*time.Minute + time.Second)
+	r.Advance(5*time.Minute + time.Second)
 	m := validMenu()
 	if err := r.client.CreateMenu(ctx, ts, m); err != nil {
 		t.Fatalf("CreateMenu: %v", err)
@@ -186,12 +162,12 @@ func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
+	r.Advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
 	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
 	if got, err := ts.Token(ctx); err != nil || got != first {
 		t.Errorf("Token while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
 	}
-	r.advance(5 * time.Minute) // expired: nothing to fall back on
+	r.Advance(5 * time.Minute) // expired: nothing to fall back on
 	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
 	if _, err := ts.Token(ctx); err == nil {
 		t.Errorf("Token with an expired cache and a failing fetch: nil error")

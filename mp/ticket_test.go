@@ -63,7 +63,7 @@ func TestJSAPITicket(t *testing.T) {
 			}
 		})
 	}
-	r.advance(2 * time.Hour)
+	r.Advance(2 * time.Hour)
 	if _, err := r.client.JSAPITicket(ctx, tok.Value); !staleToken(err) {
 		t.Errorf("JSAPITicket with an expired token: got %v, want errcode 42001", err)
 	}
@@ -84,7 +84,7 @@ func TestTicketSourceCachesAndRefreshesAhead(t *testing.T) {
 	if again, _ := r.tickets.Ticket(ctx); again != first || r.wx.Calls(pathTicket) != 1 {
 		t.Errorf("second Ticket: got %q after %d fetches, want the cached ticket after 1", again, r.wx.Calls(pathTicket))
 	}
-	r.advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
+	r.Advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
 	next, err := r.tickets.Ticket(ctx)
 	if err != nil || next == first {
 		t.Errorf("Ticket near expiry: got %q, %v; want a new ticket", next, err)
@@ -133,12 +133,12 @@ func TestTicketSourceKeepsAWorkingTicketWhenTheFetchFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
+	r.Advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
 	r.wx.FailNext(pathTicket, mp.CodeBusy)
 	if got, err := r.tickets.Ticket(ctx); err != nil || got != first {
 		t.Errorf("Ticket while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
 	}
-	r.advance(5 * time.Minute) // expired: nothing to fall back on
+	r.Advance(5 * time.Minute) // expired: nothing to fall back on
 	r.wx.FailNext(pathTicket, mp.CodeBusy)
 	var e *mp.Error
 	if _, err := r.tickets.Ticket(ctx); !errors.As(err, &e) || e.Code != mp.CodeBusy {
