@@ -50,7 +50,13 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !a.issued(state) {
-		a.fail(w, r, fmt.Errorf("callback: not a state of this site's: %w", ErrInvalidState), "/")
+		err := fmt.Errorf("callback: not a state of this site's: %w", ErrInvalidState)
+		if validState(state) {
+			// Perhaps one of this site's before the AppSecret changed.
+			a.refuse(w, r, code, err, "/")
+			return
+		}
+		a.fail(w, r, err, "/")
 		return
 	}
 	a.watch.arrived(a, r)
@@ -65,8 +71,8 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	a.endPending(w, p)
 	retry := a.LoginURL(p.Return)
 	switch {
-	case a.now().Unix() >= p.Expires:
-		a.fail(w, r, fmt.Errorf("callback: %w", errStateExpired), retry)
+	case a.expired(p):
+		a.refuse(w, r, code, fmt.Errorf("callback: %w", errStateExpired), retry)
 		return
 	case code == "" && a.used(ctx, state):
 		a.fail(w, r, fmt.Errorf("callback: no code for a login already completed: %w", ErrInvalidState), retry)
@@ -96,10 +102,28 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		err = a.vouch(ctx, rec, callbackKey(state), code)
 	}
 	if err != nil {
+		if errors.Is(err, ErrInvalidState) {
+			a.refuse(w, r, code, err, retry)
+			return
+		}
 		a.fail(w, r, misconfigured(err), retry)
 		return
 	}
 	a.complete(w, r, rec, cur, p.Attempts)
+}
+
+// expired reports whether the login p is past its expiry, or claims one
+// further off than StateTTL allows.
+func (a *Auth) expired(p pendingLogin) bool {
+	now := a.now().Unix()
+	return now >= p.Expires || p.Expires-now > int64(a.opts.StateTTL/time.Second)
+}
+
+// refuse ends a callback that brought code with err, and remembers the
+// code as refused so that no other login takes it (see refuseCode).
+func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, code string, err error, retry string) {
+	a.refuseCode(r.Context(), code)
+	a.fail(w, r, err, retry)
 }
 
 // used reports whether the login of state has been claimed or completed,
@@ -179,10 +203,10 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 		a.spend(r.Context(), state)
 	}
 	if !a.hasPending(r) {
-		a.fail(w, r, a.noCookieError(), "/")
+		a.refuse(w, r, code, a.noCookieError(), "/")
 		return
 	}
-	a.fail(w, r, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
+	a.refuse(w, r, code, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
 }
 
 // spend closes the login of state to every browser, before anyone

@@ -152,11 +152,12 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code strin
 	key := "code:" + codeHash(code)
 	if _, err := a.opts.Callbacks.Record(ctx, key); errors.Is(err, ErrNotFound) {
 		if err := a.secondCodeSlot(ctx, stateKey); err != nil {
+			a.refuseCode(ctx, code)
 			return err
 		}
 	}
 	other, err := a.once(ctx, key, func(ctx context.Context) (*loginRecord, error) {
-		tok, err := a.clientFor(rec.App).Exchange(ctx, code)
+		tok, err := a.exchange(ctx, rec.App, code)
 		var apiErr *mp.Error
 		if errors.As(err, &apiErr) {
 			return &loginRecord{Code: codeHash(code), Refused: true}, nil

@@ -11,8 +11,7 @@ import (
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
 func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (*loginRecord, error) {
-	client := a.clientFor(p.App)
-	tok, err := client.Exchange(ctx, code)
+	tok, err := a.exchange(ctx, p.App, code)
 	if err != nil {
 		return nil, err
 	}
@@ -52,14 +51,14 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (
 		return rec, nil
 	}
 	if stale && profileAllowed {
-		p, err := client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
+		profile, err := a.clientFor(p.App).UserInfo(ctx, tok.AccessToken, tok.OpenID)
 		if err != nil {
 			// The code is spent: log in with what is known rather than fail.
 			a.opts.Logger.Warn("wechatauth: fetching the profile failed; logging in without it", "openid", tok.OpenID, "err", err)
 		} else {
-			u.Nickname, u.HeadImgURL, u.UpdatedAt, changed = p.Nickname, p.HeadImgURL, now, true
-			if p.UnionID != "" {
-				u.UnionID = p.UnionID
+			u.Nickname, u.HeadImgURL, u.UpdatedAt, changed = profile.Nickname, profile.HeadImgURL, now, true
+			if profile.UnionID != "" {
+				u.UnionID = profile.UnionID
 			}
 		}
 	}
