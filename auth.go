@@ -30,6 +30,7 @@ type Auth struct {
 	now             func() time.Time
 	watch           setupWatch // mistakes that show only at run time
 	stateKey        []byte     // the key of the states' MAC, derived from the AppSecret
+	logins          loginCookies
 }
 
 // New checks o and returns an Auth. The error names every field that is
@@ -52,6 +53,7 @@ func New(o Options) (*Auth, error) {
 		now:             time.Now,
 		stateKey:        deriveKey(o.AppSecret, "wechatauth login state v1"),
 	}
+	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"))
 	if o.WebsiteAppID != "" {
 		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	}

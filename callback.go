@@ -61,14 +61,14 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	a.watch.arrived(a, r)
 
-	p, found := a.pendingFrom(r, state)
+	p, found := a.logins.find(r, state)
 	if !found {
 		a.replayCallback(w, r, state, code, cur)
 		return
 	}
 	// From here on the login is over, whatever its end, unless it goes on
 	// to another round trip, which gets a cookie of its own.
-	a.endPending(w, p)
+	a.logins.end(w, r, p, a.now())
 	retry := a.LoginURL(p.Return)
 	switch {
 	case a.expired(p):
@@ -202,7 +202,7 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 	if isToken(code) {
 		a.spend(r.Context(), state)
 	}
-	if !a.hasPending(r) {
+	if !a.logins.any(r) {
 		a.refuse(w, r, code, a.noCookieError(), "/")
 		return
 	}

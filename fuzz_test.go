@@ -88,30 +88,44 @@ func FuzzCallbackQuery(f *testing.F) {
 	})
 }
 
+// testCookies are the login cookies of an https site, with a test key.
+var testCookies = newLoginCookies("https://site.example", scs.SessionCookie{}, []byte("test key"))
+
+// signed returns fields as a login cookie's value with a good MAC, so
+// that the parser behind the MAC is what a test reaches.
+func signed(fields string) string {
+	return pendingVersion + ":" + testCookies.mac([]byte(fields)) + ":" + fields
+}
+
 func FuzzPendingLogin(f *testing.F) {
+	lc := testCookies
 	for _, p := range []pendingLogin{
 		{State: testState(), Nonce: newNonce(), Return: "/account/x?y=1|z", Expires: 1700000600, Scope: ScopeBase},
 		{State: testState(), Nonce: newNonce(), Return: "/中文?a=\"b\";c,d%e", Expires: 1700000601, Scope: scopeLogin, App: appWebsite, Attempts: 2},
 	} {
-		f.Add(p.encode())
+		_, fields, _ := strings.Cut(lc.encode(p)[len(pendingVersion)+1:], ":")
+		f.Add(fields)
 	}
 	f.Add("")
-	f.Add("p1:" + strings.Repeat("a", 80) + ":" + strings.Repeat("b", 48) + ":5:snsapi_base:-:0:/x")
+	f.Add(strings.Repeat("a", 80) + ":" + strings.Repeat("b", 48) + ":5:snsapi_base:-:0:/x")
 	f.Fuzz(func(t *testing.T, s string) {
-		p, ok := decodePending(s)
+		if p, ok := lc.decode(s); ok {
+			t.Fatalf("%q: decoded %+v without the MAC", s, p)
+		}
+		p, ok := lc.decode(signed(s))
 		if !ok {
 			return
 		}
 		if safeReturn(p.Return) != p.Return || !validState(p.State) || !validNonce(p.Nonce) {
 			t.Fatalf("%q: decoded %+v, which encode could not have written", s, p)
 		}
-		enc := p.encode()
+		enc := lc.encode(p)
 		for i := 0; i < len(enc); i++ {
 			if c := enc[i]; c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
 				t.Fatalf("%+v: encoded %q holds %q, which a cookie cannot", p, enc, c)
 			}
 		}
-		if again, ok := decodePending(enc); !ok || again != p {
+		if again, ok := lc.decode(enc); !ok || again != p {
 			t.Fatalf("%q: decoded %+v, re-decoded %+v, %v", s, p, again, ok)
 		}
 	})
@@ -121,19 +135,24 @@ func FuzzPendingLogin(f *testing.F) {
 func testState() string { return newNonce() + newNonce()[:2*stateMAC] }
 
 func TestPendingLoginRoundTrip(t *testing.T) {
+	lc := testCookies
 	for _, p := range []pendingLogin{
 		{State: testState(), Nonce: newNonce(), Return: "/account/orders?id=7&a=|b", Expires: 1700000600, Scope: ScopeUserInfo},
 		{State: testState(), Nonce: newNonce(), Return: "/路径?q=\"x\";y,z%20", Expires: 1700000601, Scope: scopeLogin, App: appWebsite, Attempts: 3},
 	} {
-		if got, ok := decodePending(p.encode()); !ok || got != p {
+		if got, ok := lc.decode(lc.encode(p)); !ok || got != p {
 			t.Errorf("round trip: got %+v, %v; want %+v", got, ok, p)
 		}
 	}
-	good := pendingLogin{State: testState(), Nonce: newNonce(), Return: "/", Scope: ScopeBase, Expires: 1700000000}.encode()
-	for _, bad := range []string{"garbage", "p1:x:y:1:snsapi_base:-:0:/", strings.Replace(good, "snsapi_base", "snsapi_login2", 1),
-		strings.Replace(good, ":-:", ":other:", 1), strings.Replace(good, ":0:/", ":-1:/", 1), "p0" + good[2:]} {
-		if got, ok := decodePending(bad); ok {
-			t.Errorf("decodePending(%q): got %+v, want nothing", bad, got)
+	good := lc.encode(pendingLogin{State: testState(), Nonce: newNonce(), Return: "/", Scope: ScopeBase, Expires: 1700000000})
+	_, fields, _ := strings.Cut(good[len(pendingVersion)+1:], ":")
+	for _, bad := range []string{"garbage", signed("x:y:1:snsapi_base:-:0:/"), signed(strings.Replace(fields, "snsapi_base", "snsapi_login2", 1)),
+		signed(strings.Replace(fields, ":-:", ":other:", 1)), signed(strings.Replace(fields, ":0:/", ":-1:/", 1)), "p1" + good[2:],
+		// The same fields under another key's MAC, or changed under this one's.
+		newLoginCookies("https://site.example", scs.SessionCookie{}, []byte("other key")).encode(pendingLogin{State: testState(), Nonce: newNonce(), Return: "/", Scope: ScopeBase, Expires: 1700000000}),
+		strings.Replace(good, ":1700000000:", ":1700000001:", 1), strings.Replace(good, "snsapi_base", "snsapi_userinfo", 1), good + "x"} {
+		if got, ok := lc.decode(bad); ok {
+			t.Errorf("decode(%q): got %+v, want nothing", bad, got)
 		}
 	}
 }
@@ -158,26 +177,31 @@ func TestLoginRecordRoundTrip(t *testing.T) {
 	}
 }
 
-// A login's cookie stays within what browsers keep, whatever the page:
-// a return path too long for it becomes "/".
+// A login's cookie stays within what browsers keep, whatever the page,
+// and small enough that logins started at once stay within a server's
+// Cookie header: a return path too long for it loses its query, then
+// becomes "/".
 func TestPendingCookieFitsABrowser(t *testing.T) {
 	a, err := New(Options{AppID: "wx0123456789abcdef", AppSecret: "s", CallbackURL: "https://site.example/wechat/callback", Sessions: scs.New(), Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ret := range []string{"/short?q=1", "/" + strings.Repeat("中", 680)} { // 2041 bytes, 6 KB escaped
+	longQuery := "/orders/7?" + strings.Repeat("utm=x&", 300)
+	for _, tc := range []struct{ ret, want string }{
+		{"/short?q=1", "/short?q=1"},
+		{"/" + strings.Repeat("中", 680), "/"}, // 2041 bytes, 6 KB escaped
+		{longQuery, "/orders/7"},
+		{"/" + strings.Repeat("a", 700) + "?q=1", "/" + strings.Repeat("a", 700) + "?q=1"},
+	} {
 		w := httptest.NewRecorder()
-		p := a.newPending(w, httptest.NewRequest("GET", "/", nil), pendingLogin{Return: safeReturn(ret), Scope: ScopeBase})
+		p := a.newPending(w, httptest.NewRequest("GET", "/", nil), pendingLogin{Return: safeReturn(tc.ret), Scope: ScopeBase})
 		sc := w.Header().Get("Set-Cookie")
-		if len(sc) > 4096 {
-			t.Errorf("return of %d bytes: Set-Cookie of %d bytes", len(ret), len(sc))
+		name, value, _ := strings.Cut(strings.Split(sc, ";")[0], "=")
+		if len(name)+len(value) > maxCookieValue+len(a.logins.prefix)+pendingIDLen {
+			t.Errorf("return of %d bytes: cookie of %d bytes", len(tc.ret), len(name)+len(value))
 		}
-		if want := ret; len(ret) > 1000 {
-			if p.Return != "/" {
-				t.Errorf("long return kept: %d bytes", len(p.Return))
-			}
-		} else if p.Return != want {
-			t.Errorf("return: got %q, want %q", p.Return, want)
+		if p.Return != tc.want {
+			t.Errorf("return of %d bytes: got %.40q (%d bytes), want %.40q", len(tc.ret), p.Return, len(p.Return), tc.want)
 		}
 	}
 }

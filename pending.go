@@ -1,6 +1,8 @@
 package wechatauth
 
 import (
+	"cmp"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -11,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // A login under way lives in a cookie of its own, one per login, and in
@@ -41,28 +45,60 @@ func (p pendingLogin) browser() string {
 }
 
 const (
-	pendingVersion = "p1"
+	pendingVersion = "p2"
 	// pendingIDLen is how much of the state names a pending login's cookie.
 	pendingIDLen = 16
 	// maxPending bounds the logins one browser keeps under way (one a tab,
 	// say), and maxPendingBytes their cookies; the oldest go first.
 	maxPending      = 4
 	maxPendingBytes = 4096
-	// maxCookieValue keeps a login's cookie within what every browser
-	// keeps (4096 bytes with its name); a return path too long for it is
-	// replaced by "/".
-	maxCookieValue = 3800
+	// maxCookieValue bounds one login's cookie so that even logins started
+	// at once, each unaware of the others, stay within what servers and
+	// proxies take in a Cookie header (nginx: 8 KB): a return path too long
+	// for it loses its query, then becomes "/".
+	maxCookieValue = 900
+	// maxDrops bounds the login cookies one response deletes, whatever
+	// the request carries.
+	maxDrops = 8
+	// cookieMAC is the length in bytes of the MAC of a login's cookie.
+	cookieMAC = 16
 )
 
-// encode writes p as a cookie value: fields separated by ':', the return
-// path last with the bytes a cookie cannot hold escaped.
-func (p pendingLogin) encode() string {
+// loginCookies writes and reads the cookies of logins under way. Every
+// field the server relies on (state, nonce, expiry, scope, app, attempts,
+// return path) is under a MAC of the site's key: a browser can keep or
+// drop a login's cookie, never change it.
+type loginCookies struct {
+	prefix   string // starts every login cookie's name
+	secure   bool
+	sameSite http.SameSite
+	key      []byte // the key of the cookies' MAC
+}
+
+// newLoginCookies returns the login cookies of a site at origin whose
+// session cookie is sc. On an https site they are Secure and named
+// "__Host-", which only this host can set over https, whatever the
+// session cookie says: a sibling subdomain or a tampered plain-http answer
+// cannot plant a login.
+func newLoginCookies(origin string, sc scs.SessionCookie, key []byte) loginCookies {
+	c := loginCookies{prefix: "wechatauth-login-", secure: sc.Secure || strings.HasPrefix(origin, "https:"), sameSite: sc.SameSite, key: key}
+	if c.secure {
+		c.prefix = "__Host-" + c.prefix
+	}
+	if c.sameSite == http.SameSiteDefaultMode {
+		c.sameSite = http.SameSiteLaxMode
+	}
+	return c
+}
+
+// encode writes p as a cookie value: its MAC, then the fields separated by
+// ':', the return path last with the bytes a cookie cannot hold escaped.
+func (lc loginCookies) encode(p pendingLogin) string {
 	app := p.App
 	if app == "" {
 		app = "-"
 	}
 	b := make([]byte, 0, 128+len(p.Return))
-	b = append(b, pendingVersion+":"...)
 	b = append(b, p.State...)
 	b = append(b, ':')
 	b = append(b, p.Nonce...)
@@ -83,22 +119,34 @@ func (p pendingLogin) encode() string {
 		}
 		b = append(b, c)
 	}
-	return string(b)
+	return pendingVersion + ":" + lc.mac(b) + ":" + string(b)
 }
 
-// decodePending reads what encode wrote; anything else is no login.
-func decodePending(s string) (pendingLogin, bool) {
-	f := strings.SplitN(s, ":", 8)
-	if len(f) != 8 || f[0] != pendingVersion || !validState(f[1]) || !validNonce(f[2]) {
+func (lc loginCookies) mac(fields []byte) string {
+	m := hmac.New(sha256.New, lc.key)
+	m.Write(fields)
+	return hex.EncodeToString(m.Sum(nil)[:cookieMAC])
+}
+
+// decode reads what encode wrote with the site's key; anything else,
+// and anything changed since, is no login.
+func (lc loginCookies) decode(s string) (pendingLogin, bool) {
+	version, rest, _ := strings.Cut(s, ":")
+	mac, fields, _ := strings.Cut(rest, ":")
+	if version != pendingVersion || subtle.ConstantTimeCompare([]byte(mac), []byte(lc.mac([]byte(fields)))) != 1 {
 		return pendingLogin{}, false
 	}
-	exp, err1 := strconv.ParseInt(f[3], 10, 64)
-	attempts, err2 := strconv.Atoi(f[6])
-	ret, err3 := url.PathUnescape(f[7])
+	f := strings.SplitN(fields, ":", 7)
+	if len(f) != 7 || !validState(f[0]) || !validNonce(f[1]) {
+		return pendingLogin{}, false
+	}
+	exp, err1 := strconv.ParseInt(f[2], 10, 64)
+	attempts, err2 := strconv.Atoi(f[5])
+	ret, err3 := url.PathUnescape(f[6])
 	if err1 != nil || err2 != nil || err3 != nil || attempts < 0 {
 		return pendingLogin{}, false
 	}
-	p := pendingLogin{State: f[1], Nonce: f[2], Expires: exp, Scope: Scope(f[4]), App: f[5], Attempts: attempts, Return: safeReturn(ret)}
+	p := pendingLogin{State: f[0], Nonce: f[1], Expires: exp, Scope: Scope(f[3]), App: f[4], Attempts: attempts, Return: safeReturn(ret)}
 	switch p.App {
 	case "-":
 		p.App = ""
@@ -114,53 +162,37 @@ func decodePending(s string) (pendingLogin, bool) {
 	return p, true
 }
 
-// pendingPrefix starts the name of every pending login's cookie: with a
-// Secure session cookie, "__Host-", which only this host can set over
-// https, so a sibling subdomain cannot plant a login.
-func (a *Auth) pendingPrefix() string {
-	if a.sm.Cookie.Secure {
-		return "__Host-wechatauth-login-"
-	}
-	return "wechatauth-login-"
+// name is the name of the cookie of the login under way of state.
+func (lc loginCookies) name(state string) string {
+	return lc.prefix + state[:pendingIDLen]
 }
 
-// pendingName is the name of the cookie of the login under way of state.
-func (a *Auth) pendingName(state string) string {
-	return a.pendingPrefix() + state[:pendingIDLen]
-}
-
-// loginCookie returns a login's cookie named name with value, or, with
+// cookie returns a login's cookie named name with value, or, with
 // maxAge < 0, the one that deletes it.
-func (a *Auth) loginCookie(name, value string, maxAge int) *http.Cookie {
-	c := &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     "/",
-		MaxAge:   maxAge,
-		Secure:   a.sm.Cookie.Secure,
-		HttpOnly: true,
-		SameSite: a.sm.Cookie.SameSite,
-	}
+func (lc loginCookies) cookie(name, value string, maxAge int) *http.Cookie {
 	if maxAge < 0 {
-		c.Value = ""
+		value = ""
 	}
-	if c.SameSite == http.SameSiteDefaultMode {
-		c.SameSite = http.SameSiteLaxMode
-	}
-	return c
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, Secure: lc.secure, HttpOnly: true, SameSite: lc.sameSite}
 }
 
-// newPending makes a login under way and sets its cookie on w, dropping
-// the oldest of the browser's others when there are too many.
-func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
-	p.State, p.Nonce = a.newState(), newNonce()
-	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
-	value := p.encode()
+// set sets the cookie of p on w, lasting ttl, and deletes the oldest of
+// the browser's other login cookies (unreadable ones first) while there
+// are too many, at most maxDrops of them. A return path too long for a
+// cookie loses its query, then becomes "/"; set returns p as it stored it.
+func (lc loginCookies) set(w http.ResponseWriter, r *http.Request, p pendingLogin, ttl time.Duration) pendingLogin {
+	value := lc.encode(p)
+	if len(value) > maxCookieValue {
+		if path, _, ok := strings.Cut(p.Return, "?"); ok {
+			p.Return = path
+			value = lc.encode(p)
+		}
+	}
 	if len(value) > maxCookieValue {
 		p.Return = "/"
-		value = p.encode()
+		value = lc.encode(p)
 	}
-	c := a.loginCookie(a.pendingName(p.State), value, int(a.opts.StateTTL/time.Second))
+	c := lc.cookie(lc.name(p.State), value, int(ttl/time.Second))
 	type held struct {
 		name    string
 		expires int64
@@ -168,53 +200,74 @@ func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin
 	}
 	var others []held
 	total := len(c.Name) + len(c.Value)
-	prefix := a.pendingPrefix()
 	for _, old := range r.Cookies() {
-		if !strings.HasPrefix(old.Name, prefix) {
+		if !strings.HasPrefix(old.Name, lc.prefix) || old.Name == c.Name {
 			continue
 		}
-		op, _ := decodePending(old.Value)
+		op, _ := lc.decode(old.Value)
 		others = append(others, held{old.Name, op.Expires, len(old.Name) + len(old.Value)})
 		total += len(old.Name) + len(old.Value)
 	}
-	slices.SortFunc(others, func(x, y held) int { return int(x.expires - y.expires) })
-	for len(others) > 0 && (len(others) >= maxPending || total > maxPendingBytes) {
+	slices.SortFunc(others, func(x, y held) int { return cmp.Compare(x.expires, y.expires) })
+	for drops := 0; len(others) > 0 && (len(others) >= maxPending || total > maxPendingBytes) && drops < maxDrops; drops++ {
 		drop := others[0]
 		others, total = others[1:], total-drop.size
-		http.SetCookie(w, a.loginCookie(drop.name, "", -1))
+		http.SetCookie(w, lc.cookie(drop.name, "", -1))
 	}
 	http.SetCookie(w, c)
 	return p
 }
 
-// pendingFrom returns the login under way that state names, from the
-// cookie of the browser that started it.
-func (a *Auth) pendingFrom(r *http.Request, state string) (pendingLogin, bool) {
-	c, err := r.Cookie(a.pendingName(state))
+// find returns the login under way that state names, from the cookie of
+// the browser that started it.
+func (lc loginCookies) find(r *http.Request, state string) (pendingLogin, bool) {
+	c, err := r.Cookie(lc.name(state))
 	if err != nil {
 		return pendingLogin{}, false
 	}
-	p, ok := decodePending(c.Value)
+	p, ok := lc.decode(c.Value)
 	if !ok || subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) != 1 {
 		return pendingLogin{}, false
 	}
 	return p, true
 }
 
-// endPending deletes the cookie of a login that is over, whatever its end.
-func (a *Auth) endPending(w http.ResponseWriter, p pendingLogin) {
-	http.SetCookie(w, a.loginCookie(a.pendingName(p.State), "", -1))
+// end deletes the cookie of p, a login that is over whatever its end, and
+// the browser's login cookies that are expired or unreadable, at most
+// maxDrops in all.
+func (lc loginCookies) end(w http.ResponseWriter, r *http.Request, p pendingLogin, now time.Time) {
+	own := lc.name(p.State)
+	http.SetCookie(w, lc.cookie(own, "", -1))
+	drops := 1
+	for _, c := range r.Cookies() {
+		if drops >= maxDrops {
+			return
+		}
+		if !strings.HasPrefix(c.Name, lc.prefix) || c.Name == own {
+			continue
+		}
+		if op, ok := lc.decode(c.Value); !ok || now.Unix() >= op.Expires {
+			http.SetCookie(w, lc.cookie(c.Name, "", -1))
+			drops++
+		}
+	}
 }
 
-// hasPending reports whether r carries the cookie of any login under way.
-func (a *Auth) hasPending(r *http.Request) bool {
-	prefix := a.pendingPrefix()
+// any reports whether r carries the cookie of any login under way.
+func (lc loginCookies) any(r *http.Request) bool {
 	for _, c := range r.Cookies() {
-		if strings.HasPrefix(c.Name, prefix) {
+		if strings.HasPrefix(c.Name, lc.prefix) {
 			return true
 		}
 	}
 	return false
+}
+
+// newPending makes a login under way and sets its cookie on w.
+func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
+	p.State, p.Nonce = a.newState(), newNonce()
+	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
+	return a.logins.set(w, r, p, a.opts.StateTTL)
 }
 
 // newNonce returns 192 random bits as 48 hex digits.
