@@ -157,18 +157,13 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code strin
 		}
 	}
 	other, err := a.once(ctx, key, func(ctx context.Context) (*loginRecord, error) {
-		tok, err := a.exchange(ctx, rec.App, code)
+		tok, err := a.redeem(ctx, rec.App, code)
 		var apiErr *mp.Error
 		if errors.As(err, &apiErr) {
 			return &loginRecord{Code: codeHash(code), Refused: true}, nil
 		}
 		if err != nil {
 			return nil, err
-		}
-		if !tok.Snapshot {
-			if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
-				return nil, storeError("token", err)
-			}
 		}
 		u := User{OpenID: tok.OpenID, UnionID: tok.UnionID}
 		if tok.Snapshot {

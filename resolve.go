@@ -7,11 +7,11 @@ import (
 	"github.com/wechatauth/wechatauth/mp"
 )
 
-// completeLogin exchanges the code, keeps the tokens, and finds or makes
+// completeLogin redeems the code and finds or makes
 // the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
 func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (*loginRecord, error) {
-	tok, err := a.exchange(ctx, p.App, code)
+	tok, err := a.redeem(ctx, p.App, code)
 	if err != nil {
 		return nil, err
 	}
@@ -22,9 +22,6 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (
 		rec.User = User{Snapshot: true}
 		return rec, nil
 	}
-	if err := a.opts.Tokens.SaveToken(ctx, *tok); err != nil {
-		return nil, storeError("token", err)
-	}
 	u, err := a.findUser(ctx, tok, p.App)
 	isNew := errors.Is(err, ErrNotFound)
 	if err != nil && !isNew {
@@ -34,14 +31,13 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (
 	if isNew {
 		u = User{OpenID: tok.OpenID}
 	}
-	profileAllowed := tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))
-	rec.Profile = profileAllowed
+	rec.Profile = profileAllowed(tok)
 	if tok.UnionID != "" && u.UnionID != tok.UnionID {
 		u.UnionID, changed = tok.UnionID, true
 	}
 	now := a.now()
 	stale := u.UpdatedAt.IsZero() || now.Sub(u.UpdatedAt) > a.opts.ProfileMaxAge
-	if stale && a.opts.Scope == ScopeProgressive && !profileAllowed {
+	if stale && a.opts.Scope == ScopeProgressive && !rec.Profile {
 		if changed {
 			if err := a.opts.Users.SaveUser(ctx, u); err != nil {
 				return nil, storeError("user", err)
@@ -50,7 +46,7 @@ func (a *Auth) completeLogin(ctx context.Context, code string, p pendingLogin) (
 		rec.Consent, rec.User = true, u
 		return rec, nil
 	}
-	if stale && profileAllowed {
+	if stale && rec.Profile {
 		profile, err := a.clientFor(p.App).UserInfo(ctx, tok.AccessToken, tok.OpenID)
 		if err != nil {
 			// The code is spent: log in with what is known rather than fail.

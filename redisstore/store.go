@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,7 +62,8 @@ type user struct {
 	Snapshot   bool      `json:"snapshot,omitempty"`
 }
 
-// token is a mp.Token as stored, kept in step with it like user.
+// token is a mp.Token as v0.1.0 stored it, kept in step with mp.Token
+// like user: records of that format are still read.
 type token struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token"`
@@ -71,6 +73,29 @@ type token struct {
 	Scope        string    `json:"scope,omitempty"`
 	AppID        string    `json:"appid,omitempty"`
 	Snapshot     bool      `json:"snapshot,omitempty"`
+}
+
+// compactToken is a mp.Token as stored now: short keys, the expiry in Unix
+// seconds, the openid left to the key.
+type compactToken struct {
+	AccessToken  string `json:"a"`
+	RefreshToken string `json:"r"`
+	Expiry       int64  `json:"e"`
+	UnionID      string `json:"u,omitempty"`
+	Scope        string `json:"s,omitempty"`
+	AppID        string `json:"p,omitempty"`
+	Snapshot     bool   `json:"x,omitempty"`
+}
+
+func compact(t mp.Token) compactToken {
+	_ = token(t) // stops compiling when mp.Token gains a field: store it too
+	return compactToken{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry.Unix(),
+		UnionID: t.UnionID, Scope: t.Scope, AppID: t.AppID, Snapshot: t.Snapshot}
+}
+
+func (c compactToken) token(openID string) mp.Token {
+	return mp.Token{AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, Expiry: time.Unix(c.Expiry, 0).UTC(),
+		OpenID: openID, UnionID: c.UnionID, Scope: c.Scope, AppID: c.AppID, Snapshot: c.Snapshot}
 }
 
 // User implements wechatauth.UserStore. With UserTTL set, reading a user
@@ -121,17 +146,30 @@ func (s *Store) UserByUnionID(ctx context.Context, unionID string) (wechatauth.U
 
 // Token implements wechatauth.TokenStore.
 func (s *Store) Token(ctx context.Context, openID string) (mp.Token, error) {
-	var t token
-	if err := s.getJSON(ctx, s.tokenKey(openID), 0, &t, fmt.Sprintf("the tokens of %q", openID)); err != nil {
+	var raw json.RawMessage
+	what := fmt.Sprintf("the tokens of %q", openID)
+	if err := s.getJSON(ctx, s.tokenKey(openID), 0, &raw, what); err != nil {
 		return mp.Token{}, err
 	}
-	return mp.Token(t), nil
+	var t compactToken
+	var old token // a record of v0.1.0's
+	v, compacted := any(&t), true
+	if bytes.Contains(raw, []byte(`"access_token"`)) {
+		v, compacted = &old, false
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return mp.Token{}, fmt.Errorf("redisstore: reading %s: the stored value is not one", what)
+	}
+	if !compacted {
+		return mp.Token(old), nil
+	}
+	return t.token(openID), nil
 }
 
 // SaveToken implements wechatauth.TokenStore. The tokens expire from Redis
 // TokenTTL (30 days) after the save.
 func (s *Store) SaveToken(ctx context.Context, t mp.Token) error {
-	b, err := json.Marshal(token(t))
+	b, err := json.Marshal(compact(t))
 	if err != nil {
 		return fmt.Errorf("redisstore: saving the tokens of %q: %w", t.OpenID, err)
 	}
