@@ -299,9 +299,20 @@ func (s *Server) Client() *http.Client {
 
 // Endpoints returns the emulator's endpoints for wechatauth: its
 // authorization page, its website QR login page, its API and its stand-in
-// for the JS-SDK script.
+// for the JS-SDK script. It is EndpointsFor(s.URL).
 func (s *Server) Endpoints() mp.Endpoints {
-	return mp.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL, JSSDK: s.URL + pathJWeixin}
+	return EndpointsFor(s.URL)
+}
+
+// EndpointsFor returns the endpoints of an emulator whose base URL is
+// baseURL, such as "http://127.0.0.1:9000" where cmd/wechatemu runs, for an
+// app in another process: the authorization page, the website QR login
+// page, the API and the stand-in for the JS-SDK script, as Endpoints gives
+// them for a Server of this process. A trailing slash on baseURL is
+// ignored.
+func EndpointsFor(baseURL string) mp.Endpoints {
+	base := strings.TrimRight(baseURL, "/")
+	return mp.Endpoints{Authorize: base + pathAuthorize, QRConnect: base + pathQRConnect, API: base, JSSDK: base + pathJWeixin}
 }
 
 // AddUser registers u, replacing any user with the same OpenID. It panics if

@@ -145,3 +145,19 @@ func TestOwnEndpointsAnswerJSON(t *testing.T) {
 		t.Errorf("Content-Type: got %q, want %q", got, want)
 	}
 }
+
+// EndpointsFor gives, for a base URL, what Endpoints gives for a Server.
+func TestEndpointsFor(t *testing.T) {
+	s := newServer(t)
+	for _, base := range []string{s.URL, s.URL + "/"} {
+		if got, want := wechattest.EndpointsFor(base), s.Endpoints(); got != want {
+			t.Errorf("EndpointsFor(%q): got %+v, want %+v", base, got, want)
+		}
+	}
+	e := wechattest.EndpointsFor(s.URL)
+	for _, u := range []string{e.Authorize, e.QRConnect, e.JSSDK} {
+		if !strings.HasPrefix(u, s.URL+"/") {
+			t.Errorf("endpoint %q: want it on %s", u, s.URL)
+		}
+	}
+}
