@@ -44,18 +44,35 @@ type globalToken struct {
 	retired time.Time
 }
 
-// dayCount counts events of one day of the emulator's clock.
-type dayCount struct {
-	day string
-	n   int
+// noLimit is a dailyQuota's limit when there is none.
+const noLimit = -1
+
+// dailyQuota is one of WeChat's daily limits on calls: limit calls a day
+// of the emulator's clock, midnight to midnight in Beijing, or noLimit.
+type dailyQuota struct {
+	limit int
+	day   string // the day used counts
+	used  int
 }
 
-// count returns the events counted on day, starting afresh on a new day.
-func (d *dayCount) count(day string) int {
-	if d.day != day {
-		d.day, d.n = day, 0
+// spent reports whether no call is left on the day of now, starting the
+// count afresh on a new day.
+func (q *dailyQuota) spent(now time.Time) bool {
+	if day := dayOf(now); q.day != day {
+		q.day, q.used = day, 0
 	}
-	return d.n
+	return q.limit != noLimit && q.used >= q.limit
+}
+
+// use counts one call on the day spent last looked at.
+func (q *dailyQuota) use() { q.used++ }
+
+// setLimit sets the limit for method, which panics on a negative n.
+func (q *dailyQuota) setLimit(method string, n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("wechattest: %s: n is %d; it must be 0 or more", method, n))
+	}
+	q.limit = n
 }
 
 // dayOf names the WeChat day of t.
@@ -75,12 +92,9 @@ type globalReply struct {
 // every fetch. stable_token has quotas of its own and is not affected. It
 // panics if n is negative.
 func (s *Server) SetTokenQuota(n int) {
-	if n < 0 {
-		panic(fmt.Sprintf("wechattest: SetTokenQuota: n is %d; it must be 0 or more", n))
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.quota = n
+	s.tokenQuota.setLimit("SetTokenQuota", n)
 }
 
 // handleGlobalToken serves GET /cgi-bin/token: a new global access_token
@@ -91,22 +105,22 @@ func (s *Server) SetTokenQuota(n int) {
 func (s *Server) handleGlobalToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if code := s.checkCredentials(q.Get("appid"), q.Get("secret"), q.Get("grant_type")); code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	if s.fetched.count(dayOf(now)) >= s.quota {
-		writeError(w, 45009)
+	if s.tokenQuota.spent(now) {
+		writeError(w, r, 45009)
 		return
 	}
-	s.fetched.n++
+	s.tokenQuota.use()
 	if old := s.globals[s.plainToken]; old != nil && old.retired.IsZero() {
 		old.retired = now.Add(overlap)
 	}
 	s.plainToken = s.mintGlobalLocked(now)
-	writeJSON(w, globalReply{AccessToken: s.plainToken, ExpiresIn: int(globalTTL / time.Second)})
+	writeJSON(w, r, globalReply{AccessToken: s.plainToken, ExpiresIn: int(globalTTL / time.Second)})
 }
 
 // stableRequest is the JSON body of /cgi-bin/stable_token.
@@ -135,7 +149,7 @@ type stableRequest struct {
 // rather than handing back a token the caller believes is new.
 func (s *Server) handleStableToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, 43002)
+		writeError(w, r, 43002)
 		return
 	}
 	var req stableRequest
@@ -144,11 +158,11 @@ func (s *Server) handleStableToken(w http.ResponseWriter, r *http.Request) {
 		// The endpoint's error table has no code for a body that is not
 		// JSON; 47001 is WeChat's global "data format error". 40002 stays
 		// for a readable body with the wrong grant_type.
-		writeError(w, 47001)
+		writeError(w, r, 47001)
 		return
 	}
 	if code := s.checkCredentials(req.AppID, req.Secret, req.GrantType); code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 
@@ -158,26 +172,26 @@ func (s *Server) handleStableToken(w http.ResponseWriter, r *http.Request) {
 	cur := s.globals[s.stableToken]
 	if !req.ForceRefresh {
 		if cur != nil && cur.expiry.Sub(now) > stableRenewal {
-			writeJSON(w, globalReply{AccessToken: s.stableToken, ExpiresIn: int(cur.expiry.Sub(now) / time.Second)})
+			writeJSON(w, r, globalReply{AccessToken: s.stableToken, ExpiresIn: int(cur.expiry.Sub(now) / time.Second)})
 			return
 		}
 	} else {
 		switch {
-		case s.forced.count(dayOf(now)) >= forcePerDay:
-			writeError(w, 45009)
+		case s.forced.spent(now):
+			writeError(w, r, 45009)
 			return
 		case !s.lastForce.IsZero() && now.Sub(s.lastForce) < forceGap:
-			writeError(w, 45011)
+			writeError(w, r, 45011)
 			return
 		}
-		s.forced.n++
+		s.forced.use()
 		s.lastForce = now
 		if cur != nil && cur.retired.IsZero() {
 			cur.retired = now
 		}
 	}
 	s.stableToken = s.mintGlobalLocked(now)
-	writeJSON(w, globalReply{AccessToken: s.stableToken, ExpiresIn: int(globalTTL / time.Second)})
+	writeJSON(w, r, globalReply{AccessToken: s.stableToken, ExpiresIn: int(globalTTL / time.Second)})
 }
 
 // checkCredentials checks the appid, secret and grant_type of a global

@@ -25,5 +25,5 @@ func (s *Server) handleAdvance(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	now := s.nowLocked()
 	s.mu.Unlock()
-	writeJSON(w, map[string]any{"advanced": d.String(), "now": now.Format(time.RFC3339)})
+	writeJSON(w, r, map[string]any{"advanced": d.String(), "now": now.Format(time.RFC3339)})
 }

@@ -7,7 +7,7 @@
 // the authorize link, the account's callback domain (10003) and scope
 // permission (10005), single-use codes that expire after five minutes,
 // 7200-second access tokens, 30-day refresh tokens, errors as
-// {"errcode":N,"errmsg":"…"} with HTTP 200 and a text/plain Content-Type,
+// {"errcode":N,"errmsg":"…"} with HTTP 200,
 // the snsapi_base/snsapi_userinfo difference, unionid and snapshot-page
 // (快照页) users. Its clock is the wall clock plus whatever Advance adds, so
 // every expiry is tested without sleeping.
@@ -30,10 +30,11 @@
 //   - POST /cgi-bin/menu/create, which checks the token and WeChat's menu
 //     limits and keeps the menu for Menu, and GET /cgi-bin/menu/get, which
 //     answers it as {"menu":{"button":[…]}} (46003 before any).
-//   - The JS-SDK: GET /cgi-bin/ticket/getticket, a jsapi_ticket valid 7200
-//     seconds on the emulator's clock, with the cgi-bin token errors
-//     (41001, 40014, 40001, 42001); StaleTickets makes the tickets issued
-//     so far stop working. A stand-in for jweixin-1.6.0.js, served at the
+//   - The JS-SDK: GET /cgi-bin/ticket/getticket, the account's one
+//     jsapi_ticket, handed out for 7200 seconds on the emulator's clock and
+//     then renewed, with the cgi-bin token errors (41001, 40014, 40001,
+//     42001) and an optional daily quota (SetTicketQuota, 45009);
+//     StaleTickets makes the tickets issued so far stop working. A stand-in for jweixin-1.6.0.js, served at the
 //     path of WeChat's own (Endpoints().JSSDK), implements wx.config,
 //     wx.ready, wx.error, updateAppMessageShareData and getLocation (a
 //     fixed place in Beijing, 39.908692 N 116.397477 E): it has the
@@ -61,6 +62,12 @@
 // request on a path, DropNext closes its connection without an answer,
 // SetLatency slows the API down, and SetCallbackRetry makes the browser
 // deliver a slow callback twice, as the WeChat client does.
+//
+// Answers are WeChat's bytes: the JSON object without a newline after
+// it, labelled "text/plain" on /sns/ and "application/json;
+// encoding=utf-8" on /cgi-bin/, as real WeChat is reported to send them,
+// so that clients which check the Content-Type (such as Node's
+// co-wechat-api) read them as they read WeChat's.
 //
 // The command wechattest/cmd/wechatemu runs the emulator on its own, for
 // apps in other languages. For such a process, POST /_emulator/advance?d=2h

@@ -132,3 +132,20 @@ func ExampleServer_LogIn() {
 	fmt.Println(rec.Body.String())
 	// Output: orders of oAlice
 }
+
+func ExampleEndpointsFor() {
+	// An app in another process than the emulator, pointed at a wechatemu
+	// started with -addr 127.0.0.1:9000.
+	client := &mp.Client{
+		AppID:     "wx0000000000000001",
+		AppSecret: "emulator-secret-0000000000000000",
+		Endpoints: wechattest.EndpointsFor("http://127.0.0.1:9000"),
+	}
+	fmt.Println(client.Endpoints.Authorize)
+	fmt.Println(client.Endpoints.API)
+	fmt.Println(client.Endpoints.JSSDK)
+	// Output:
+	// http://127.0.0.1:9000/connect/oauth2/authorize
+	// http://127.0.0.1:9000
+	// http://127.0.0.1:9000/open/js/jweixin-1.6.0.js
+}

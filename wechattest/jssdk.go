@@ -17,36 +17,84 @@ const ticketTTL = 7200 * time.Second
 
 // jsTicket is one jsapi_ticket the emulator issued.
 type jsTicket struct {
+	// renew is when getticket stops handing it out and issues a new one:
+	// ticketTTL after it was issued.
+	renew time.Time
+	// expiry is when it stops working: ticketTTL after the last answer
+	// that gave it, so that every answer's expires_in holds.
 	expiry time.Time
 	stale  bool // StaleTickets: it no longer signs a wx.config
 }
 
-// handleTicket serves GET /cgi-bin/ticket/getticket?access_token=…&type=jsapi:
-// a new jsapi_ticket, valid 7200 seconds on the emulator's clock, at every
-// call; the previous ones keep working until their own expiry. The access
-// token is checked as for every cgi-bin call (41001, 40014, 40001, 42001);
-// a type other than jsapi is 40097.
+// ticketReply is getticket's answer, its fields in the order of WeChat's
+// documentation.
+type ticketReply struct {
+	ErrCode   int    `json:"errcode"`
+	ErrMsg    string `json:"errmsg"`
+	Ticket    string `json:"ticket"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
+// handleTicket serves GET /cgi-bin/ticket/getticket?access_token=…&type=jsapi.
+// The access token is checked as for every cgi-bin call (41001, 40014,
+// 40001, 42001); a type other than jsapi is 40097; beyond SetTicketQuota's
+// daily quota, 45009.
+//
+// One ticket serves the account at a time, whichever access token asks:
+// getticket hands out the same ticket for 7200 seconds after it issued it,
+// always with expires_in 7200, and then a new one. A ticket keeps working
+// 7200 seconds after the last answer that gave it, so an older ticket
+// still works for a while after a newer one appeared. WeChat's
+// documentation says only that a ticket is valid 7200 seconds and must be
+// cached by the caller; the rest is what developers report of real
+// WeChat on its community forum: repeated calls within the validity give
+// the same ticket with expires_in 7200, unlike /cgi-bin/token, and an old
+// ticket still signed configs hours after a new one was issued.
 func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if code := s.checkGlobalLocked(q.Get("access_token")); code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	if q.Get("type") != "jsapi" {
-		writeError(w, 40097)
+		writeError(w, r, 40097)
 		return
 	}
 	now := s.nowLocked()
+	if s.ticketQuota.spent(now) {
+		writeError(w, r, 45009)
+		return
+	}
+	s.ticketQuota.use()
 	for t, jt := range s.tickets {
 		if !now.Before(jt.expiry) {
 			delete(s.tickets, t)
 		}
 	}
-	ticket := uniqueToken(64, func(t string) bool { _, ok := s.tickets[t]; return ok })
-	s.tickets[ticket] = &jsTicket{expiry: now.Add(ticketTTL)}
-	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": int(ticketTTL / time.Second)})
+	cur := s.tickets[s.ticket]
+	if cur == nil || cur.stale || !now.Before(cur.renew) {
+		s.ticket = uniqueToken(64, func(t string) bool { _, ok := s.tickets[t]; return ok })
+		cur = &jsTicket{renew: now.Add(ticketTTL)}
+		s.tickets[s.ticket] = cur
+	}
+	cur.expiry = now.Add(ticketTTL)
+	writeJSON(w, r, ticketReply{ErrCode: 0, ErrMsg: "ok", Ticket: s.ticket, ExpiresIn: int(ticketTTL / time.Second)})
+}
+
+// SetTicketQuota sets how many answers with a ticket
+// /cgi-bin/ticket/getticket gives per day of the emulator's clock
+// (midnight to midnight, Beijing time), as SetTokenQuota does for
+// /cgi-bin/token; the next call gets 45009 ("reach max api daily quota
+// limit") until the day ends, which Advance can bring about. WeChat calls
+// the quota small without publishing a number, so by default there is
+// none; 0 refuses every call, and math.MaxInt lifts the quota again. It
+// panics if n is negative.
+func (s *Server) SetTicketQuota(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ticketQuota.setLimit("SetTicketQuota", n)
 }
 
 // StaleTickets makes every jsapi_ticket issued so far stop working before
@@ -107,14 +155,14 @@ func (s *Server) handleJSVerify(w http.ResponseWriter, r *http.Request) {
 	var c jsConfig
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil || json.Unmarshal(body, &c) != nil {
-		writeJSON(w, map[string]string{"errMsg": "config:fail, the config is not JSON"})
+		writeJSON(w, r, map[string]string{"errMsg": "config:fail, the config is not JSON"})
 		return
 	}
 	msg := "config:invalid signature"
 	if s.verify(c) {
 		msg = "config:ok"
 	}
-	writeJSON(w, map[string]string{"errMsg": msg})
+	writeJSON(w, r, map[string]string{"errMsg": msg})
 }
 
 // verify reports whether c is signed with a ticket the emulator issued to

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -127,4 +128,69 @@ func TestJWeixinStandIn(t *testing.T) {
 	if got, want := s.Endpoints().JSSDK, s.URL+pathJWeixin; got != want {
 		t.Errorf("Endpoints().JSSDK: got %q, want %q", got, want)
 	}
+}
+
+// getticket hands out one ticket for 7200 seconds whichever access token
+// asks, each time with expires_in 7200, and a ticket works 7200 seconds
+// after the last answer that gave it.
+func TestTicketOnePerExpiry(t *testing.T) {
+	s := newServer(t)
+	const page = "https://app.example/"
+	first := jsapiTicket(t, s)
+	s.Advance(time.Hour)
+	if again := jsapiTicket(t, s); again != first {
+		t.Fatalf("an hour on: got a new ticket %q, want the same %q", again, first)
+	}
+	// With the other chain's token: still the account's one ticket.
+	if r := call(t, s, pathTicket, "access_token", stableToken(t, s, false).AccessToken, "type", "jsapi"); r.Ticket != first || r.ExpiresIn != 7200 {
+		t.Errorf("with a stable_token: got %q expires_in %d, want %q and 7200", r.Ticket, r.ExpiresIn, first)
+	}
+	s.Advance(time.Hour)
+	second := jsapiTicket(t, s)
+	if second == first {
+		t.Fatalf("7200 s after it was issued: got the same ticket, want a new one")
+	}
+	for _, tk := range []string{first, second} {
+		if got := verify(t, s, tk, page, page); got != "config:ok" {
+			t.Errorf("ticket %.8s… after the renewal: got %q, want config:ok", tk, got)
+		}
+	}
+	// The first was last handed out two hours ago.
+	s.Advance(time.Hour)
+	if got := verify(t, s, first, page, page); got != "config:invalid signature" {
+		t.Errorf("7200 s after the last answer that gave it: got %q, want invalid signature", got)
+	}
+	if got := verify(t, s, second, page, page); got != "config:ok" {
+		t.Errorf("the current ticket: got %q, want config:ok", got)
+	}
+}
+
+func TestTicketQuota(t *testing.T) {
+	s := newServer(t)
+	token := globalToken(t, s)
+	get := func() reply { return call(t, s, pathTicket, "access_token", token, "type", "jsapi") }
+	s.SetTicketQuota(2)
+	wantErrcode(t, get(), 0)
+	wantErrcode(t, get(), 0)
+	r := get()
+	wantErrcode(t, r, 45009)
+	if !strings.HasPrefix(r.ErrMsg, "reach max api daily quota limit rid: ") {
+		t.Errorf("errmsg: got %q, want WeChat's text for 45009", r.ErrMsg)
+	}
+	// /cgi-bin/token has a quota of its own.
+	globalToken(t, s)
+	// A new day (Beijing time) starts a new quota.
+	s.Advance(24 * time.Hour)
+	token = globalToken(t, s)
+	wantErrcode(t, get(), 0)
+	s.SetTicketQuota(0)
+	wantErrcode(t, get(), 45009)
+	s.SetTicketQuota(math.MaxInt)
+	wantErrcode(t, get(), 0)
+	defer func() {
+		if recover() == nil {
+			t.Errorf("SetTicketQuota(-1): got no panic, want one")
+		}
+	}()
+	s.SetTicketQuota(-1)
 }

@@ -55,29 +55,29 @@ func (s *Server) Menu() []byte {
 // keeps it for Menu.
 func (s *Server) handleMenuCreate(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, 43002)
+		writeError(w, r, 43002)
 		return
 	}
 	s.mu.Lock()
 	code := s.checkGlobalLocked(r.URL.Query().Get("access_token"))
 	s.mu.Unlock()
 	if code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMenuBody))
 	if err != nil {
-		writeError(w, 47001)
+		writeError(w, r, 47001)
 		return
 	}
 	if code := checkMenu(body); code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	s.mu.Lock()
 	s.menu = body
 	s.mu.Unlock()
-	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
+	writeJSON(w, r, okReply)
 }
 
 // handleMenuGet serves GET /cgi-bin/menu/get?access_token=…: after the
@@ -91,15 +91,15 @@ func (s *Server) handleMenuGet(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case code != 0:
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	case body == nil:
-		writeError(w, 46003)
+		writeError(w, r, 46003)
 		return
 	}
 	var m menuBody
 	if err := json.Unmarshal(body, &m); err != nil {
-		writeError(w, -1) // menu/create kept only a menu that decoded
+		writeError(w, r, -1) // menu/create kept only a menu that decoded
 		return
 	}
 	for i := range m.Button {
@@ -114,7 +114,7 @@ func (s *Server) handleMenuGet(w http.ResponseWriter, r *http.Request) {
 			b.SubButton = []menuButton{}
 		}
 	}
-	writeJSON(w, map[string]any{"menu": m})
+	writeJSON(w, r, map[string]any{"menu": m})
 }
 
 // checkMenu applies WeChat's menu rules to body and returns the errcode of

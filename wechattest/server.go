@@ -111,16 +111,17 @@ type Server struct {
 
 	// The account's global access_token (accesstoken.go) and menu (menu.go).
 	globals     map[string]*globalToken
-	plainToken  string   // the newest token of /cgi-bin/token
-	stableToken string   // the current token of /cgi-bin/stable_token
-	quota       int      // SetTokenQuota: /cgi-bin/token fetches a day
-	fetched     dayCount // /cgi-bin/token fetches today
-	forced      dayCount // force_refresh renewals today
+	plainToken  string     // the newest token of /cgi-bin/token
+	stableToken string     // the current token of /cgi-bin/stable_token
+	tokenQuota  dailyQuota // SetTokenQuota: /cgi-bin/token fetches a day
+	forced      dailyQuota // stable_token's force_refresh renewals a day
 	lastForce   time.Time
 	menu        []byte // the last menu created, as received
 
 	// The JS-SDK's jsapi_tickets (jssdk.go).
-	tickets map[string]*jsTicket
+	tickets     map[string]*jsTicket
+	ticket      string     // the current ticket, which getticket hands out
+	ticketQuota dailyQuota // SetTicketQuota: getticket answers a day
 }
 
 // fault is one queued failure of FailNext or DropNext.
@@ -228,8 +229,10 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		scopes:           map[string]bool{scopeBase: true, scopeUserInfo: true},
 		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates)),
 		globals:          make(map[string]*globalToken),
-		quota:            defaultTokenQuota,
+		tokenQuota:       dailyQuota{limit: defaultTokenQuota},
+		forced:           dailyQuota{limit: forcePerDay},
 		tickets:          make(map[string]*jsTicket),
+		ticketQuota:      dailyQuota{limit: noLimit},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)
@@ -296,9 +299,20 @@ func (s *Server) Client() *http.Client {
 
 // Endpoints returns the emulator's endpoints for wechatauth: its
 // authorization page, its website QR login page, its API and its stand-in
-// for the JS-SDK script.
+// for the JS-SDK script. It is EndpointsFor(s.URL).
 func (s *Server) Endpoints() mp.Endpoints {
-	return mp.Endpoints{Authorize: s.URL + pathAuthorize, QRConnect: s.URL + pathQRConnect, API: s.URL, JSSDK: s.URL + pathJWeixin}
+	return EndpointsFor(s.URL)
+}
+
+// EndpointsFor returns the endpoints of an emulator whose base URL is
+// baseURL, such as "http://127.0.0.1:9000" where cmd/wechatemu runs, for an
+// app in another process: the authorization page, the website QR login
+// page, the API and the stand-in for the JS-SDK script, as Endpoints gives
+// them for a Server of this process. A trailing slash on baseURL is
+// ignored.
+func EndpointsFor(baseURL string) mp.Endpoints {
+	base := strings.TrimRight(baseURL, "/")
+	return mp.Endpoints{Authorize: base + pathAuthorize, QRConnect: base + pathQRConnect, API: base, JSSDK: base + pathJWeixin}
 }
 
 // AddUser registers u, replacing any user with the same OpenID. It panics if
@@ -535,7 +549,7 @@ func (s *Server) front(routes http.Handler) http.Handler {
 			routes.ServeHTTP(httptest.NewRecorder(), r)
 			dropConnection(w)
 		case api:
-			writeError(w, f.errcode)
+			writeError(w, r, f.errcode)
 		default:
 			s.errorPage(w, f.errcode, "", "")
 		}

@@ -473,7 +473,7 @@ func TestAuthCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := call(t, s, pathAuth, "access_token", tt.token, "openid", tt.openID)
 			wantErrcode(t, r, tt.want)
-			if tt.want == 0 && (r.ErrMsg != "ok" || r.body != `{"errcode":0,"errmsg":"ok"}`+"\n") {
+			if tt.want == 0 && (r.ErrMsg != "ok" || r.body != `{"errcode":0,"errmsg":"ok"}`) {
 				t.Errorf("body: got %q, want %q", r.body, `{"errcode":0,"errmsg":"ok"}`)
 			}
 		})

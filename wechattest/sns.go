@@ -2,7 +2,6 @@ package wechattest
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,7 +41,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	website, errcode := s.checkAnyApp(q.Get("appid"))
 	if errcode != 0 {
-		writeError(w, errcode)
+		writeError(w, r, errcode)
 		return
 	}
 	want := s.AppSecret
@@ -51,14 +50,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch secret := q.Get("secret"); {
 	case secret == "":
-		writeError(w, 41004)
+		writeError(w, r, 41004)
 		return
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1:
-		writeError(w, 40125)
+		writeError(w, r, 40125)
 		return
 	}
 	if errcode := grantFault(q.Get("grant_type"), "authorization_code", q.Get("code"), 41008); errcode != 0 {
-		writeError(w, errcode)
+		writeError(w, r, errcode)
 		return
 	}
 	code := q.Get("code")
@@ -72,14 +71,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !ok, (g.scope == scopeLogin) != website:
-		writeError(w, 40029)
+		writeError(w, r, 40029)
 		return
 	case g.used:
-		writeError(w, 40163)
+		writeError(w, r, 40163)
 		return
 	case !s.nowLocked().Before(g.issued.Add(ttl)):
 		// WeChat answers an expired code like an unknown one.
-		writeError(w, 40029)
+		writeError(w, r, 40029)
 		return
 	}
 	g.used = true
@@ -91,7 +90,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.refreshToken = uniqueToken(64, func(t string) bool { _, ok := s.refresh[t]; return ok })
 	s.refresh[sess.refreshToken] = sess
-	writeJSON(w, s.tokenReplyLocked(sess))
+	writeJSON(w, r, s.tokenReplyLocked(sess))
 }
 
 // handleRefresh serves GET /sns/oauth2/refresh_token: a new access token for
@@ -102,11 +101,11 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	website, code := s.checkAnyApp(q.Get("appid"))
 	if code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	if errcode := grantFault(q.Get("grant_type"), "refresh_token", q.Get("refresh_token"), 41003); errcode != 0 {
-		writeError(w, errcode)
+		writeError(w, r, errcode)
 		return
 	}
 	token := q.Get("refresh_token")
@@ -116,13 +115,13 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.refresh[token]
 	switch {
 	case !ok, (sess.scope == scopeLogin) != website:
-		writeError(w, 40030)
+		writeError(w, r, 40030)
 		return
 	case !s.nowLocked().Before(sess.refreshExpiry):
-		writeError(w, 42002)
+		writeError(w, r, 42002)
 		return
 	}
-	writeJSON(w, s.tokenReplyLocked(sess))
+	writeJSON(w, r, s.tokenReplyLocked(sess))
 }
 
 // grantFault checks a token request's grant_type against want (40002) and
@@ -169,11 +168,11 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	at, code := s.checkAccessLocked(q.Get("access_token"), q.Get("openid"))
 	if code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
 	if at.sess.scope != scopeUserInfo && at.sess.scope != scopeLogin {
-		writeError(w, 48001)
+		writeError(w, r, 48001)
 		return
 	}
 	u := s.users[at.sess.user]
@@ -189,7 +188,7 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 		reply.Nickname = "微信用户"
 		reply.HeadImgURL = s.URL + pathAvatar + "wechattest/snapshot/132"
 	}
-	writeJSON(w, reply)
+	writeJSON(w, r, reply)
 }
 
 // handleAuth serves GET /sns/auth, the access token check.
@@ -198,10 +197,10 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, code := s.checkAccessLocked(q.Get("access_token"), q.Get("openid")); code != 0 {
-		writeError(w, code)
+		writeError(w, r, code)
 		return
 	}
-	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok"})
+	writeJSON(w, r, okReply)
 }
 
 // checkAnyApp checks the appid of an API call both apps may make, and
@@ -340,28 +339,6 @@ func errorMessage(errcode int) string {
 		return "api unauthorized"
 	}
 	return fmt.Sprintf("error %d", errcode)
-}
-
-// writeError answers an API call with WeChat's error shape and HTTP 200.
-func writeError(w http.ResponseWriter, errcode int) {
-	noteErrcode(w, errcode)
-	writeJSON(w, map[string]any{"errcode": errcode, "errmsg": errorMessage(errcode) + ", rid: " + requestID()})
-}
-
-// writeJSON answers an API call with v as JSON. WeChat labels these replies
-// text/plain; clients must decode the body whatever the Content-Type says.
-// The body is UTF-8 and, like WeChat's, leaves non-ASCII text unescaped.
-func writeJSON(w http.ResponseWriter, v any) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, "wechattest: encoding reply: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(b.String()))
 }
 
 // handleAvatar serves the emulator's avatars (the default user's and the

@@ -3,10 +3,13 @@
 //
 //	go run github.com/wechatauth/wechatauth/wechattest/cmd/wechatemu -addr 127.0.0.1:9000
 //
-// Point the app's authorize URL, QR login URL and API base at the addresses
-// it prints. Besides web authorization it serves the global access_token
-// (/cgi-bin/token, /cgi-bin/stable_token), /cgi-bin/menu/create and
-// /cgi-bin/menu/get, so cmd/wechatmenu can run against it.
+// Point the app's authorize URL, QR login URL, API base and JS-SDK script
+// at the addresses it prints; a Go app gets them all from
+// wechattest.EndpointsFor(baseURL). Besides web authorization it serves the
+// global access_token (/cgi-bin/token, /cgi-bin/stable_token),
+// /cgi-bin/menu/create and /cgi-bin/menu/get, so cmd/wechatmenu can run
+// against it, and the JS-SDK: /cgi-bin/ticket/getticket and a stand-in for
+// jweixin-1.6.0.js.
 //
 // Every request it answers is logged to stdout: its method and path (never
 // the query, which holds the secret, codes and tokens) and the errcode it
@@ -41,6 +44,8 @@
 //	-scopes           the scopes the account may ask for (10005 otherwise)
 //	-latency          delay every /sns and /cgi-bin API answer
 //	-token-quota      /cgi-bin/token fetches a day before 45009 (default 2000)
+//	-ticket-quota     /cgi-bin/ticket/getticket answers a day before 45009
+//	                  (default -1: no quota, as WeChat publishes no number)
 //	-retry-callback   deliver a callback again when the app has not answered
 //	                  within this duration, as the WeChat client does
 //
@@ -106,6 +111,7 @@ Flags:`)
 	webAppID := fs.String("website-appid", "wx0000000000000002", "the `AppID` of the website app, for QR login")
 	webSecret := fs.String("website-secret", "emulator-website-secret-00000000", "the website app's AppSecret")
 	quota := fs.Int("token-quota", 2000, "/cgi-bin/token fetches a day before 45009")
+	ticketQuota := fs.Int("ticket-quota", -1, "/cgi-bin/ticket/getticket answers a day before 45009; -1 for no quota")
 	mode := fs.String("mode", "consent", "authorization page: consent, auto or refuse")
 	usersFile := fs.String("users", "", "JSON `file` of users, instead of the built-in one; the first is the visitor")
 	domain := fs.String("callback-domain", "", "accept only redirect_uris on this `host` (default any)")
@@ -149,6 +155,9 @@ Flags:`)
 	if *quota < 0 {
 		return fmt.Errorf("-token-quota: got %d, want 0 or more", *quota)
 	}
+	if *ticketQuota < -1 {
+		return fmt.Errorf("-ticket-quota: got %d, want 0 or more, or -1 for no quota", *ticketQuota)
+	}
 	users, err := readUsers(*usersFile)
 	if err != nil {
 		return err
@@ -162,6 +171,9 @@ Flags:`)
 	wx.AppID, wx.AppSecret = *appID, *secret
 	wx.WebsiteAppID, wx.WebsiteAppSecret = *webAppID, *webSecret
 	wx.SetTokenQuota(*quota)
+	if *ticketQuota >= 0 {
+		wx.SetTicketQuota(*ticketQuota)
+	}
 	if len(users) > 0 {
 		list := make([]wechattest.User, len(users))
 		for i, u := range users {
@@ -176,24 +188,7 @@ Flags:`)
 	wx.SetCallbackRetry(*retry)
 	wx.SetLogger(requestLog(stdout))
 
-	visitor := "oTestUser0000000000000000001"
-	if len(users) > 0 {
-		visitor = users[0].OpenID
-	}
-	fmt.Fprintf(stdout, `wechatemu: WeChat web-authorization emulator (not WeChat) on %[1]s
-  appid      %[2]s
-  secret     %[3]s
-  authorize  %[1]s/connect/oauth2/authorize
-  api base   %[1]s
-             GET /sns/oauth2/access_token, /sns/oauth2/refresh_token, /sns/userinfo, /sns/auth
-             GET /cgi-bin/token, POST /cgi-bin/stable_token, POST /cgi-bin/menu/create, GET /cgi-bin/menu/get
-  qrconnect  %[1]s/connect/qrconnect
-  webappid   %[7]s
-  websecret  %[8]s
-  mode       %[4]s, visitor %[5]s, scopes %[6]s
-  clock      POST %[1]s/_emulator/advance?d=2h moves it forward
-Requests are logged below. Ctrl-C stops it.
-`, wx.URL, wx.AppID, wx.AppSecret, *mode, visitor, strings.Join(scopeList, ","), wx.WebsiteAppID, wx.WebsiteAppSecret)
+	printBanner(stdout, wx, *mode, users, scopeList, *quota, *ticketQuota)
 	// Started after the banner, so that it and the request log never
 	// write at once; the listener holds early connections until then.
 	wx.Start()
@@ -202,6 +197,47 @@ Requests are logged below. Ctrl-C stops it.
 	wx.Close() // the last request is logged before the last line
 	fmt.Fprintln(stdout, "wechatemu: stopped")
 	return nil
+}
+
+// printBanner prints what an app needs to use the emulator wx: its
+// credentials and endpoints (those of wechattest.EndpointsFor, so that a
+// Go app and the banner agree), its users and settings, and its clock.
+func printBanner(w io.Writer, wx *wechattest.Server, mode string, users []userJSON, scopes []string, tokenQuota, ticketQuota int) {
+	e := wechattest.EndpointsFor(wx.URL)
+	if len(users) == 0 {
+		users = []userJSON{{OpenID: "oTestUser0000000000000000001", Nickname: "测试用户"}}
+	}
+	who := make([]string, len(users))
+	for i, u := range users {
+		who[i] = u.OpenID
+		if u.Nickname != "" {
+			who[i] += " (" + u.Nickname + ")"
+		}
+	}
+	tickets := "no quota"
+	if ticketQuota >= 0 {
+		tickets = fmt.Sprint(ticketQuota, " a day")
+	}
+	fmt.Fprintf(w, `wechatemu: WeChat web-authorization emulator (not WeChat) on %[1]s
+  appid      %[2]s
+  secret     %[3]s
+  authorize  %[4]s
+  qrconnect  %[5]s
+  api base   %[6]s
+             GET /sns/oauth2/access_token, /sns/oauth2/refresh_token, /sns/userinfo, /sns/auth
+             GET /cgi-bin/token, POST /cgi-bin/stable_token, POST /cgi-bin/menu/create, GET /cgi-bin/menu/get
+  ticket     %[6]s/cgi-bin/ticket/getticket?access_token=ACCESS_TOKEN&type=jsapi
+  jssdk      %[7]s
+  webappid   %[8]s
+  websecret  %[9]s
+  users      %[10]s; the first is the visitor
+  mode       %[11]s, scopes %[12]s
+  quotas     /cgi-bin/token %[13]d a day, getticket %[14]s
+  clock      POST %[1]s/_emulator/advance?d=2h moves it forward
+  in Go      wechattest.EndpointsFor(%[1]q) gives these as mp.Endpoints
+Requests are logged below. Ctrl-C stops it.
+`, wx.URL, wx.AppID, wx.AppSecret, e.Authorize, e.QRConnect, e.API, e.JSSDK, wx.WebsiteAppID, wx.WebsiteAppSecret,
+		strings.Join(who, ", "), mode, strings.Join(scopes, ","), tokenQuota, tickets)
 }
 
 // requestLog is the emulator's request log on w: one line a request, with

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 // started is a running wechatemu and what it printed.
@@ -241,6 +243,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"website appid of the account", []string{"-appid", "wxSame", "-website-appid", "wxSame"}, "-website-appid"},
 		{"empty website secret", []string{"-website-secret", ""}, "-website-secret"},
 		{"negative quota", []string{"-token-quota", "-1"}, "-token-quota"},
+		{"negative ticket quota", []string{"-ticket-quota", "-2"}, "-ticket-quota"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -404,5 +407,60 @@ func TestReadmeStatesTheDefaultSecret(t *testing.T) {
 		if strings.Trim(m[1], "`,.") != s.secret {
 			t.Errorf("README's wechatemu section passes -secret %s; the default is %s", m[1], s.secret)
 		}
+	}
+}
+
+// The banner gives what an app needs: the endpoints of
+// wechattest.EndpointsFor, the ticket endpoint, the users and the clock;
+// each works as printed.
+func TestRunBannerShowsWhatAnAppNeeds(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(users, []byte(`[{"openid":"oAlice","nickname":"Alice"},{"openid":"oBob"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "-users", users, "-ticket-quota", "1")
+	line := func(name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^  ` + name + ` +(.+)$`).FindStringSubmatch(s.banner)
+		if m == nil {
+			t.Fatalf("banner has no %q line: %q", name, s.banner)
+		}
+		return m[1]
+	}
+	e := wechattest.EndpointsFor(s.url)
+	for _, tt := range []struct{ name, want string }{
+		{"authorize", e.Authorize},
+		{"qrconnect", e.QRConnect},
+		{"api base", e.API},
+		{"jssdk", e.JSSDK},
+		{"ticket", e.API + "/cgi-bin/ticket/getticket?access_token=ACCESS_TOKEN&type=jsapi"},
+		{"users", "oAlice (Alice), oBob; the first is the visitor"},
+		{"quotas", "/cgi-bin/token 2000 a day, getticket 1 a day"},
+		{"clock", "POST " + s.url + "/_emulator/advance?d=2h moves it forward"},
+		{"in Go", `wechattest.EndpointsFor("` + s.url + `") gives these as mp.Endpoints`},
+	} {
+		if got := line(tt.name); got != tt.want {
+			t.Errorf("banner %s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+
+	resp, _ := s.get(t, line("jssdk"))
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "application/javascript") {
+		t.Errorf("GET the jssdk line: got HTTP %d %q, want the script", resp.StatusCode, ct)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_, body := s.get(t, s.url+"/cgi-bin/token?grant_type=client_credential&appid="+url.QueryEscape(s.appID)+"&secret="+url.QueryEscape(s.secret))
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("/cgi-bin/token: got %q", body)
+	}
+	ticket := strings.Replace(line("ticket"), "ACCESS_TOKEN", tok.AccessToken, 1)
+	if _, body := s.get(t, ticket); !strings.Contains(body, `"errcode":0,"errmsg":"ok","ticket":"`) {
+		t.Errorf("GET the ticket line: got %q, want a ticket", body)
+	}
+	// -ticket-quota 1: the second call of the day is refused.
+	if _, body := s.get(t, ticket); !strings.Contains(body, `"errcode":45009`) {
+		t.Errorf("second getticket with -ticket-quota 1: got %q, want 45009", body)
 	}
 }
