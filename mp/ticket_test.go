@@ -85,9 +85,10 @@ func TestTicketSourceCachesAndRefreshesAhead(t *testing.T) {
 		t.Errorf("second Ticket: got %q after %d fetches, want the cached ticket after 1", again, r.wx.Calls(pathTicket))
 	}
 	r.Advance(7200*time.Second - 4*time.Minute) // within 5 minutes of expiry
-	next, err := r.tickets.Ticket(ctx)
-	if err != nil || next == first {
-		t.Errorf("Ticket near expiry: got %q, %v; want a new ticket", next, err)
+	// WeChat answers the same ticket within its 7200 s, with expires_in
+	// 7200 again: the second getticket call is what shows the refresh.
+	if next, err := r.tickets.Ticket(ctx); err != nil || next == "" {
+		t.Errorf("Ticket near expiry: got %q, %v; want a ticket", next, err)
 	}
 	if got := r.wx.Calls(pathTicket); got != 2 {
 		t.Errorf("getticket calls: got %d, want 2", got)
@@ -159,6 +160,7 @@ func TestTicketSourceInvalidate(t *testing.T) {
 	if got, _ := r.tickets.Ticket(ctx); got != first {
 		t.Errorf("Ticket after invalidating another ticket: got %q, want the cached %q", got, first)
 	}
+	r.wx.StaleTickets() // WeChat renewed it: why a page would report it
 	if err := r.tickets.Invalidate(ctx, first); err != nil {
 		t.Fatal(err)
 	}
