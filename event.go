@@ -18,7 +18,11 @@ const (
 	EventLogin                           // a user logged in through WeChat
 	EventDebugLogin                      // the debug bypass logged a user in
 	EventRefused                         // the user declined to authorize
-	EventFailure                         // a login failed; Event.Err says why
+	// EventFailure: a request ended on an error page; Event.Err says why.
+	// Besides failed logins it counts snapshot-page visitors turned away
+	// (Status 403, logged at info level as "snapshot-mode visitor") and
+	// store outages (Status 503, logged as "<store> store unavailable").
+	EventFailure
 )
 
 var eventNames = [...]string{"", "redirect", "login", "debug_login", "refused", "failure"}
@@ -107,6 +111,7 @@ func storeCheck(store string) string {
 	}
 	return "the store behind " + field + " (Redis, say) failed: check that it is running and that this instance reaches it (the address its pool dials, password, network, maxclients); (*redisstore.Store).Ping checks a Redis at start"
 }
+
 // maxLogPath bounds how much of a request's path a log line quotes.
 const maxLogPath = 256
 
