@@ -164,16 +164,23 @@ func (s *setupWatch) arrived(a *Auth, r *http.Request) {
 }
 
 // misroutedCallback reports whether r is WeChat's redirect back to the
-// callback, bringing a state of this site's (its MAC checks), on a path
-// that is not the callback's: certain evidence that the callback is not
-// mounted where Options.CallbackURL says, or that the path is rewritten
-// on the way. Only the browser that WeChat sent back brings such a state
-// to the site. It costs a substring search unless the query holds a state.
+// callback, on a path that is not the callback's: a state of this site's
+// (its MAC checks) brought by the browser that started that login (it
+// holds the login's cookie). That is certain evidence that the callback
+// is not mounted where Options.CallbackURL says, or that the path is
+// rewritten on the way; a link that someone else made with a state of
+// their own login does not count. It costs a substring search unless the
+// query holds a state.
 func (a *Auth) misroutedCallback(r *http.Request) bool {
 	if !strings.Contains(r.URL.RawQuery, "state=") || r.URL.Path == a.callbackPath || a.atCallback(r) {
 		return false
 	}
-	return a.issued(r.URL.Query().Get("state"))
+	state := r.URL.Query().Get("state")
+	if !a.issued(state) {
+		return false
+	}
+	_, ours := a.pendingFrom(r, state)
+	return ours
 }
 
 // misroutedError is the failure of a request that misroutedCallback

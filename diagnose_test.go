@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,16 @@ func TestCallbackPathRewrittenInFrontIsNamedOnThePage(t *testing.T) {
 		w.Write([]byte("page"))
 	})))
 	h.mux.Handle("/app/", stripPrefix("/app", inner))
+
+	// A state of another browser's login proves nothing: a link made by
+	// someone else is a page like any other.
+	resp, _ := h.step(h.browser(false), "/app/orders", http.StatusFound)
+	toWeChat, _ := url.Parse(resp.Header.Get("Location"))
+	forged := "/app/wechat/callback?code=c0de&state=" + toWeChat.Query().Get("state")
+	if resp, body := h.get(h.browser(false), forged); resp.StatusCode != http.StatusFound || strings.Contains(h.logs.String(), "is not the path of Options.CallbackURL") {
+		t.Fatalf("another browser's state: status %d, body %q, log %s; want a login started and nothing said", resp.StatusCode, body, h.logs.String())
+	}
+
 	resp, body := h.get(h.browser(true), "/app/orders")
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "本站的微信登录配置有误") || !strings.Contains(body, "strips or rewrites the path") {
 		t.Errorf("status %d, body %q; want 500, the misconfigured page naming the fix", resp.StatusCode, body)
