@@ -18,6 +18,9 @@ import (
 // server, or run one instance on a shared session store, are legitimate.
 func (a *Auth) warnSetup() {
 	o, log := a.opts, a.opts.Logger
+	if !o.DebugBypass && o.DebugUser != (User{}) {
+		log.Debug("wechatauth: Options.DebugUser is set but DebugBypass is off, so it is ignored: nobody is logged in without WeChat", "debug_user", o.DebugUser.OpenID)
+	}
 	if !strings.HasPrefix(a.origin, "https:") && o.Sessions.Cookie.Secure && a.callbackHost != "localhost" && a.callbackHost != "127.0.0.1" && a.callbackHost != "::1" {
 		log.Warn("wechatauth: Sessions.Cookie.Secure is set but Options.CallbackURL is http, and browsers keep Secure cookies only over https (and on localhost), so no login can complete; fix: serve the site over https with an https CallbackURL, or leave Secure off for plain-http tests")
 	}
@@ -118,14 +121,18 @@ func (a *Auth) noCookieError() error {
 }
 
 // setupWatch notices, once each, the mistakes of setup that only requests
-// show, and logs them with their fix.
+// show, and logs them with their fix. It warns only on certain evidence:
+// a login that goes to WeChat and never comes back proves nothing, since
+// users abandon logins (a closed tab, a crawler, a curl), so that gets a
+// line at debug level at most.
 type setupWatch struct {
-	starts, callbacks       atomic.Int64
-	noCallback, plain, path sync.Once
+	starts, callbacks                            atomic.Int64
+	plain, path, misrouted, userFrom, noCallback sync.Once
 }
 
 // noCallbackAfter is how many logins may go to WeChat without any
-// callback coming back before the watch suspects the callback's route.
+// callback coming back before the watch mentions the callback's route, at
+// debug level only.
 const noCallbackAfter = 3
 
 // started notes a login that goes to WeChat.
@@ -138,7 +145,7 @@ func (s *setupWatch) started(a *Auth, r *http.Request) {
 	}
 	if s.starts.Add(1) >= noCallbackAfter && s.callbacks.Load() == 0 {
 		s.noCallback.Do(func() {
-			a.opts.Logger.Warn("wechatauth: logins went to WeChat but no callback has come back to the Auth yet; if browsers end on a 404 after WeChat, the callback is not mounted where Options.CallbackURL says; fix: mount auth.CallbackHandler() at "+a.callbackPath+" (the whole path, inside Sessions.LoadAndSave), or wrap the whole router in auth.RequireWeChatUser",
+			a.opts.Logger.Debug("wechatauth: logins went to WeChat and none has come back to the callback yet; that is normal when users abandon them (a closed tab, a crawler), but if browsers end on a 404 after WeChat, either the callback is not mounted at "+a.callbackPath+" or a proxy or router rewrites the path: mount auth.CallbackHandler() there, inside Sessions.LoadAndSave",
 				"logins", noCallbackAfter, "callback_url", a.opts.CallbackURL)
 		})
 	}
@@ -150,8 +157,57 @@ func (s *setupWatch) arrived(a *Auth, r *http.Request) {
 	s.callbacks.Add(1)
 	if r.URL.Path != a.callbackPath && !a.atCallback(r) {
 		s.path.Do(func() {
-			a.opts.Logger.Warn("wechatauth: the callback came to "+logPath(r.URL.Path)+" but Options.CallbackURL's path is "+a.callbackPath+"; a proxy in front of the app strips a prefix, so the pages it returns to miss it too; fix: let the proxy pass the whole path, or mount the app at the root of CallbackURL's origin",
+			a.opts.Logger.Warn("wechatauth: the callback came to "+logPath(r.URL.Path)+" but Options.CallbackURL's path is "+a.callbackPath+"; either a proxy or router in front of the app strips or rewrites the path (then the pages it returns to miss the prefix too), or CallbackHandler is mounted at another path than CallbackURL's; fix: let the proxy pass the whole path, or mount the app at the root of CallbackURL's origin, and mount auth.CallbackHandler() at "+a.callbackPath,
 				"callback_url", a.opts.CallbackURL)
 		})
 	}
+}
+
+// misroutedCallback reports whether r is WeChat's redirect back to the
+// callback, on a path that is not the callback's: a state of this site's
+// (its MAC checks) brought by the browser that started that login (it
+// holds the login's cookie). That is certain evidence that the callback
+// is not mounted where Options.CallbackURL says, or that the path is
+// rewritten on the way; a link that someone else made with a state of
+// their own login does not count. It costs a substring search unless the
+// query holds a state.
+func (a *Auth) misroutedCallback(r *http.Request) bool {
+	if !strings.Contains(r.URL.RawQuery, "state=") || r.URL.Path == a.callbackPath || a.atCallback(r) {
+		return false
+	}
+	state := r.URL.Query().Get("state")
+	if !a.issued(state) {
+		return false
+	}
+	_, ours := a.logins.find(r, state)
+	return ours
+}
+
+// misroutedError is the failure of a request that misroutedCallback
+// caught, naming both possible causes and the fix.
+func (a *Auth) misroutedError(r *http.Request) error {
+	return &setupError{
+		err: fmt.Errorf("wechatauth: WeChat sent the browser back to %s, which is not the path of Options.CallbackURL (%s)", logPath(r.URL.Path), a.callbackPath),
+		fix: "either the callback is not mounted at CallbackURL's path, or a proxy or router in front of the app strips or rewrites the path; mount auth.CallbackHandler() at " + a.callbackPath + " (the whole path, inside Sessions.LoadAndSave), or wrap the whole router in auth.RequireWeChatUser, and let any proxy pass the path unchanged (or make CallbackURL the URL that browsers reach)",
+	}
+}
+
+// noteMisrouted warns, once, of a request that misroutedCallback caught
+// where the Auth does not answer it (CurrentUser on another route).
+func (a *Auth) noteMisrouted(r *http.Request) {
+	a.watch.misrouted.Do(func() {
+		a.opts.Logger.Warn(a.misroutedError(r).Error(), "callback_url", a.opts.CallbackURL)
+	})
+}
+
+// userFromOutside notes a call of UserFrom on a request that
+// RequireWeChatUser did not let through, which always finds no user. It
+// warns once, in debug mode only.
+func (s *setupWatch) userFromOutside(a *Auth) {
+	if !a.opts.DebugBypass {
+		return
+	}
+	s.userFrom.Do(func() {
+		a.opts.Logger.Warn("wechatauth: UserFrom was called on a request that RequireWeChatUser did not let through (here, in one of the Options hooks), where it always returns no user and ok=false; fix: wrap the route in auth.RequireWeChatUser (or RequireScope), or use auth.CurrentUser(r) on routes that serve visitors logged in or not")
+	})
 }

@@ -3,9 +3,11 @@ package wechatauth_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +19,98 @@ import (
 // Each test here makes one of the mistakes a new user makes by accident
 // and checks that the answer names the cause and the fix.
 
-func TestCallbackMountedOnAnotherPathIsNamed(t *testing.T) {
+// stripPrefix stands for a proxy in front of the app that strips prefix
+// from every path, the request line's included.
+func stripPrefix(prefix string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+		r.RequestURI = strings.TrimPrefix(r.RequestURI, prefix)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestCallbackPathRewrittenInFrontIsNamed(t *testing.T) {
+	// CallbackURL is /app/wechat/callback and the callback is mounted
+	// there, but a proxy strips /app: WeChat's redirect back lands on the
+	// public page, which asks CurrentUser. Its state is one of the site's:
+	// certain evidence, said at the first login, once.
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.CallbackURL = strings.Replace(o.CallbackURL, "/wechat/callback", "/app/wechat/callback", 1)
+	})
+	inner := http.NewServeMux()
+	inner.Handle("GET /app/wechat/callback", h.auth.CallbackHandler())
+	inner.Handle("/account/", h.auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	inner.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		_, ok := h.auth.CurrentUser(r)
+		fmt.Fprintf(w, "public page, logged in: %v", ok)
+	})
+	h.mux.Handle("/app/", stripPrefix("/app", inner))
+	resp, body := h.get(h.browser(true), "/app/account/")
+	if resp.Request.URL.Path != "/app/wechat/callback" || body != "public page, logged in: false" {
+		t.Fatalf("ended at %s with %q; want the public page at the callback's URL", resp.Request.URL, body)
+	}
+	logs := h.logs.String()
+	for _, want := range []string{
+		"level=WARN msg=\"wechatauth: WeChat sent the browser back to /wechat/callback, which is not the path of Options.CallbackURL (/app/wechat/callback)",
+		"either the callback is not mounted at CallbackURL's path, or a proxy or router in front of the app strips or rewrites the path",
+		"mount auth.CallbackHandler() at /app/wechat/callback",
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q after one login: %s", want, logs)
+		}
+	}
+	h.get(h.browser(true), "/app/account/")
+	if n := strings.Count(h.logs.String(), "strips or rewrites the path"); n != 1 {
+		t.Errorf("warned %d times, want once", n)
+	}
+}
+
+func TestCallbackPathRewrittenInFrontIsNamedOnThePage(t *testing.T) {
+	// A proxy strips /app from every path, so WeChat's redirect to
+	// /app/wechat/callback reaches the app as /wechat/callback, where the
+	// router wrapped in RequireWeChatUser takes it for a page. Another round
+	// trip would come back the same way: the browser gets the page that
+	// says the site is misconfigured, and the log the causes.
+	h := newHarness(t, func(o *wechatauth.Options) {
+		o.CallbackURL = strings.Replace(o.CallbackURL, "/wechat/callback", "/app/wechat/callback", 1)
+		o.DebugBypass = true // a developer's setup: the page names the fix too
+	})
+	inner := http.NewServeMux()
+	inner.Handle("GET /app/wechat/callback", h.auth.CallbackHandler())
+	inner.Handle("/", h.auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("page"))
+	})))
+	h.mux.Handle("/app/", stripPrefix("/app", inner))
+
+	// A state of another browser's login proves nothing: a link made by
+	// someone else is a page like any other.
+	resp, _ := h.step(h.browser(false), "/app/orders", http.StatusFound)
+	toWeChat, _ := url.Parse(resp.Header.Get("Location"))
+	forged := "/app/wechat/callback?code=c0de&state=" + toWeChat.Query().Get("state")
+	if resp, body := h.get(h.browser(false), forged); resp.StatusCode != http.StatusFound || strings.Contains(h.logs.String(), "is not the path of Options.CallbackURL") {
+		t.Fatalf("another browser's state: status %d, body %q, log %s; want a login started and nothing said", resp.StatusCode, body, h.logs.String())
+	}
+
+	resp, body := h.get(h.browser(true), "/app/orders")
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "本站的微信登录配置有误") || !strings.Contains(body, "strips or rewrites the path") {
+		t.Errorf("status %d, body %q; want 500, the misconfigured page naming the fix", resp.StatusCode, body)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "WeChat sent the browser back to /wechat/callback, which is not the path of Options.CallbackURL (/app/wechat/callback)") || !strings.Contains(logs, "mount auth.CallbackHandler() at /app/wechat/callback") {
+		t.Errorf("log does not name the cause and the fix: %s", logs)
+	}
+}
+
+func TestAbandonedLoginsAreNotTakenForAnUnmountedCallback(t *testing.T) {
 	h := newHarness(t, nil)
-	// The app's callback route is not where CallbackURL says, so WeChat's
-	// redirects end on the app's 404; the start of the login still runs.
-	h.mux.Handle("/wechat/cb", h.auth.CallbackHandler())
-	for i := 0; i < 3; i++ {
+	// Logins that go to WeChat and never come back (a closed tab at the
+	// consent page, a crawler, a curl) prove nothing about the callback.
+	for i := 0; i < 5; i++ {
 		c := h.browser(false)
 		resp, _ := h.step(c, "/account/", http.StatusFound)
-		h.get(c, resp.Header.Get("Location")) // to WeChat; the callback is never reached
+		h.get(c, resp.Header.Get("Location")) // to WeChat, and no further
 	}
-	if logs := h.logs.String(); !strings.Contains(logs, "no callback has come back") || !strings.Contains(logs, "mount auth.CallbackHandler() at /wechat/callback") {
-		t.Errorf("log does not name the fix: %s", logs)
+	if logs := h.logs.String(); strings.Contains(logs, "level=WARN") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("abandoned logins were warned of: %s", logs)
 	}
 }
 

@@ -69,5 +69,17 @@ func HTTPStatus(err error) int {
 
 // storeError wraps a failure of the named store.
 func storeError(store string, err error) error {
-	return fmt.Errorf("wechatauth: %s store: %w: %w", store, errStore, err)
+	return &storeFailure{store: store, err: err}
 }
+
+// storeFailure is a failure of one of the stores: "session", "callback",
+// "user" or "token". It is errStore, and wraps the store's error.
+type storeFailure struct {
+	store string
+	err   error
+}
+
+func (e *storeFailure) Error() string {
+	return "wechatauth: " + e.store + " store: " + errStore.Error() + ": " + e.err.Error()
+}
+func (e *storeFailure) Unwrap() []error { return []error{errStore, e.err} }

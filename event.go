@@ -18,7 +18,11 @@ const (
 	EventLogin                           // a user logged in through WeChat
 	EventDebugLogin                      // the debug bypass logged a user in
 	EventRefused                         // the user declined to authorize
-	EventFailure                         // a login failed; Event.Err says why
+	// EventFailure: a request ended on an error page; Event.Err says why.
+	// Besides failed logins it counts snapshot-page visitors turned away
+	// (Status 403, logged at info level as "snapshot-mode visitor") and
+	// store outages (Status 503, logged as "<store> store unavailable").
+	EventFailure
 )
 
 var eventNames = [...]string{"", "redirect", "login", "debug_login", "refused", "failure"}
@@ -60,19 +64,52 @@ func (a *Auth) event(r *http.Request, e Event) {
 		if errors.As(e.Err, &apiErr) {
 			e.Code = apiErr.Code
 		}
-		level := slog.LevelWarn
-		if e.Status >= 500 {
-			level = slog.LevelError
-		}
-		args := []any{"status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err}
-		if fix := fixOf(e.Err); fix != "" {
-			args = append(args, "fix", fix)
-		}
-		log.Log(ctx, level, "wechatauth: login failed", args...)
+		a.logFailure(r, e)
 	}
 	if a.opts.OnEvent != nil {
-		a.opts.OnEvent(r, e)
+		a.opts.OnEvent(a.hookRequest(r), e)
 	}
+}
+
+// logFailure logs an EventFailure under the name of what happened: a
+// snapshot-page visitor is ordinary traffic, a store that fails is the
+// site's outage with what to check, anything else a login that failed.
+func (a *Auth) logFailure(r *http.Request, e Event) {
+	ctx := r.Context()
+	log := a.opts.Logger
+	var sf *storeFailure
+	switch {
+	case errors.Is(e.Err, errSnapshotUser):
+		log.InfoContext(ctx, "wechatauth: snapshot-mode visitor: WeChat showed its snapshot page (快照页), whose visitors have no identity; they get a page that asks them to tap 使用完整服务 (Options.SnapshotGuests lets them in as guests)",
+			"status", e.Status, "path", logPath(r.URL.Path))
+		return
+	case errors.As(e.Err, &sf):
+		log.ErrorContext(ctx, "wechatauth: "+sf.store+" store unavailable", "status", e.Status, "path", logPath(r.URL.Path), "err", e.Err, "check", storeCheck(sf.store))
+		return
+	}
+	level := slog.LevelWarn
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	args := []any{"status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err}
+	if fix := fixOf(e.Err); fix != "" {
+		args = append(args, "fix", fix)
+	}
+	log.Log(ctx, level, "wechatauth: login failed", args...)
+}
+
+// storeCheck says what to check when the named store fails.
+func storeCheck(store string) string {
+	field := "Options.Sessions.Store"
+	switch store {
+	case "callback":
+		field = "Options.Callbacks"
+	case "user":
+		field = "Options.Users"
+	case "token":
+		field = "Options.Tokens"
+	}
+	return "the store behind " + field + " (Redis, say) failed: check that it is running and that this instance reaches it (the address its pool dials, password, network, maxclients); (*redisstore.Store).Ping checks a Redis at start"
 }
 
 // maxLogPath bounds how much of a request's path a log line quotes.

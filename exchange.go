@@ -41,7 +41,7 @@ func (a *Auth) exchangeOnce(ctx context.Context, r *http.Request, state, code st
 // Options.OnLogin; the error says the application refused it.
 func (a *Auth) loggedIn(r *http.Request, u User, kind EventKind) error {
 	if a.opts.OnLogin != nil && !u.Snapshot {
-		if err := a.opts.OnLogin(r, u); err != nil {
+		if err := a.opts.OnLogin(a.hookRequest(r), u); err != nil {
 			return fmt.Errorf("%w: %w", errLoginDenied, err)
 		}
 	}

@@ -29,7 +29,7 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		case a.webClient != nil:
 			app, scope = appWebsite, scopeLogin
 		case a.outside != nil:
-			a.outside.ServeHTTP(w, requestFor(r, returnTo))
+			a.outside.ServeHTTP(w, a.hookRequest(requestFor(r, returnTo)))
 			return
 		}
 	}

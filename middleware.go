@@ -40,6 +40,11 @@ func (a *Auth) require(next http.Handler, scope Scope) http.Handler {
 			a.serveCallback(w, r)
 			return
 		}
+		if a.misroutedCallback(r) {
+			// Another round trip would come back here again.
+			a.fail(w, r, a.misroutedError(r), "/")
+			return
+		}
 		user, err := a.sessionUser(r.Context())
 		if err != nil {
 			a.fail(w, r, err, "/")

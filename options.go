@@ -156,8 +156,10 @@ type Options struct {
 	// DebugUser is the user DebugBypass logs in when the request names
 	// none, with the profile pages show (Nickname, HeadImgURL, UnionID);
 	// a "_user" login of its OpenID gets that profile too. Another openid
-	// gets the profile stored for it in Users, or none. Default: none, so
-	// only "_user" logs in.
+	// gets the profile stored for it in Users, or none. It is ignored
+	// while DebugBypass is off (New says so at debug level), so both can
+	// be set from one switch in the environment. Default: none, so only
+	// "_user" logs in.
 	DebugUser User
 	// DebugAllowRemote lets the debug login work for clients that are not on
 	// the loopback interface. Default false: loopback clients only. Behind
@@ -238,10 +240,7 @@ func (o Options) check() error {
 	if o.MaxAttempts < 0 {
 		bad("MaxAttempts", "must not be negative, got %d", o.MaxAttempts)
 	}
-	if o.DebugUser != (User{}) && !o.DebugBypass {
-		bad("DebugUser", "is set but DebugBypass is off; set DebugBypass to use it")
-	}
-	if o.DebugUser != (User{}) && !isToken(o.DebugUser.OpenID) {
+	if o.DebugBypass && o.DebugUser != (User{}) && !isToken(o.DebugUser.OpenID) {
 		bad("DebugUser", "OpenID must be an openid (letters, digits, '-' and '_'), got %q", o.DebugUser.OpenID)
 	}
 	return errors.Join(errs...)

@@ -46,7 +46,6 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"unknown scope", func(o *wechatauth.Options) { o.Scope = "snsapi_login" }, []string{"Options.Scope", "snsapi_login"}},
 		{"negative Timeout", func(o *wechatauth.Options) { o.Timeout = -1 }, []string{"Options.Timeout"}},
 		{"negative MaxAttempts", func(o *wechatauth.Options) { o.MaxAttempts = -1 }, []string{"Options.MaxAttempts"}},
-		{"DebugUser without DebugBypass", func(o *wechatauth.Options) { o.DebugUser.OpenID = "oDev" }, []string{"Options.DebugUser", "DebugBypass"}},
 		{"DebugUser without an openid", func(o *wechatauth.Options) { o.DebugBypass, o.DebugUser.Nickname = true, "Dev" }, []string{"Options.DebugUser", "OpenID"}},
 	}
 	for _, tc := range cases {
@@ -128,3 +127,26 @@ func TestNewWarnsOfSetupsThatFailInProduction(t *testing.T) {
 
 // sharedStore stands for a session store that other instances share.
 type sharedStore struct{ scs.Store }
+
+// DebugUser and DebugBypass are toggled together from the environment:
+// with the bypass off, DebugUser is kept, said at debug level, and logs
+// nobody in.
+func TestDebugUserIsIgnoredWithoutDebugBypass(t *testing.T) {
+	h := newHarness(t, func(o *wechatauth.Options) { o.DebugUser = wechatauth.User{OpenID: "oDeveloper", Nickname: "Dev"} })
+	if logs := h.logs.String(); !strings.Contains(logs, "level=DEBUG") || !strings.Contains(logs, "Options.DebugUser is set but DebugBypass is off, so it is ignored") {
+		t.Errorf("New did not say DebugUser is ignored at debug level: %s", logs)
+	}
+	if strings.Contains(h.logs.String(), "level=WARN") {
+		t.Errorf("New warned: %s", h.logs.String())
+	}
+	resp, _ := h.step(h.browser(false), "/account/", http.StatusFound)
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, h.wx.URL) {
+		t.Errorf("a visitor went to %q, want WeChat: no debug login with DebugBypass off", loc)
+	}
+	// A DebugUser that would be refused with the bypass on is ignored too.
+	o := validOptions()
+	o.DebugUser = wechatauth.User{Nickname: "Dev"}
+	if _, err := wechatauth.New(o); err != nil {
+		t.Errorf("New with an ignored DebugUser: %v", err)
+	}
+}

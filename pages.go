@@ -19,7 +19,7 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 	// page must not carry its Location.
 	w.Header().Del("Location")
 	if a.opts.ErrorHandler != nil {
-		a.opts.ErrorHandler(w, r, err)
+		a.opts.ErrorHandler(w, a.hookRequest(r), err)
 		return
 	}
 	title, advice := explain(err)
@@ -48,7 +48,11 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 //
 //	sessions.ErrorFunc = auth.SessionStoreError
 func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err error) {
-	a.fail(w, r, storeError("session", err), "/")
+	var sf *storeFailure
+	if !errors.As(err, &sf) { // Logout's may name another store already
+		err = storeError("session", err)
+	}
+	a.fail(w, r, err, "/")
 }
 
 // explain gives the default page's words for err: what happened and what
@@ -57,32 +61,32 @@ func explain(err error) (title, advice string) {
 	var apiErr *mp.Error
 	switch status := HTTPStatus(err); {
 	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
-		return "Your browser did not send the login back · 浏览器没有带回登录信息", "Allow cookies for this site, open it in one browser from start to end, then try again. · 请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。"
+		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
 	case fixOf(err) != "":
-		return "This site's WeChat login is misconfigured · 本站的微信登录配置有误", "This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs. · 这不是您的问题；网站管理员可在日志中查看需要修改的配置。"
+		return "本站的微信登录配置有误 · This site's WeChat login is misconfigured", "这不是您的问题；网站管理员可在日志中查看需要修改的配置。 · This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs."
 	case errors.Is(err, errStateExpired):
-		return "The login took too long · 登录已超时", "Start the login again. · 请重新登录。"
+		return "登录已超时 · The login took too long", "请重新登录。 · Start the login again."
 	case errors.Is(err, ErrInvalidState):
-		return "This login link is not valid here · 登录链接无效", "It was already used, or it was started in another browser. Start the login again. · 该链接已被使用或来自其他浏览器，请重新登录。"
+		return "登录链接无效 · This login link is not valid here", "该链接已被使用或来自其他浏览器，请重新登录。 · It was already used, or it was started in another browser. Start the login again."
 	case errors.Is(err, errTooManyAttempts):
-		return "Login keeps failing · 登录多次失败", "Make sure cookies are allowed, wait a few minutes, then try again. · 请确认浏览器允许 Cookie，稍等几分钟后重试。"
+		return "登录多次失败 · Login keeps failing", "请确认浏览器允许 Cookie，稍等几分钟后重试。 · Make sure cookies are allowed, wait a few minutes, then try again."
 	case errors.Is(err, errLoginDenied):
-		return "This site did not let you in · 本站未允许您登录", "Your WeChat login worked, but this site refused it. Contact the site if you think this is wrong. · 微信登录成功，但本站拒绝了此次登录，如有疑问请联系本站。"
+		return "本站未允许您登录 · This site did not let you in", "微信登录成功，但本站拒绝了此次登录，如有疑问请联系本站。 · Your WeChat login worked, but this site refused it. Contact the site if you think this is wrong."
 	case errors.Is(err, errSnapshotUser):
-		return "This is a preview of the page · 当前为页面预览", "To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page. · 请点击页面底部的“使用完整服务”。"
+		return "当前为页面预览 · This is a preview of the page", "请点击页面底部的“使用完整服务”。 · To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page."
 	case status == http.StatusServiceUnavailable:
-		return "The login is unavailable for a moment · 登录暂时不可用", "Try again in a moment. · 请稍后重试。"
+		return "登录暂时不可用 · The login is unavailable for a moment", "请稍后重试。 · Try again in a moment."
 	case status == http.StatusGatewayTimeout:
-		return "WeChat did not answer in time · 微信响应超时", "Try again in a moment. · 请稍后重试。"
+		return "微信响应超时 · WeChat did not answer in time", "请稍后重试。 · Try again in a moment."
 	case errors.As(err, &apiErr), status == http.StatusBadGateway:
-		return "WeChat could not complete the login · 微信登录失败", "Try again in a moment. · 请稍后重试。"
+		return "微信登录失败 · WeChat could not complete the login", "请稍后重试。 · Try again in a moment."
 	}
-	return "The login could not be completed · 无法完成登录", "This is a problem on our side. Try again later. · 服务暂时出现问题，请稍后重试。"
+	return "无法完成登录 · The login could not be completed", "服务暂时出现问题，请稍后重试。 · This is a problem on our side. Try again later."
 }
 
 func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL string) {
 	if a.opts.Unauthorized != nil {
-		a.opts.Unauthorized(w, r, loginURL)
+		a.opts.Unauthorized(w, a.hookRequest(r), loginURL)
 		return
 	}
 	writeJSON(w, http.StatusUnauthorized, struct {
@@ -109,12 +113,12 @@ func writeHead(w http.ResponseWriter, status int, contentType string) {
 
 func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
 	if a.opts.Refused != nil {
-		a.opts.Refused(w, r, retry)
+		a.opts.Refused(w, a.hookRequest(r), retry)
 		return
 	}
 	writePage(w, http.StatusForbidden, page{
-		Title:  "You declined to log in with WeChat · 您已拒绝微信授权",
-		Advice: "This page needs your WeChat login. Changed your mind? Try again. · 此页面需要微信授权，如需继续请重试。",
+		Title:  "您已拒绝微信授权 · You declined to log in with WeChat",
+		Advice: "此页面需要微信授权，如需继续请重试。 · This page needs your WeChat login. Changed your mind? Try again.",
 		Retry:  retry,
 	})
 }
@@ -125,7 +129,7 @@ type page struct {
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#222}
@@ -133,7 +137,7 @@ a.button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#0
 </head><body>
 <h1>{{.Title}}</h1>
 <p>{{.Advice}}</p>
-{{if .Retry}}<p><a class="button" id="retry" href="{{.Retry}}">Try again · 重试</a></p>{{end}}
+{{if .Retry}}<p><a class="button" id="retry" href="{{.Retry}}">重试 · Try again</a></p>{{end}}
 {{if .Detail}}<section id="developer"><h2>For the developer (debug mode)</h2><p><code>{{.Detail}}</code></p>{{if .Fix}}<p><strong>Fix:</strong> {{.Fix}}</p>{{end}}</section>{{end}}
 </body></html>
 `))

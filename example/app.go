@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,19 +75,22 @@ type storage struct {
 func newStorage(cfg config) (*storage, error) {
 	sessions := scs.New()
 	sessions.Lifetime = 7 * 24 * time.Hour
+	if strings.HasPrefix(cfg.CallbackURL, "https:") {
+		// An https site keeps its session cookie off plain http, and the
+		// __Host- prefix keeps other subdomains from planting one.
+		sessions.Cookie.Secure = true
+		sessions.Cookie.Name = "__Host-session"
+	}
 	if cfg.RedisAddr != "" {
 		pool := redisPool(cfg.RedisAddr)
-		conn, err := pool.GetContext(context.Background())
-		if err == nil {
-			_, err = conn.Do("PING")
-			conn.Close()
-		}
-		if err != nil {
+		store := redisstore.New(pool) // contacts nobody: Ping does
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
 			pool.Close()
-			return nil, fmt.Errorf("REDIS_ADDR=%s: %w", cfg.RedisAddr, err)
+			return nil, fmt.Errorf("REDIS_ADDR=%s is set, but that Redis cannot be used: %w; or unset REDIS_ADDR to keep sessions and stores in memory", cfg.RedisAddr, err)
 		}
 		sessions.Store = scsredis.New(pool)
-		store := redisstore.New(pool)
 		return &storage{
 			sessions: sessions, users: store, tokens: store, callbacks: store,
 			accessTokens: store.AccessTokenCache(cfg.AppID), tickets: store.TicketCache(cfg.AppID),

@@ -106,6 +106,8 @@ func TestAppWithRedis(t *testing.T) {
 	}
 	if _, _, err := newApp(config{AppID: wx.AppID, AppSecret: "x", CallbackURL: site + "/cb", RedisAddr: "127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "REDIS_ADDR") {
 		t.Errorf("unreachable Redis: got %v, want an error naming REDIS_ADDR", err)
+	} else if !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "check that Redis is running") || !strings.Contains(err.Error(), "unset REDIS_ADDR") {
+		t.Errorf("unreachable Redis: got %q, want the address and what to check", err)
 	}
 }
 

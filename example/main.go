@@ -61,11 +61,14 @@ func run() error {
 		cfg.AppID, cfg.AppSecret, cfg.Endpoints = wx.AppID, wx.AppSecret, wx.Endpoints()
 		slog.Info("no WECHAT_APPID: using the in-process WeChat emulator", "emulator", wx.URL)
 	}
-	handler, closeApp, err := newApp(cfg)
+	handler, closeApp, err := newApp(cfg) // with REDIS_ADDR, fails unless that Redis answers
 	if err != nil {
 		return err
 	}
 	defer closeApp()
+	if cfg.RedisAddr != "" {
+		slog.Info("sessions and stores in Redis", "redis_addr", cfg.RedisAddr)
+	}
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("wechatauth example: open %s/account/ in a browser\n", site)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/gomodule/redigo/redis"
@@ -47,9 +48,35 @@ type Store struct {
 }
 
 // New returns a Store on pool with Prefix "wechatauth:" and no UserTTL.
+// It never contacts Redis: a Redis that is down or misaddressed shows at
+// the first call that needs it (in an app, the first login's callback
+// answers 503). Call Ping at start to find out before serving.
 func New(pool *redis.Pool) *Store {
 	return &Store{Prefix: DefaultPrefix, pool: pool}
 }
+
+// Ping checks, within ctx, that the pool reaches a Redis that answers: the
+// check to make at start, since New contacts nobody. Its error says what
+// to check; it holds the cause (for a refused connection, the address the
+// pool dials) but nothing the pool was given as a secret, as long as the
+// pool's dialer puts none in its own errors.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.do(ctx, "PING")
+	if err == nil {
+		return nil
+	}
+	const check = "check that Redis is running at the address the pool dials, that this host reaches it (firewall, network, TLS), and the password the pool sends"
+	if text := err.Error(); userinfo.MatchString(text) {
+		// A dialer given a URL (redis.DialURL) may quote it, password and
+		// all, in its error: keep the text without it, and drop the chain.
+		return fmt.Errorf("redisstore: Redis does not answer PING: %s; %s", userinfo.ReplaceAllString(text, "${1}…@"), check)
+	}
+	return fmt.Errorf("redisstore: Redis does not answer PING: %w; %s", err, check)
+}
+
+// userinfo matches the user and password of a URL, such as a Redis URL
+// "redis://user:password@host:6379", after its scheme.
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*:(?://)?)[^/@"]*@`)
 
 // user is a wechatauth.User as stored. The conversions between the two stop
 // compiling when wechatauth.User gains a field: add it here too.
