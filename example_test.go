@@ -37,7 +37,11 @@ func ExampleAuth_RequireWeChatUser() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /wechat/callback", auth.CallbackHandler())
 	mux.Handle("/account/", auth.RequireWeChatUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := wechatauth.UserFrom(r)
+		u, ok := wechatauth.UserFrom(r)
+		if !ok { // only outside RequireWeChatUser; see CurrentUser
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+			return
+		}
 		fmt.Fprintf(w, "Hello, %s (%s)", u.Nickname, r.URL.Path)
 	})))
 	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: sessions.LoadAndSave(mux)}}
