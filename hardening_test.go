@@ -174,7 +174,7 @@ func waitGoroutines(t *testing.T, want int) {
 		}
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutines: got %d, want at most %d (%s)\n%s", n, want, testclock.RanOut("ending them", limit), buf[:runtime.Stack(buf, true)])
+			t.Fatalf("goroutines: got %d, want at most %d (%s)\n%s", n, want, testclock.RanOut("the process", limit, "ending those goroutines"), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

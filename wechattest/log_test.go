@@ -28,7 +28,7 @@ func (c logLines) next(t *testing.T) string {
 	case l := <-c:
 		return l
 	case <-time.After(limit):
-		t.Fatal("no log record: " + testclock.RanOut("the emulator", limit))
+		t.Fatal("no log record: " + testclock.RanOut("the emulator", limit, "a log record"))
 		return ""
 	}
 }

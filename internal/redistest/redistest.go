@@ -234,7 +234,7 @@ func (s *Server) run() error {
 			return nil
 		} else if time.Now().After(deadline) {
 			s.Kill()
-			return fmt.Errorf("redis-server on %s did not answer PING: %s: %v; output: %s", s.addr, testclock.RanOut("starting it", startTimeout), err, p.out.String())
+			return fmt.Errorf("redis-server on %s did not answer PING: %s: %v; output: %s", s.addr, testclock.RanOut("redis-server", startTimeout, "starting"), err, p.out.String())
 		}
 		time.Sleep(pollEvery)
 	}
@@ -252,7 +252,7 @@ func (s *Server) killLocked() {
 	select {
 	case <-p.exited:
 	case <-time.After(stopTimeout):
-		s.tb.Errorf("redistest: redis-server on %s did not exit after SIGKILL: %s", s.addr, testclock.RanOut("ending it", stopTimeout))
+		s.tb.Errorf("redistest: redis-server on %s did not exit after SIGKILL: %s", s.addr, testclock.RanOut("redis-server", stopTimeout, "exiting"))
 	}
 	s.killedAt = time.Now()
 }

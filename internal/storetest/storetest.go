@@ -230,7 +230,7 @@ func claimExpires(t *testing.T, s Store) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("finished=%v: still there %v past its ttl (Record: %v); %s", finish, limit, err, testclock.RanOut("expiring it", ttl+limit))
+				t.Fatalf("finished=%v: still there %v past its ttl (Record: %v); %s", finish, limit, err, testclock.RanOut("the store", ttl+limit, "expiring it"))
 			}
 			time.Sleep(5 * time.Millisecond)
 		}

@@ -33,11 +33,14 @@ func Patience(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * Scale())
 }
 
-// RanOut says that what took more than d, that the machine may be busy,
-// and how to allow more: the message for a wait whose cap, from Patience,
-// ran out.
-func RanOut(what string, d time.Duration) string {
+// RanOut says that who took more than d (for task, when not empty), that
+// the machine may be busy, and how to allow more: the message for a wait
+// whose cap, from Patience, ran out.
+func RanOut(who string, d time.Duration, task string) string {
+	if task != "" {
+		task = " for " + task
+	}
 	more := strconv.FormatFloat(2*Scale(), 'f', -1, 64)
-	return fmt.Sprintf("%s took more than %v; the machine may be busy; set %s=%s (or more) to allow more",
-		what, d.Round(time.Second/10), ScaleEnv, more)
+	return fmt.Sprintf("%s took more than %v%s; the machine may be busy; set %s=%s (or more) to allow more",
+		who, d.Round(time.Second/10), task, ScaleEnv, more)
 }

@@ -75,7 +75,7 @@ func (o *output) waitFor(t *testing.T, from int, want string) int {
 		select {
 		case <-grew:
 		case <-timeout:
-			t.Fatalf("no %q: %s; printed %q", want, testclock.RanOut("wechatemu", limit), printed)
+			t.Fatalf("no %q: %s; printed %q", want, testclock.RanOut("wechatemu", limit, "that line"), printed)
 		}
 	}
 }
