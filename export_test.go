@@ -24,3 +24,6 @@ func LeaveDeadClaim(a *Auth, state string) error {
 	_, err := a.opts.Callbacks.Claim(context.Background(), callbackKey(state), a.claimTTL())
 	return err
 }
+
+// SetStoreClock replaces the clock by which s lets entries expire.
+func SetStoreClock(s *MemoryStore, now func() time.Time) { s.now = now }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -53,6 +56,9 @@ type stack struct {
 
 	mu        sync.Mutex
 	callbacks []callbackHit
+	release   chan struct{} // see holdExchange
+	releaseAt int
+	heldOut   bool // an exchange's budget ended while holdExchange held it
 }
 
 // callbackHit is one delivery of the callback with a code, as the app saw
@@ -79,6 +85,7 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(st.wx.Close)
 	cfg.AppID, cfg.AppSecret, cfg.Endpoints = st.wx.AppID, st.wx.AppSecret, st.wx.Endpoints()
+	cfg.HTTPClient = &http.Client{Transport: exchangeGate{st, http.DefaultTransport}}
 	handler, closeApp, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +102,10 @@ func newStack(t *testing.T) *stack {
 			}
 			st.mu.Lock()
 			st.callbacks = append(st.callbacks, hit)
+			if st.release != nil && len(st.callbacks) >= st.releaseAt {
+				close(st.release)
+				st.release = nil
+			}
 			st.mu.Unlock()
 		}
 		handler.ServeHTTP(w, r)
@@ -102,6 +113,42 @@ func newStack(t *testing.T) *stack {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return st
+}
+
+// holdExchange makes the app's next code exchanges wait until the
+// callback has been delivered n more times: an exchange in flight for as
+// long as WeChat takes to repeat the callback, however long that is. The
+// wait ends with the exchange's own budget (Options.Timeout) at the latest.
+func (st *stack) holdExchange(n int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.release, st.releaseAt = make(chan struct{}), len(st.callbacks)+n
+}
+
+// exchangeGate is the app's transport to the emulator: code exchanges wait
+// while holdExchange holds them.
+type exchangeGate struct {
+	st   *stack
+	next http.RoundTripper
+}
+
+func (g exchangeGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == pathToken {
+		g.st.mu.Lock()
+		release := g.st.release
+		g.st.mu.Unlock()
+		if release != nil {
+			select {
+			case <-release:
+			case <-req.Context().Done():
+				g.st.mu.Lock()
+				g.st.heldOut = true
+				g.st.mu.Unlock()
+				return nil, req.Context().Err()
+			}
+		}
+	}
+	return g.next.RoundTrip(req)
 }
 
 func (st *stack) callbackHits() []callbackHit {
@@ -118,30 +165,72 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// The browser tests' budgets. Every chromedp call runs within them, and
+// their failures say which one ran out instead of a bare "context deadline
+// exceeded". They are generous, since Chromium on a machine busy with other
+// work (parallel builds, other browsers) can take many seconds for a page,
+// and the environment variable WECHATAUTH_TEST_TIMEOUT_SCALE
+// (testclock.ScaleEnv) multiplies them: WECHATAUTH_TEST_TIMEOUT_SCALE=3
+// gives every step three minutes. A passing run never waits for them.
+var (
+	// stepBudget bounds one step: a navigation, a click and what it waits
+	// for, reading a text.
+	stepBudget = testclock.Patience(time.Minute)
+	// browserBudget bounds a browser's whole life: starting Chromium and
+	// every step of one test. It ends earlier when go test's -timeout would.
+	browserBudget = testclock.Patience(4 * time.Minute)
+)
+
+// browserFlags are Chromium's flags for the tests: headless, runnable as
+// root (CI), and quiet, with nothing on the network but the test's pages.
+var browserFlags = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("headless", true),
+	chromedp.NoSandbox, // --no-sandbox: Chromium runs as root in CI
+	chromedp.Flag("disable-gpu", true),
+	chromedp.Flag("disable-background-networking", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("disable-sync", true),
+	chromedp.NoFirstRun,
+	chromedp.Flag("disable-quic", true),
+}
+
+// ranOut is the cause of a browser context whose budget ran out: it says
+// which budget, for what, and how to allow more.
+type ranOut struct{ msg string }
+
+func (r ranOut) Error() string { return r.msg }
+
+// explain returns err, or, when ctx ended because a budget ran out, an
+// error that says which one, wrapping err.
+func explain(ctx context.Context, err error) error {
+	var r ranOut
+	if err != nil && ctx.Err() != nil && errors.As(context.Cause(ctx), &r) {
+		return fmt.Errorf("%s (%w)", r.msg, err)
+	}
+	return err
+}
+
 // newBrowser starts headless Chromium with a fresh profile and returns its
-// context. The browser ends with the test, and at the latest after a minute.
+// context. The browser ends with the test, and at the latest when
+// browserBudget runs out.
 func newBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last first)
-	limit, cancelLimit := context.WithTimeout(context.Background(), time.Minute)
+	total, why := browserBudget, ranOut{testclock.RanOut("the browser", browserBudget, "all of "+t.Name())}
+	if deadline, ok := t.Deadline(); ok && time.Until(deadline)-30*time.Second < total {
+		total = max(time.Until(deadline)-30*time.Second, time.Second)
+		why = ranOut{fmt.Sprintf("the browser took more than %v for all of %s, which is what go test's -timeout left it; the machine may be busy; run go test with a larger -timeout (and %s=2 for more per step)",
+			total.Round(time.Second), t.Name(), testclock.ScaleEnv)}
+	}
+	limit, cancelLimit := context.WithTimeoutCause(context.Background(), total, why)
 	t.Cleanup(cancelLimit)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limit,
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox, // Chromium runs as root here
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-	)
+		append([]chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(profile)}, browserFlags...)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", path, err)
+		t.Fatalf("starting %s: %v", path, explain(ctx, err))
 	}
 	return ctx
 }
@@ -168,10 +257,9 @@ func newTab(t *testing.T, browser context.Context) *tab {
 	t.Cleanup(cancel)
 	tb := &tab{t: t, ctx: ctx}
 	// The first Run binds the tab's life to its context: give it the tab's
-	// own, not a step's, which ends with the step. The browser's one-minute
-	// limit bounds it.
+	// own, not a step's, which ends with the step. browserBudget bounds it.
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("opening a tab: %v", err)
+		t.Fatalf("opening a tab: %v", explain(ctx, err))
 	}
 	t.Cleanup(func() {
 		if !t.Failed() {
@@ -193,15 +281,47 @@ func newTab(t *testing.T, browser context.Context) *tab {
 	return tb
 }
 
-// step bounds one browser step.
-const step = 15 * time.Second
+// stepContext returns the context of one browser step in tb: it ends when
+// stepBudget runs out, with a cause that names the step by where the test
+// takes it. Give its errors to explain.
+func (tb *tab) stepContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(tb.ctx, stepBudget, ranOut{testclock.RanOut("the browser", stepBudget, stepName())})
+}
+
+// stepName names the step being taken by the line of the test function
+// that takes it, and the tab's method on the way, if any.
+func stepName() string {
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	method := ""
+	for {
+		f, more := frames.Next()
+		name := f.Function[strings.LastIndex(f.Function, "/")+1:]
+		if strings.Contains(name, ".Test") {
+			where := fmt.Sprintf("the step at %s:%d", filepath.Base(f.File), f.Line)
+			if method != "" {
+				where += " (" + method + ")"
+			}
+			return where
+		}
+		_, fn, _ := strings.Cut(name, ".") // without the package
+		if m, ok := strings.CutPrefix(fn, "(*tab)."); ok {
+			method = m
+		} else if method == "" {
+			method = fn
+		}
+		if !more {
+			return "a step of " + method
+		}
+	}
+}
 
 func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, step)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		tb.t.Fatalf("browser: %v (at %s)", err, tb.location())
+		tb.t.Fatalf("browser: %v (at %s)", explain(ctx, err), tb.location())
 	}
 }
 
@@ -209,38 +329,41 @@ func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 // page they end on.
 func (tb *tab) response(actions ...chromedp.Action[chromedp.Void]) int64 {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, step)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, actions...)
 	if err != nil {
-		tb.t.Fatalf("browser: %v (at %s)", err, tb.location())
+		tb.t.Fatalf("browser: %v (at %s)", explain(ctx, err), tb.location())
 	}
 	return resp.Status
 }
 
 func (tb *tab) text(id string) string {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, step)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
 	if err != nil {
-		tb.t.Fatalf("text of #%s: %v (at %s)", id, err, tb.location())
+		tb.t.Fatalf("text of #%s: %v (at %s)", id, explain(ctx, err), tb.location())
 	}
 	return strings.TrimSpace(s)
 }
 
 func (tb *tab) location() string {
-	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
+		if explain(ctx, err) != err {
+			return "unknown: no answer within the budget either"
+		}
 		return "unknown: " + err.Error()
 	}
 	return loc
 }
 
 func (tb *tab) screenshot(name string) {
-	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		tb.shots = append(tb.shots, shot{name, png})
@@ -294,11 +417,11 @@ func TestBrowserLogin(t *testing.T) {
 			t.Errorf("openid: got %q, want %q", got, alice)
 		}
 
-		ctx, cancel := context.WithTimeout(tb.ctx, step)
+		ctx, cancel := tb.stepContext()
 		defer cancel()
 		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{st.app + "/"}})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(explain(ctx, err))
 		}
 		var session *network.Cookie
 		for _, c := range res.Cookies {
@@ -346,17 +469,17 @@ func TestBrowserLogin(t *testing.T) {
 		if got, want := tb.text("retry"), "Try again"; !strings.Contains(got, want) {
 			t.Errorf("retry link: got %q, want it to contain %q", got, want)
 		}
-		ctx, cancel := context.WithTimeout(tb.ctx, step)
+		ctx, cancel := tb.stepContext()
 		defer cancel()
 		title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(explain(ctx, err))
 		}
 		if !strings.Contains(title, "declined") {
 			t.Errorf("refusal page heading: got %q, want it to say the user declined", title)
 		}
 		if in, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("nickname") !== null`)); err != nil || in {
-			t.Errorf("refusal page: got a logged-in page (err %v), want no nickname", err)
+			t.Errorf("refusal page: got a logged-in page (err %v), want no nickname", explain(ctx, err))
 		}
 
 		// The retry link starts over and ends on the page first asked for.
@@ -380,10 +503,14 @@ func TestBrowserLogin(t *testing.T) {
 
 	t.Run("WeChat repeats a slow callback", func(t *testing.T) {
 		st.wx.SetCallbackRetry(300 * time.Millisecond)
-		st.wx.SetLatency(time.Second) // the exchange alone takes longer than the retry delay
+		st.holdExchange(2) // the exchange is in flight until WeChat has repeated the callback
 		t.Cleanup(func() {
 			st.wx.SetCallbackRetry(0)
-			st.wx.SetLatency(0)
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if st.heldOut {
+				t.Errorf("the browser took more than the app's exchange budget (Options.Timeout) to repeat the callback after 300ms; the machine may be busy")
+			}
 		})
 		tb := newTab(t, browser)
 		before, exchanges := len(st.callbackHits()), st.wx.Calls(pathToken)

@@ -23,10 +23,10 @@ const (
 func weChatTab(t *testing.T, st *stack, browser context.Context, ua string) *tab {
 	t.Helper()
 	tb := newTab(t, browser)
-	ctx, cancel := context.WithTimeout(tb.ctx, step)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua}); err != nil {
-		t.Fatalf("setting the User-Agent: %v", err)
+		t.Fatalf("setting the User-Agent: %v", explain(ctx, err))
 	}
 	page := st.app + "/account/jssdk"
 	tb.do(chromedp.Navigate(page))
@@ -41,11 +41,11 @@ func weChatTab(t *testing.T, st *stack, browser context.Context, ua string) *tab
 func (tb *tab) waitReady(n string) {
 	tb.t.Helper()
 	tb.do(chromedp.WaitVisible(chromedp.ID("jssdk-ready")))
-	ctx, cancel := context.WithTimeout(tb.ctx, step)
+	ctx, cancel := tb.stepContext()
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("ready-count").textContent === "`+n+`" &&
 		document.getElementById("location").textContent !== "–"`)); err != nil {
-		tb.t.Fatalf("waiting for wx.ready number %s: %v (status %q)", n, err, tb.text("jssdk-status"))
+		tb.t.Fatalf("waiting for wx.ready number %s: %v (status %q)", n, explain(ctx, err), tb.text("jssdk-status"))
 	}
 	tb.screenshot("jssdk-ready")
 	if got := tb.text("jssdk-status"); got != "JS-SDK ready" {
@@ -101,12 +101,12 @@ func TestBrowserJSSDK(t *testing.T) {
 	t.Run("a URL of another origin gets 400", func(t *testing.T) {
 		tb := weChatTab(t, st, browser, androidWeChat)
 		tb.waitReady("1")
-		ctx, cancel := context.WithTimeout(tb.ctx, step)
+		ctx, cancel := tb.stepContext()
 		defer cancel()
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/wechat/jssdk?url=" + encodeURIComponent("https://evil.example/account/jssdk"))
 			.then(r => r.json().then(b => r.status + " " + b.error))`, chromedp.EvalAwaitPromise))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatal(explain(ctx, err))
 		}
 		if !strings.HasPrefix(got, "400 ") || !strings.Contains(got, `the origin "https://evil.example" is not one of Options.Origins`) {
 			t.Errorf("got %q, want 400 naming the origin rule", got)

@@ -298,8 +298,9 @@ func TestCallsHonourTheContextDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := store.Claim(ctx, "login:slow", time.Minute)
-	// The pool's own read timeout is 5 s: only the context ends it sooner.
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	// The pool's own read timeout is 5 s, and Redis holds the write for 10:
+	// only the context ends it sooner, however busy the machine.
+	if elapsed := time.Since(start); elapsed >= 5*time.Second {
 		t.Errorf("Claim returned after %v, want about the context's 100ms", elapsed)
 	}
 	// Either way a timeout, which wechatauth.HTTPStatus answers with 504.

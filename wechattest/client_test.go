@@ -21,6 +21,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -32,7 +33,7 @@ func apiClient(s *wechattest.Server) *mp.Client {
 
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testclock.Patience(time.Minute))
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -53,7 +54,7 @@ func TestDropNextClosesWithoutAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn.SetDeadline(time.Now().Add(testclock.Patience(time.Minute)))
 	if _, err := io.WriteString(conn, "GET "+pathAuth+"?access_token=x&openid=y HTTP/1.1\r\nHost: wechattest\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}

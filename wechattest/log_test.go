@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -18,14 +19,16 @@ func (c logLines) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// next returns the next log record, failing the test if none comes.
+// next returns the next log record, failing the test if none comes within
+// a generous cap.
 func (c logLines) next(t *testing.T) string {
 	t.Helper()
+	limit := testclock.Patience(time.Minute)
 	select {
 	case l := <-c:
 		return l
-	case <-time.After(10 * time.Second):
-		t.Fatal("no log record within 10 s")
+	case <-time.After(limit):
+		t.Fatal("no log record: " + testclock.RanOut("the emulator", limit, "a log record"))
 		return ""
 	}
 }

@@ -27,12 +27,19 @@ import (
 	"time"
 
 	"github.com/gomodule/redigo/redis"
+	"github.com/wechatauth/wechatauth/internal/testclock"
+)
+
+// Caps on the helper's waits for redis-server, generous and scaled by
+// testclock.ScaleEnv: a busy machine makes a test slower, not fail. Each
+// normally takes milliseconds.
+var (
+	startTimeout = testclock.Patience(time.Minute) // for redis-server to answer PING
+	stopTimeout  = testclock.Patience(time.Minute) // for a killed redis-server to exit
 )
 
 // Bounds of the helper's own waits.
 const (
-	startTimeout = 10 * time.Second // for redis-server to answer PING
-	stopTimeout  = 10 * time.Second // for a killed redis-server to exit
 	pollEvery    = 10 * time.Millisecond
 	dialTimeout  = 2 * time.Second
 	ioTimeout    = 5 * time.Second
@@ -227,7 +234,7 @@ func (s *Server) run() error {
 			return nil
 		} else if time.Now().After(deadline) {
 			s.Kill()
-			return fmt.Errorf("redis-server on %s did not answer PING within %v: %v; output: %s", s.addr, startTimeout, err, p.out.String())
+			return fmt.Errorf("redis-server on %s did not answer PING: %s: %v; output: %s", s.addr, testclock.RanOut("redis-server", startTimeout, "starting"), err, p.out.String())
 		}
 		time.Sleep(pollEvery)
 	}
@@ -245,7 +252,7 @@ func (s *Server) killLocked() {
 	select {
 	case <-p.exited:
 	case <-time.After(stopTimeout):
-		s.tb.Errorf("redistest: redis-server on %s did not exit within %v of SIGKILL", s.addr, stopTimeout)
+		s.tb.Errorf("redistest: redis-server on %s did not exit after SIGKILL: %s", s.addr, testclock.RanOut("redis-server", stopTimeout, "exiting"))
 	}
 	s.killedAt = time.Now()
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -54,10 +55,11 @@ func (o *output) end() {
 }
 
 // waitFor returns the index of the first line from index from on that
-// contains want, waiting for it up to 10 seconds.
+// contains want, waiting for it up to a generous cap.
 func (o *output) waitFor(t *testing.T, from int, want string) int {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	limit := testclock.Patience(time.Minute)
+	timeout := time.After(limit)
 	for {
 		o.mu.Lock()
 		for i := from; i < len(o.lines); i++ {
@@ -74,7 +76,7 @@ func (o *output) waitFor(t *testing.T, from int, want string) int {
 		select {
 		case <-grew:
 		case <-timeout:
-			t.Fatalf("no %q within 10 s; printed %q", want, printed)
+			t.Fatalf("no %q: %s; printed %q", want, testclock.RanOut("wechatemu", limit, "that line"), printed)
 		}
 	}
 }
@@ -113,7 +115,7 @@ func start(t *testing.T, args ...string) started {
 	out.mu.Unlock()
 
 	s := started{banner: banner, out: out, logFrom: last + 1, client: &http.Client{
-		Timeout:       10 * time.Second,
+		Timeout:       testclock.Patience(time.Minute),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	field := func(name string) string {
