@@ -29,7 +29,7 @@ type Auth struct {
 	flight          singleflight.Group // one code exchange per state in this process
 	now             func() time.Time
 	watch           setupWatch // mistakes that show only at run time
-	stateKey        []byte     // the key of the states' MAC, derived from the AppSecret
+	states          states     // under a key derived from the AppSecret
 	logins          loginCookies
 }
 
@@ -51,7 +51,7 @@ func New(o Options) (*Auth, error) {
 		callbackPath:    cb.Path,
 		callbackEscPath: cb.EscapedPath(),
 		now:             time.Now,
-		stateKey:        deriveKey(o.AppSecret, "wechatauth login state v1"),
+		states:          states{deriveKey(o.AppSecret, "wechatauth login state v1")},
 	}
 	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"))
 	if o.WebsiteAppID != "" {

@@ -49,7 +49,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.startLogin(w, r, next, a.opts.Scope.wire(), 0)
 		return
 	}
-	if !a.issued(state) {
+	if !a.states.issued(state) {
 		err := fmt.Errorf("callback: not a state of this site's: %w", ErrInvalidState)
 		if validState(state) {
 			// Perhaps one of this site's before the AppSecret changed.

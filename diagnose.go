@@ -60,26 +60,6 @@ func joinNames(names []string) string {
 	return s + " are"
 }
 
-// setupError is a failure whose cause is the site's setup rather than the
-// moment: it names the fix, in the log line, and on the error page in
-// debug mode (Options.DebugBypass), for the developer.
-type setupError struct {
-	err error  // what failed
-	fix string // what to change
-}
-
-func (e *setupError) Error() string { return e.err.Error() + "; fix: " + e.fix }
-func (e *setupError) Unwrap() error { return e.err }
-
-// fixOf returns the fix that err names, or "".
-func fixOf(err error) string {
-	var se *setupError
-	if errors.As(err, &se) {
-		return se.fix
-	}
-	return ""
-}
-
 // misconfigured wraps an error of WeChat's that blames the site's setup
 // (see mp.Error.Misconfigured) with the setting to fix.
 func misconfigured(err error) error {
@@ -176,7 +156,7 @@ func (a *Auth) misroutedCallback(r *http.Request) bool {
 		return false
 	}
 	state := r.URL.Query().Get("state")
-	if !a.issued(state) {
+	if !a.states.issued(state) {
 		return false
 	}
 	_, ours := a.logins.find(r, state)

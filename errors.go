@@ -83,3 +83,24 @@ func (e *storeFailure) Error() string {
 	return "wechatauth: " + e.store + " store: " + errStore.Error() + ": " + e.err.Error()
 }
 func (e *storeFailure) Unwrap() []error { return []error{errStore, e.err} }
+
+// setupError is a failure whose cause is the site's setup rather than the
+// moment: it names the fix, in the log line, and on the error page in
+// debug mode (Options.DebugBypass), for the developer.
+type setupError struct {
+	err error  // what failed
+	fix string // what to change
+}
+
+func (e *setupError) Error() string { return e.err.Error() + "; fix: " + e.fix }
+
+func (e *setupError) Unwrap() error { return e.err }
+
+// fixOf returns the fix that err names, or "".
+func fixOf(err error) string {
+	var se *setupError
+	if errors.As(err, &se) {
+		return se.fix
+	}
+	return ""
+}

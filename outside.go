@@ -16,13 +16,6 @@ const scopeLogin Scope = "snsapi_login"
 // appWebsite marks a pending login that goes through the website app.
 const appWebsite = "web"
 
-// insideWeChat reports whether r comes from WeChat's own browser, whose
-// User-Agent carries "MicroMessenger/x.y" (also on WeChat for Windows and
-// macOS).
-func insideWeChat(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("User-Agent"), "MicroMessenger")
-}
-
 // outsideHandler returns what answers browsers outside WeChat when there
 // is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
 // nil, for the authorize page, with endpoints other than WeChat's.

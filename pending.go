@@ -3,7 +3,6 @@ package wechatauth
 import (
 	"cmp"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -265,14 +264,7 @@ func (lc loginCookies) any(r *http.Request) bool {
 
 // newPending makes a login under way and sets its cookie on w.
 func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
-	p.State, p.Nonce = a.newState(), newNonce()
+	p.State, p.Nonce = a.states.mint(), newNonce()
 	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
 	return a.logins.set(w, r, p, a.opts.StateTTL)
-}
-
-// newNonce returns 192 random bits as 48 hex digits.
-func newNonce() string {
-	b := make([]byte, stateBytes)
-	rand.Read(b) // never fails (crypto/rand panics rather than return an error)
-	return hex.EncodeToString(b)
 }
