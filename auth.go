@@ -11,7 +11,6 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth/mp"
-	"golang.org/x/sync/singleflight"
 )
 
 // Auth puts WeChat web authorization in front of handlers. Make one with New
@@ -25,8 +24,8 @@ type Auth struct {
 	origin          string       // scheme://host of Options.CallbackURL
 	callbackHost    string       // its host name, without port
 	callbackPath    string
-	callbackEscPath string             // callbackPath as a request line has it
-	flight          singleflight.Group // one code exchange per state in this process
+	callbackEscPath string // callbackPath as a request line has it
+	ledger          *ledger
 	now             func() time.Time
 	watch           setupWatch // mistakes that show only at run time
 	states          states     // under a key derived from the AppSecret
@@ -53,6 +52,7 @@ func New(o Options) (*Auth, error) {
 		now:             time.Now,
 		states:          states{deriveKey(o.AppSecret, "wechatauth login state v1")},
 	}
+	a.ledger = &ledger{store: o.Callbacks, timeout: o.Timeout, keep: o.StateTTL, log: o.Logger}
 	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"))
 	if o.WebsiteAppID != "" {
 		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
@@ -85,7 +85,7 @@ func (a *Auth) Logout(r *http.Request) error {
 		return err
 	}
 	if _, key := sessionTail(cur); key != "" {
-		if err := a.closeLogin(ctx, key); err != nil {
+		if err := a.ledger.close(ctx, key); err != nil {
 			return err
 		}
 	}

@@ -74,7 +74,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	case a.expired(p):
 		a.refuse(w, r, code, fmt.Errorf("callback: %w", errStateExpired), retry)
 		return
-	case code == "" && a.used(ctx, state):
+	case code == "" && a.ledger.used(ctx, state):
 		a.fail(w, r, fmt.Errorf("callback: no code for a login already completed: %w", ErrInvalidState), retry)
 		return
 	case code == "":
@@ -122,15 +122,8 @@ func (a *Auth) expired(p pendingLogin) bool {
 // refuse ends a callback that brought code with err, and remembers the
 // code as refused so that no other login takes it (see refuseCode).
 func (a *Auth) refuse(w http.ResponseWriter, r *http.Request, code string, err error, retry string) {
-	a.refuseCode(r.Context(), code)
+	a.ledger.refuse(r.Context(), code)
 	a.fail(w, r, err, retry)
-}
-
-// used reports whether the login of state has been claimed or completed,
-// so that a delivery without a code is a replay, not a refusal.
-func (a *Auth) used(ctx context.Context, state string) bool {
-	_, err := a.opts.Callbacks.Record(ctx, callbackKey(state))
-	return !errors.Is(err, ErrNotFound)
 }
 
 // mayJoin checks that the browser of p may take the login of rec: it is
@@ -189,7 +182,7 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 	if u, ok := decodeUser(cur); ok {
 		ctx, cancel := context.WithTimeout(r.Context(), a.opts.Timeout)
 		defer cancel()
-		rec, err := a.awaitRecord(ctx, callbackKey(state))
+		rec, err := a.ledger.await(ctx, callbackKey(state))
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			a.fail(w, r, err, "/")
 			return
@@ -200,32 +193,13 @@ func (a *Auth) replayCallback(w http.ResponseWriter, r *http.Request, state, cod
 		}
 	}
 	if isToken(code) {
-		a.spend(r.Context(), state)
+		a.ledger.spend(r.Context(), state, a.now())
 	}
 	if !a.logins.any(r) {
 		a.refuse(w, r, code, a.noCookieError(), "/")
 		return
 	}
 	a.refuse(w, r, code, fmt.Errorf("callback: state unknown to this browser: %w", ErrInvalidState), "/")
-}
-
-// spend closes the login of state to every browser, before anyone
-// exchanges its code. A code brought by a browser that did not start the
-// login is someone's code for someone else's state: the victim of a link
-// that an attacker started, whose callback URL the attacker might later
-// read from a log and replay with the login's cookie. The record lives as
-// long as the state could (StateTTL) and costs one store entry; only
-// states with this site's MAC reach it.
-func (a *Auth) spend(ctx context.Context, state string) {
-	key := callbackKey(state)
-	claimed, err := a.opts.Callbacks.Claim(ctx, key, a.opts.StateTTL)
-	if err != nil || !claimed {
-		return // already claimed or completed: mayJoin guards it
-	}
-	rec := loginRecord{Refused: true, Closed: true, Done: a.now().UnixMilli()}
-	if err := a.opts.Callbacks.Finish(ctx, key, rec.encode(), a.opts.StateTTL); err != nil {
-		a.opts.Logger.WarnContext(ctx, "wechatauth: spending a state brought by another browser", "err", err)
-	}
 }
 
 // finishLogin logs the session in as rec's user, when it is not already,

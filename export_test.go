@@ -21,7 +21,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // does before it exchanges the code, and never finishes: an instance that
 // died in between.
 func LeaveDeadClaim(a *Auth, state string) error {
-	_, err := a.opts.Callbacks.Claim(context.Background(), callbackKey(state), a.claimTTL())
+	_, err := a.ledger.store.Claim(context.Background(), callbackKey(state), a.ledger.claimTTL())
 	return err
 }
 

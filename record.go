@@ -1,8 +1,6 @@
 package wechatauth
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -100,17 +98,4 @@ func undash(s string) string {
 		return ""
 	}
 	return s
-}
-
-// codeHash names a code in a record without keeping the code.
-func codeHash(code string) string {
-	sum := sha256.Sum256([]byte(code))
-	return hex.EncodeToString(sum[:16])
-}
-
-// callbackKey is the CallbackStore key of a state: a hash, so the store
-// never holds a live state.
-func callbackKey(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return hex.EncodeToString(sum[:16])
 }

@@ -1,0 +1,113 @@
+package wechatauth
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newTestLedger returns two ledgers on one store: two instances.
+func newTestLedger() (*ledger, *ledger) {
+	store := NewMemoryStore()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &ledger{store: store, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log},
+		&ledger{store: store, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log}
+}
+
+// However many deliveries on however many instances, the work runs once
+// and every delivery gets its record.
+func TestLedgerRunsWorkOnce(t *testing.T) {
+	a, b := newTestLedger()
+	var runs atomic.Int32
+	release := make(chan struct{})
+	work := func(context.Context) (*loginRecord, error) {
+		runs.Add(1)
+		<-release
+		return &loginRecord{User: User{OpenID: "oAlice"}, Return: "/"}, nil
+	}
+	var wg sync.WaitGroup
+	got := make([]*loginRecord, 6)
+	errs := make([]error, 6)
+	for i := range got {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = l.once(context.Background(), "key", work)
+		}()
+	}
+	for runs.Load() == 0 { // the first holder is at work: let it finish
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if n := runs.Load(); n != 1 {
+		t.Errorf("work ran %d times, want 1", n)
+	}
+	for i := range got {
+		if errs[i] != nil || got[i] == nil || got[i].User.OpenID != "oAlice" || got[i].key != "key" {
+			t.Errorf("delivery %d: got %+v, %v", i, got[i], errs[i])
+		}
+	}
+}
+
+// A failed work lets the next delivery try again.
+func TestLedgerFailedWorkIsRetried(t *testing.T) {
+	a, b := newTestLedger()
+	boom := errors.New("boom")
+	if _, err := a.once(context.Background(), "key", func(context.Context) (*loginRecord, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("first: got %v, want boom", err)
+	}
+	rec, err := b.once(context.Background(), "key", func(context.Context) (*loginRecord, error) { return &loginRecord{User: User{OpenID: "oBob"}}, nil })
+	if err != nil || rec.User.OpenID != "oBob" {
+		t.Errorf("retry: got %+v, %v", rec, err)
+	}
+}
+
+// A refused code is refused on every instance; others are not.
+func TestLedgerRefusedCodes(t *testing.T) {
+	a, b := newTestLedger()
+	ctx := context.Background()
+	a.refuse(ctx, "CODE1")
+	a.refuse(ctx, "bad code!") // not a code WeChat issues: not kept
+	if err := b.refused(ctx, "CODE1"); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("refused code on the other instance: got %v, want ErrInvalidState", err)
+	}
+	for _, code := range []string{"CODE2", "bad code!"} {
+		if err := b.refused(ctx, code); err != nil {
+			t.Errorf("%q: got %v, want nil", code, err)
+		}
+	}
+}
+
+// A login takes maxSecondCodes second codes, and a spent state finds a
+// closed, refused record.
+func TestLedgerSecondCodesAndSpentStates(t *testing.T) {
+	a, b := newTestLedger()
+	ctx := context.Background()
+	for i := 0; i < maxSecondCodes; i++ {
+		if err := a.secondCode(ctx, "login"); err != nil {
+			t.Fatalf("second code %d: %v", i+1, err)
+		}
+	}
+	if err := b.secondCode(ctx, "login"); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("one more: got %v, want ErrInvalidState", err)
+	}
+	state := "spent-state"
+	if b.used(ctx, state) {
+		t.Fatal("a fresh state is used")
+	}
+	a.spend(ctx, state, time.Now())
+	rec, err := b.await(ctx, callbackKey(state))
+	if err != nil || !rec.Refused || !rec.Closed || !b.used(ctx, state) {
+		t.Errorf("spent state: got %+v, %v; want a closed refused record", rec, err)
+	}
+}
