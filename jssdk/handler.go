@@ -128,7 +128,7 @@ type report struct {
 // Answers are never cached and never hold the ticket.
 func (s *Signer) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = []string{"no-store"} // canonical keys: Set's checks are not needed
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			s.serveConfig(w, r)
@@ -212,8 +212,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
