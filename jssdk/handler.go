@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,10 +45,9 @@ func checkNames(names []string) error {
 	return nil
 }
 
-// names reads the comma-separated list of parameter key, or def when the
-// query has none.
-func names(q url.Values, key string, def []string) ([]string, error) {
-	v := q.Get(key)
+// names reads the comma-separated list v of parameter key, or def when
+// it is empty.
+func names(v, key string, def []string) ([]string, error) {
 	if v == "" {
 		return def, nil
 	}
@@ -56,6 +56,50 @@ func names(q url.Values, key string, def []string) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s: %w", errBadNames, key, err)
 	}
 	return list, nil
+}
+
+// configQuery is what a config request's query says.
+type configQuery struct{ url, apis, tags string }
+
+// parseConfigQuery reads the parameters url, apis and tags of rawQuery in
+// one pass, each as url.Values.Get would give it (the first valid pair of
+// that key), without building the map of every parameter.
+func parseConfigQuery(rawQuery string) configQuery {
+	var q configQuery
+	var seen [3]bool
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue // url.ParseQuery drops such pairs
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			continue
+		}
+		var i int
+		var dst *string
+		switch k {
+		case "url":
+			i, dst = 0, &q.url
+		case "apis":
+			i, dst = 1, &q.apis
+		case "tags":
+			i, dst = 2, &q.tags
+		default:
+			continue
+		}
+		if seen[i] {
+			continue
+		}
+		v, err = url.QueryUnescape(v)
+		if err != nil {
+			continue
+		}
+		seen[i], *dst = true, v
+	}
+	return q
 }
 
 // report is what the script POSTs after "invalid signature": the page URL
@@ -84,7 +128,7 @@ type report struct {
 // Answers are never cached and never hold the ticket.
 func (s *Signer) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = []string{"no-store"} // canonical keys: Set's checks are not needed
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			s.serveConfig(w, r)
@@ -105,24 +149,25 @@ func (s *Signer) serveConfig(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	q := r.URL.Query()
-	apis, err := names(q, "apis", s.o.APIs)
+	q := parseConfigQuery(r.URL.RawQuery)
+	apis, err := names(q.apis, "apis", s.o.APIs)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	tags, err := names(q, "tags", s.o.OpenTags)
+	tags, err := names(q.tags, "tags", s.o.OpenTags)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	c, err := s.Sign(r.Context(), q.Get("url"))
+	c, err := s.Sign(r.Context(), q.url)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
+	s.recovered()
 	c.JSAPIList, c.OpenTagList = apis, tags
-	writeJSON(w, http.StatusOK, c)
+	writeJSONBytes(w, http.StatusOK, appendConfig(make([]byte, 0, configSize(&c)), &c))
 }
 
 func (s *Signer) serveReport(w http.ResponseWriter, r *http.Request) {
@@ -137,17 +182,23 @@ func (s *Signer) serveReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	s.recovered()
 	writeJSON(w, http.StatusOK, map[string]bool{"renewed": renewed})
 }
 
 // fail answers err: 400 with its text for a bad request, 502 for a
-// ticket that could not be had, whose reason goes to the log only.
+// ticket that could not be had, whose reason goes to the log only, once
+// for a run of the same failure.
 func (s *Signer) fail(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrBadURL) || errors.Is(err, errBadNames) {
+		var oe *originError
+		if errors.As(err, &oe) {
+			s.refusedOrigin(oe.origin)
+		}
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	s.o.Logger.Error("jssdk: no jsapi_ticket for wx.config", "err", err)
+	s.failed(err)
 	writeJSON(w, http.StatusBadGateway, map[string]string{"error": "jssdk: WeChat's jsapi_ticket is not available now; try again later"})
 }
 
@@ -157,10 +208,78 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "jssdk: encoding the answer", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	writeJSONBytes(w, status, b)
+}
+
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// appendConfig appends the JSON of c to b, as json.Marshal writes it.
+func appendConfig(b []byte, c *Config) []byte {
+	b = append(b, '{')
+	if c.Debug {
+		b = append(b, `"debug":true,`...)
+	}
+	b = append(b, `"appId":`...)
+	b = appendString(b, c.AppID)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, c.Timestamp, 10)
+	b = append(b, `,"nonceStr":`...)
+	b = appendString(b, c.NonceStr)
+	b = append(b, `,"signature":`...)
+	b = appendString(b, c.Signature)
+	b = append(b, `,"jsApiList":`...)
+	b = appendStrings(b, c.JSAPIList)
+	b = append(b, `,"openTagList":`...)
+	b = appendStrings(b, c.OpenTagList)
+	return append(b, '}')
+}
+
+// configSize is the length of the JSON of c when no string needs
+// escaping.
+func configSize(c *Config) int {
+	n := 128 + len(c.AppID) + len(c.NonceStr) + len(c.Signature)
+	for _, l := range [2][]string{c.JSAPIList, c.OpenTagList} {
+		for _, v := range l {
+			n += len(v) + 3
+		}
+	}
+	return n
+}
+
+func appendStrings(b []byte, list []string) []byte {
+	if list == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	return append(b, ']')
+}
+
+// appendString appends v as a JSON string. The values of a config (an
+// AppID, a nonce, a hex signature, checked names) need no escaping; any
+// other value goes through encoding/json, which escapes as it does
+// everywhere else.
+func appendString(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(v)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 // script is the page script ScriptHandler serves.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wechatauth/wechatauth/internal/wxspec"
@@ -47,10 +48,11 @@ type Options struct {
 	// that pages ask for after "invalid signature", so that a hostile page
 	// cannot spend WeChat's daily ticket quota. A renewal also needs a
 	// signature made with the ticket cached now, so each ticket is renewed
-	// at most once. The interval is kept by each Signer, that is by each
-	// instance: with N instances sharing the ticket, a hostile page can
-	// cause up to N renewals an interval (one a ticket, in turn). Default
-	// 5 minutes.
+	// at most once. When Tickets keeps the interval in a cache that the
+	// instances share (mp.NewTicketSource with redisstore's TicketCache,
+	// an mp.RenewLimiter), instances renew once an interval together;
+	// otherwise each Signer keeps its own, and N instances may renew up
+	// to N times an interval. Default 5 minutes.
 	RenewInterval time.Duration
 	// Logger receives the reasons a ticket could not be had (never the
 	// ticket). Default slog.Default().
@@ -80,7 +82,14 @@ type Signer struct {
 	now        func() time.Time
 
 	mu        sync.Mutex
-	renewedAt time.Time // the last renewal a page asked for
+	renewedAt time.Time // the last renewal a page asked for, by this Signer
+
+	logMu       sync.Mutex
+	refused     map[string]bool // origins refused and logged, at most maxRefusedOrigins
+	failing     bool            // the last ticket failure is not followed by a success yet
+	failure     string          // its failureKey
+	failures    int             // failed requests since the last success
+	failingFlag atomic.Bool     // failing, read without the lock on every success
 }
 
 // New checks o and returns a Signer. The error names every field that is
@@ -99,7 +108,7 @@ func New(o Options) (*Signer, error) {
 	if len(o.Origins) == 0 {
 		bad("Origins", "is empty; list the origins of the pages to sign, such as the origin of wechatauth's Options.CallbackURL (\"https://example.com\")")
 	}
-	s := &Signer{o: o, origins: make(map[string]bool), now: time.Now}
+	s := &Signer{o: o, origins: make(map[string]bool), now: time.Now, refused: make(map[string]bool)}
 	for i, raw := range o.Origins {
 		org, err := parseOrigin(raw)
 		if err != nil {
@@ -188,19 +197,55 @@ func (s *Signer) renew(ctx context.Context, pageURL string, c Config) (bool, err
 	if Signature(ticket, c.NonceStr, c.Timestamp, signed) != c.Signature {
 		return false, nil // signed with an older ticket, already replaced, or not by us
 	}
-	s.mu.Lock()
-	now := s.now()
-	if !s.renewedAt.IsZero() && now.Sub(s.renewedAt) < s.o.RenewInterval {
-		s.mu.Unlock()
-		return false, nil
+	if ok, err := s.allowRenew(ctx); !ok || err != nil {
+		return false, err
 	}
-	s.renewedAt = now
-	s.mu.Unlock()
 	if err := s.o.Tickets.Invalidate(ctx, ticket); err != nil {
 		return false, fmt.Errorf("jssdk: dropping the jsapi_ticket: %w", err)
 	}
 	if _, err := s.o.Tickets.Ticket(ctx); err != nil {
 		return false, fmt.Errorf("jssdk: fetching a new jsapi_ticket: %w", err)
 	}
+	return true, nil
+}
+
+// allowRenew reports whether a renewal may go ahead: not if this Signer
+// renewed within RenewInterval, and, when the ticket source keeps the
+// interval in its shared cache (mp.RenewLimiter), only if no instance
+// that shares it renewed within RenewInterval either.
+func (s *Signer) allowRenew(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	now := s.now()
+	if !s.renewedAt.IsZero() && now.Sub(s.renewedAt) < s.o.RenewInterval {
+		s.mu.Unlock()
+		return false, nil
+	}
+	limiter, shared := s.o.Tickets.(mp.RenewLimiter)
+	if !shared {
+		s.renewedAt = now
+	}
+	s.mu.Unlock()
+	if !shared {
+		return true, nil
+	}
+	ok, err := limiter.AllowRenew(ctx, s.o.RenewInterval)
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		// The cache keeps no interval: this Signer's own must do.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.renewedAt.IsZero() && now.Sub(s.renewedAt) < s.o.RenewInterval {
+			return false, nil // another request of this Signer came first
+		}
+		s.renewedAt = now
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("jssdk: the renewal interval: %w", err)
+	case !ok:
+		return false, nil
+	}
+	s.mu.Lock()
+	s.renewedAt = now
+	s.mu.Unlock()
 	return true, nil
 }

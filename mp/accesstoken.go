@@ -41,7 +41,8 @@ type AccessTokenSourceOptions struct {
 // NewAccessTokenSource returns an AccessTokenSource that fetches the
 // access_token with c, caches it in opts.Cache and replaces it ahead of
 // expiry. However many goroutines and instances ask when it expires, one
-// fetch goes upstream.
+// fetch goes upstream. Failed fetches are backed off (see MaxBackoff), in
+// the cache when it is a BackoffCache.
 func NewAccessTokenSource(c *Client, opts AccessTokenSourceOptions) AccessTokenSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		if opts.Stable {

@@ -165,12 +165,12 @@ func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
-	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
+	busyTwice(r.wx, "/cgi-bin/token")           // the fetch and its one retry
 	if got, err := ts.Token(ctx); err != nil || got != first {
 		t.Errorf("Token while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
 	}
 	r.Advance(5 * time.Minute) // expired: nothing to fall back on
-	r.wx.FailNext("/cgi-bin/token", mp.CodeBusy)
+	busyTwice(r.wx, "/cgi-bin/token")
 	if _, err := ts.Token(ctx); err == nil {
 		t.Errorf("Token with an expired cache and a failing fetch: nil error")
 	}

@@ -36,6 +36,144 @@ type CredentialCache interface {
 	TryLock(ctx context.Context, ttl time.Duration) (unlock func(context.Context) error, err error)
 }
 
+// MaxBackoff is the longest a credential source waits after failed
+// fetches before it calls WeChat again. After a fetch fails (a WeChat
+// errcode other than a stale access token, or WeChat unreachable or
+// unreadable) no fetch goes upstream for 1 second, then 2, 4, 8 and so on
+// up to MaxBackoff for each further failure in a row; a busy WeChat (-1)
+// is retried once at once before it counts. Meanwhile a cached credential
+// that still works is served, and callers without one get a
+// *BackoffError. A fetch that succeeds ends the back-off.
+const MaxBackoff = time.Minute
+
+// firstBackoff is the wait after the first failure of a run.
+const firstBackoff = time.Second
+
+// backoffDelay is the wait after the count-th failure in a row.
+func backoffDelay(count int) time.Duration {
+	d := firstBackoff
+	for i := 1; i < count && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, MaxBackoff)
+}
+
+// Failure is a fetch of a credential that failed, as a BackoffCache keeps
+// it: what WeChat or the transport said (never a secret), how many
+// fetches failed in a row, and until when no fetch goes upstream.
+type Failure struct {
+	Code     int       // WeChat's errcode; 0 when WeChat was unreachable or its answer unreadable
+	Msg      string    // WeChat's errmsg, or the text of the transport's failure
+	Endpoint string    // the API path that refused, when WeChat did
+	Count    int       // failures in a row, from 1
+	Until    time.Time // no fetch goes upstream before it
+}
+
+// err is the failure as an error: an *Error for WeChat's refusals, an
+// error wrapping ErrUpstream otherwise.
+func (f Failure) err() error {
+	if f.Code != 0 {
+		return &Error{Code: f.Code, Msg: f.Msg, Endpoint: f.Endpoint}
+	}
+	return &upstreamFailure{msg: f.Msg}
+}
+
+// upstreamFailure is a transport failure as recorded in a Failure.
+type upstreamFailure struct{ msg string }
+
+func (e *upstreamFailure) Error() string        { return e.msg }
+func (e *upstreamFailure) Is(target error) bool { return target == ErrUpstream }
+
+// BackoffCache is an optional interface of a CredentialCache: one that
+// implements it keeps the back-off after a failed fetch (see MaxBackoff)
+// where every instance that shares the cache finds it, so that a refusal
+// from WeChat costs a bounded number of calls however many instances and
+// requests ask. The cache of NewMemoryCache and the caches of package
+// redisstore implement it; with a cache that does not, each source keeps
+// its back-off in its own memory.
+type BackoffCache interface {
+	// LoadFailure returns the failure recorded last. When there is none
+	// the error wraps ErrNotFound.
+	LoadFailure(ctx context.Context) (Failure, error)
+	// SaveFailure records f in place of the failure recorded last. It
+	// keeps f at least until f.Until, and may forget it MaxBackoff later.
+	SaveFailure(ctx context.Context, f Failure) error
+	// ClearFailure forgets the failure recorded, after a fetch that
+	// succeeded.
+	ClearFailure(ctx context.Context) error
+}
+
+// RenewLimiter is an optional interface of a CredentialCache, for
+// renewals that come from outside rather than from expiry, such as the
+// renewal of package jssdk after "invalid signature": it lets at most one
+// renewal an interval through among every instance that shares the cache.
+// The caches of package redisstore implement it; the TicketSource of
+// NewTicketSource does too, through its cache.
+type RenewLimiter interface {
+	// AllowRenew reports whether a renewal may go ahead now: true for the
+	// first caller and then for none until interval has passed. An error
+	// wrapping errors.ErrUnsupported means the limiter cannot tell (a
+	// TicketSource whose cache is not a RenewLimiter), and the caller
+	// keeps the interval itself.
+	AllowRenew(ctx context.Context, interval time.Duration) (bool, error)
+}
+
+// BackoffError is the error of a credential source that did not call
+// WeChat because a fetch failed moments ago (see MaxBackoff). Err is that
+// failure: an *Error for WeChat's refusals, an error wrapping ErrUpstream
+// otherwise; errors.As and errors.Is reach it.
+type BackoffError struct {
+	What  string    // the credential: "access token" or "jsapi ticket"
+	Until time.Time // when the next fetch may go upstream
+	Count int       // failures in a row so far
+	Err   error     // the last failure
+}
+
+// Error says what is backed off, until when, and why.
+func (e *BackoffError) Error() string {
+	return fmt.Sprintf("mp: %s: not fetched until %s after %d failed fetch(es): %v", e.What, e.Until.Format("15:04:05.000"), e.Count, e.Err)
+}
+
+// Unwrap returns the last failure.
+func (e *BackoffError) Unwrap() error { return e.Err }
+
+// backoffFor reports whether a failed fetch's err starts or continues a
+// back-off: WeChat's errcodes, except a stale access token (which the
+// ticket's fetch has already tried to cure with a fresh one), and
+// failures to reach WeChat. Another credential's back-off (the access
+// token's, met while fetching the ticket) is that credential's to keep.
+func backoffFor(err error) bool {
+	var be *BackoffError
+	if errors.As(err, &be) {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return !e.StaleAccessToken()
+	}
+	return errors.Is(err, ErrUpstream)
+}
+
+// busy reports whether err is WeChat's -1, system busy, which one
+// immediate retry may get past.
+func busy(err error) bool {
+	var be *BackoffError
+	var e *Error
+	return !errors.As(err, &be) && errors.As(err, &e) && e.Code == CodeBusy
+}
+
+// failureOf records err, the count-th failure in a row, at now.
+func failureOf(err error, count int, now time.Time) Failure {
+	f := Failure{Count: count, Until: now.Add(backoffDelay(count))}
+	var e *Error
+	if errors.As(err, &e) {
+		f.Code, f.Msg, f.Endpoint = e.Code, e.Msg, e.Endpoint
+	} else {
+		f.Msg = err.Error()
+	}
+	return f
+}
+
 // cacheError wraps a failure of the cache of what.
 func cacheError(what string, err error) error {
 	return fmt.Errorf("mp: %s cache: %w", what, err)
@@ -56,11 +194,14 @@ type shared struct {
 	// fetch gets a new credential upstream; it never returns an empty one.
 	fetch  func(ctx context.Context) (Credential, error)
 	flight singleflight.Group
+	// backoff keeps the back-off: the cache when it is a BackoffCache,
+	// this source's own memory otherwise.
+	backoff BackoffCache
 }
 
 func newShared(what string, cache CredentialCache, refreshAhead, lockTTL time.Duration, now func() time.Time, fetch func(context.Context) (Credential, error)) *shared {
 	if cache == nil {
-		cache = &memoryCache{now: now}
+		cache = newMemoryCache(now)
 	}
 	if refreshAhead <= 0 {
 		refreshAhead = 5 * time.Minute
@@ -68,7 +209,13 @@ func newShared(what string, cache CredentialCache, refreshAhead, lockTTL time.Du
 	if lockTTL <= 0 {
 		lockTTL = 10 * time.Second
 	}
-	return &shared{what: what, cache: cache, refreshAhead: refreshAhead, lockTTL: lockTTL, now: now, fetch: fetch}
+	s := &shared{what: what, cache: cache, refreshAhead: refreshAhead, lockTTL: lockTTL, now: now, fetch: fetch}
+	if b, ok := cache.(BackoffCache); ok {
+		s.backoff = b
+	} else {
+		s.backoff = &failureMemory{now: now}
+	}
+	return s
 }
 
 // fresh reports whether c is cached and not yet due for renewal.
@@ -116,6 +263,9 @@ func (s *shared) refresh(ctx context.Context) (string, error) {
 			return c.Value, nil
 		}
 		cached := err == nil
+		if v, err, done := s.backingOff(ctx, c, cached); done {
+			return v, err
+		}
 		unlock, err := s.cache.TryLock(ctx, s.lockTTL)
 		if err != nil {
 			return "", cacheError(s.what, err)
@@ -137,8 +287,27 @@ func (s *shared) refresh(ctx context.Context) (string, error) {
 	}
 }
 
+// backingOff reports whether a back-off is under way, and then what to
+// answer: the cached credential c while it still works, or a
+// *BackoffError.
+func (s *shared) backingOff(ctx context.Context, c Credential, cached bool) (string, error, bool) {
+	f, err := s.backoff.LoadFailure(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil, false
+	case err != nil:
+		return "", cacheError(s.what, err), true
+	case !s.now().Before(f.Until):
+		return "", nil, false
+	case cached && s.now().Before(c.Expiry):
+		return c.Value, nil, true
+	}
+	return "", &BackoffError{What: s.what, Until: f.Until, Count: f.Count, Err: f.err()}, true
+}
+
 // fetchLocked gets a new credential upstream under the lock, unless one
-// arrived meanwhile, and caches it. When the fetch fails, a cached
+// arrived meanwhile or a back-off is under way, and caches it. When the
+// fetch fails, the failure starts or continues a back-off, and a cached
 // credential that still works is better than an error.
 func (s *shared) fetchLocked(ctx context.Context, unlock func(context.Context) error) (string, error) {
 	defer unlock(context.WithoutCancel(ctx))
@@ -146,24 +315,59 @@ func (s *shared) fetchLocked(ctx context.Context, unlock func(context.Context) e
 	if s.fresh(cached, cerr) {
 		return cached.Value, nil
 	}
+	// Another instance may have failed while this one waited for the lock.
+	prev, ferr := s.backoff.LoadFailure(ctx)
+	switch {
+	case ferr == nil && s.now().Before(prev.Until):
+		if cerr == nil && s.now().Before(cached.Expiry) {
+			return cached.Value, nil
+		}
+		return "", &BackoffError{What: s.what, Until: prev.Until, Count: prev.Count, Err: prev.err()}
+	case ferr != nil && !errors.Is(ferr, ErrNotFound):
+		return "", cacheError(s.what, ferr)
+	}
 	// The fetch must end while the lock is still ours, or another instance
 	// would fetch too.
 	fctx, cancel := context.WithTimeout(ctx, s.lockTTL)
 	defer cancel()
-	c, err := s.fetch(fctx)
-	if err == nil && c.Value == "" {
-		err = fmt.Errorf("mp: an empty %s: %w", s.what, ErrUpstream)
+	c, err := s.fetchOnce(fctx)
+	if err != nil && busy(err) {
+		c, err = s.fetchOnce(fctx)
 	}
 	if err != nil {
+		if backoffFor(err) {
+			count := 1
+			if ferr == nil && s.now().Before(prev.Until.Add(MaxBackoff)) {
+				count = prev.Count + 1
+			}
+			// The fetch's failure matters more to the caller than the
+			// cache's; a cache that cannot keep the back-off fails its
+			// next Load too.
+			_ = s.backoff.SaveFailure(ctx, failureOf(err, count, s.now()))
+		}
 		if cerr == nil && s.now().Before(cached.Expiry) {
 			return cached.Value, nil
 		}
 		return "", err
 	}
+	if ferr == nil {
+		if err := s.backoff.ClearFailure(ctx); err != nil {
+			return "", cacheError(s.what, err)
+		}
+	}
 	if err := s.cache.Save(ctx, c); err != nil {
 		return "", cacheError(s.what, err)
 	}
 	return c.Value, nil
+}
+
+// fetchOnce fetches upstream once; an empty credential is an error.
+func (s *shared) fetchOnce(ctx context.Context) (Credential, error) {
+	c, err := s.fetch(ctx)
+	if err == nil && c.Value == "" {
+		err = fmt.Errorf("mp: an empty %s: %w", s.what, ErrUpstream)
+	}
+	return c, err
 }
 
 // invalidate drops value from the cache, so that the next get fetches
@@ -175,7 +379,41 @@ func (s *shared) invalidate(ctx context.Context, value string) error {
 	return nil
 }
 
-// memoryCache is a CredentialCache for one process.
+// failureMemory keeps the back-off of one process: the BackoffCache part
+// of the memory cache, and the back-off of a source whose cache is not a
+// BackoffCache.
+type failureMemory struct {
+	now func() time.Time
+	mu  sync.Mutex
+	f   Failure
+}
+
+func (m *failureMemory) LoadFailure(context.Context) (Failure, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.f.Count == 0 || !m.now().Before(m.f.Until.Add(MaxBackoff)) {
+		return Failure{}, ErrNotFound
+	}
+	return m.f, nil
+}
+
+func (m *failureMemory) SaveFailure(_ context.Context, f Failure) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.f = f
+	return nil
+}
+
+func (m *failureMemory) ClearFailure(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.f = Failure{}
+	return nil
+}
+
+// memoryCache is a CredentialCache for one process. It keeps the back-off
+// too (BackoffCache); the interval of outside renewals it leaves to its
+// caller, which keeps it in the same process anyway.
 type memoryCache struct {
 	now      func() time.Time
 	mu       sync.Mutex
@@ -183,10 +421,16 @@ type memoryCache struct {
 	lockedAt time.Time
 	lockTTL  time.Duration
 	lockID   uint64
+	failureMemory
 }
 
-// NewMemoryCache returns a CredentialCache that serves one process.
-func NewMemoryCache() CredentialCache { return &memoryCache{now: time.Now} }
+// NewMemoryCache returns a CredentialCache that serves one process. It is
+// a BackoffCache.
+func NewMemoryCache() CredentialCache { return newMemoryCache(time.Now) }
+
+func newMemoryCache(now func() time.Time) *memoryCache {
+	return &memoryCache{now: now, failureMemory: failureMemory{now: now}}
+}
 
 func (m *memoryCache) Load(context.Context) (Credential, error) {
 	m.mu.Lock()

@@ -2,6 +2,8 @@ package mp
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -40,7 +42,9 @@ type TicketSourceOptions struct {
 // replaces it ahead of expiry. However many goroutines and instances ask
 // when it expires, one fetch goes upstream. When WeChat refuses the access
 // token as stale (40001, 40014, 42001), the fetch invalidates it and tries
-// once more with a fresh one. An empty ticket is never cached.
+// once more with a fresh one. An empty ticket is never cached. Other
+// failures are backed off (see MaxBackoff), in the cache when it is a
+// BackoffCache. The TicketSource is a RenewLimiter when its cache is one.
 func NewTicketSource(c *Client, tokens AccessTokenSource, opts TicketSourceOptions) TicketSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		var ticket Credential
@@ -60,6 +64,20 @@ func (t *ticketSource) Ticket(ctx context.Context) (string, error) { return t.s.
 
 func (t *ticketSource) Invalidate(ctx context.Context, ticket string) error {
 	return t.s.invalidate(ctx, ticket)
+}
+
+// AllowRenew implements RenewLimiter through the cache, when the cache is
+// one; otherwise it returns an error wrapping errors.ErrUnsupported.
+func (t *ticketSource) AllowRenew(ctx context.Context, interval time.Duration) (bool, error) {
+	l, ok := t.s.cache.(RenewLimiter)
+	if !ok {
+		return false, fmt.Errorf("mp: the jsapi ticket's cache keeps no renewal interval: %w", errors.ErrUnsupported)
+	}
+	allowed, err := l.AllowRenew(ctx, interval)
+	if err != nil {
+		return false, cacheError(t.s.what, err)
+	}
+	return allowed, nil
 }
 
 type ticketReply struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth/mp"
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 const pathTicket = "/cgi-bin/ticket/getticket"
@@ -67,6 +68,13 @@ func TestJSAPITicket(t *testing.T) {
 	if _, err := r.client.JSAPITicket(ctx, tok.Value); !staleToken(err) {
 		t.Errorf("JSAPITicket with an expired token: got %v, want errcode 42001", err)
 	}
+}
+
+// busyTwice makes the next two calls of path answer -1, system busy: a
+// fetch and its immediate retry.
+func busyTwice(wx *wechattest.Server, path string) {
+	wx.FailNext(path, mp.CodeBusy)
+	wx.FailNext(path, mp.CodeBusy)
 }
 
 func staleToken(err error) bool {
@@ -135,16 +143,17 @@ func TestTicketSourceKeepsAWorkingTicketWhenTheFetchFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Advance(7200*time.Second - 4*time.Minute) // due for renewal, still valid
-	r.wx.FailNext(pathTicket, mp.CodeBusy)
+	busyTwice(r.wx, pathTicket)                 // the fetch and its one retry
 	if got, err := r.tickets.Ticket(ctx); err != nil || got != first {
 		t.Errorf("Ticket while WeChat is busy: got %q, %v; want the cached %q", got, err, first)
 	}
 	r.Advance(5 * time.Minute) // expired: nothing to fall back on
-	r.wx.FailNext(pathTicket, mp.CodeBusy)
+	busyTwice(r.wx, pathTicket)
 	var e *mp.Error
 	if _, err := r.tickets.Ticket(ctx); !errors.As(err, &e) || e.Code != mp.CodeBusy {
 		t.Errorf("Ticket with an expired cache and a busy WeChat: got %v, want errcode -1", err)
 	}
+	r.Advance(time.Second) // the back-off after one failure
 	if got, err := r.tickets.Ticket(ctx); err != nil || got == "" || got == first {
 		t.Errorf("Ticket once WeChat answers again: got %q, %v; want a new ticket", got, err)
 	}
@@ -222,11 +231,14 @@ func TestTicketSourceNeverCachesAnEmptyTicket(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := &mp.Client{AppID: "wx1", AppSecret: "s", HTTPClient: srv.Client(), Endpoints: mp.Endpoints{API: srv.URL}}
+	clock := &frozen{now: time.Now()}
+	mp.SetClock(c, clock.Now)
 	tickets := mp.NewTicketSource(c, mp.NewAccessTokenSource(c, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{})
 	for i := 0; i < 2; i++ {
 		if got, err := tickets.Ticket(context.Background()); !errors.Is(err, mp.ErrUpstream) || got != "" {
 			t.Errorf("Ticket %d with an empty reply: got %q, %v; want an error wrapping ErrUpstream", i+1, got, err)
 		}
+		clock.Advance(time.Second) // past the back-off after one failure
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,9 +25,13 @@ import (
 //
 // Keys: prefix + "access_token:" + appID holds the token until its expiry;
 // prefix + "access_token_lock:" + appID is the refresh lock, which expires
-// on its own if its holder dies.
+// on its own if its holder dies; prefix + "access_token_backoff:" + appID
+// holds the back-off after a failed fetch (the cache is an
+// mp.BackoffCache), for at most mp.MaxBackoff past its end; and prefix +
+// "access_token_renew:" + appID is the renewal interval of
+// mp.RenewLimiter, which expires with the interval.
 func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
-	return s.credentialCache("access token", "access_token:"+appID, "access_token_lock:"+appID)
+	return s.credentialCache("access token", "access_token:"+appID)
 }
 
 // TicketCache returns an mp.CredentialCache that shares the JS-SDK's
@@ -39,19 +44,37 @@ func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
 //
 // Keys: prefix + "jsapi_ticket:" + appID holds the ticket until its expiry;
 // prefix + "jsapi_ticket_lock:" + appID is the refresh lock, which expires
-// on its own if its holder dies.
+// on its own if its holder dies; prefix + "jsapi_ticket_backoff:" + appID
+// holds the back-off after a failed fetch (the cache is an
+// mp.BackoffCache), for at most mp.MaxBackoff past its end; and prefix +
+// "jsapi_ticket_renew:" + appID is the interval between the renewals pages
+// ask for after "invalid signature" (the cache is an mp.RenewLimiter, so
+// instances that share it renew once an interval together), which expires
+// with the interval.
 func (s *Store) TicketCache(appID string) mp.CredentialCache {
-	return s.credentialCache("jsapi ticket", "jsapi_ticket:"+appID, "jsapi_ticket_lock:"+appID)
+	return s.credentialCache("jsapi ticket", "jsapi_ticket:"+appID)
 }
 
-func (s *Store) credentialCache(what, key, lock string) *credentialCache {
-	return &credentialCache{s: s, what: what, key: s.Prefix + key, lock: s.Prefix + lock}
+// Compile-time checks of the optional interfaces of the credential caches.
+var (
+	_ mp.BackoffCache = (*credentialCache)(nil)
+	_ mp.RenewLimiter = (*credentialCache)(nil)
+)
+
+// credentialCache serves the credential kept under key, whose lock,
+// back-off and renewal interval are key's siblings ("jsapi_ticket:" + id
+// and "jsapi_ticket_lock:" + id, and so on).
+func (s *Store) credentialCache(what, key string) *credentialCache {
+	kind, id, _ := strings.Cut(key, ":")
+	sibling := func(suffix string) string { return s.Prefix + kind + suffix + ":" + id }
+	return &credentialCache{s: s, what: what, key: s.Prefix + key,
+		lock: sibling("_lock"), backoff: sibling("_backoff"), renew: sibling("_renew")}
 }
 
-// credentialCache is an mp.CredentialCache on one key and its lock key.
+// credentialCache is an mp.CredentialCache on one key and its siblings.
 type credentialCache struct {
-	s               *Store
-	what, key, lock string
+	s                               *Store
+	what, key, lock, backoff, renew string
 }
 
 // A credential is stored as "<expiry in Unix milliseconds> <value>":
@@ -131,4 +154,57 @@ func (c *credentialCache) script(ctx context.Context, s *redis.Script, key, arg 
 	defer conn.Close()
 	_, err = s.DoContext(ctx, conn, key, arg)
 	return err
+}
+
+// failure is an mp.Failure as stored, in JSON.
+type failure struct {
+	Code     int    `json:"code,omitempty"`
+	Msg      string `json:"msg"`
+	Endpoint string `json:"endpoint,omitempty"`
+	Count    int    `json:"count"`
+	Until    int64  `json:"until"` // Unix milliseconds
+}
+
+// LoadFailure implements mp.BackoffCache.
+func (c *credentialCache) LoadFailure(ctx context.Context) (mp.Failure, error) {
+	var f failure
+	if err := c.s.getJSON(ctx, c.backoff, 0, &f, "the back-off of the "+c.what); err != nil {
+		return mp.Failure{}, err
+	}
+	return mp.Failure{Code: f.Code, Msg: f.Msg, Endpoint: f.Endpoint, Count: f.Count, Until: time.UnixMilli(f.Until)}, nil
+}
+
+// SaveFailure implements mp.BackoffCache: the failure is kept until
+// mp.MaxBackoff past its Until.
+func (c *credentialCache) SaveFailure(ctx context.Context, f mp.Failure) error {
+	b, err := json.Marshal(failure{Code: f.Code, Msg: f.Msg, Endpoint: f.Endpoint, Count: f.Count, Until: f.Until.UnixMilli()})
+	if err != nil {
+		return fmt.Errorf("redisstore: saving the back-off of the %s: %w", c.what, err)
+	}
+	if _, err := c.s.do(ctx, "SET", c.backoff, b, "PX", millis(time.Until(f.Until)+mp.MaxBackoff)); err != nil {
+		return fmt.Errorf("redisstore: saving the back-off of the %s: %w", c.what, err)
+	}
+	return nil
+}
+
+// ClearFailure implements mp.BackoffCache.
+func (c *credentialCache) ClearFailure(ctx context.Context) error {
+	if _, err := c.s.do(ctx, "DEL", c.backoff); err != nil {
+		return fmt.Errorf("redisstore: clearing the back-off of the %s: %w", c.what, err)
+	}
+	return nil
+}
+
+// AllowRenew implements mp.RenewLimiter with SET NX PX on one key, atomic
+// across every instance on the same Redis: the first caller sets the key
+// for interval, and every other caller finds it until it expires.
+func (c *credentialCache) AllowRenew(ctx context.Context, interval time.Duration) (bool, error) {
+	_, err := redis.String(c.s.do(ctx, "SET", c.renew, "", "NX", "PX", millis(interval)))
+	switch {
+	case errors.Is(err, redis.ErrNil):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("redisstore: the renewal interval of the %s: %w", c.what, err)
+	}
+	return true, nil
 }

@@ -64,6 +64,9 @@
 //	prefix + "access_token_lock:" + appid  the refresh lock; expires after TokenSourceOptions.LockTTL
 //	prefix + "jsapi_ticket:" + appid       the JS-SDK's jsapi_ticket; expires with it
 //	prefix + "jsapi_ticket_lock:" + appid  its refresh lock; expires after TicketSourceOptions.LockTTL
+//	prefix + "access_token_backoff:" + appid, prefix + "jsapi_ticket_backoff:" + appid
+//	                                       the back-off after a failed fetch, JSON; expires mp.MaxBackoff after it ends
+//	prefix + "jsapi_ticket_renew:" + appid the interval between renewals after "invalid signature"; expires with it
 //
 // Users are a table: one key per person who ever logged in (and one per
 // unionid), kept until deleted or, with UserTTL, until that long after they
