@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -138,11 +137,12 @@ func TestTicketFailuresAreLoggedOncePerRun(t *testing.T) {
 }
 
 // TestTicketRefusalLoggedOnceWithTheEmulator: the same through the real
-// ticket source, with getticket refusing 45009 for every call.
+// ticket source, with the emulator's getticket refusing 45009 for every
+// call (its daily quota spent): a hundred requests reach WeChat once.
 func TestTicketRefusalLoggedOnceWithTheEmulator(t *testing.T) {
 	r := newRig(t, nil)
-	ref := &quotaTransport{next: r.wx.Client().Transport}
-	client := &mp.Client{AppID: r.wx.AppID, AppSecret: r.wx.AppSecret, HTTPClient: &http.Client{Transport: ref}, Endpoints: r.wx.Endpoints()}
+	r.wx.SetTicketQuota(0)
+	client := &mp.Client{AppID: r.wx.AppID, AppSecret: r.wx.AppSecret, HTTPClient: r.wx.Client(), Endpoints: r.wx.Endpoints()}
 	log := new(bytes.Buffer)
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   r.wx.AppID,
@@ -154,28 +154,20 @@ func TestTicketRefusalLoggedOnceWithTheEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.signer = signer
+	before := r.wx.Calls(pathTicket)
 	for range 100 {
 		if w := r.get(t, site+"/"); w.Code != http.StatusBadGateway {
 			t.Fatalf("got HTTP %d, want 502", w.Code)
 		}
 	}
+	calls := r.wx.Calls(pathTicket) - before
+	t.Logf("100 config requests while getticket answers 45009: %d getticket calls", calls)
+	if calls != 1 {
+		t.Errorf("getticket calls for 100 requests after a refusal: got %d, want 1 (then the back-off)", calls)
+	}
 	if n := len(logLines(log, "no jsapi_ticket")); n != 1 {
 		t.Errorf("log after 100 refused requests: got %d lines, want 1:\n%s", n, log)
 	}
-}
-
-// quotaTransport answers every getticket with 45009, as WeChat does once
-// the day's quota is spent.
-type quotaTransport struct{ next http.RoundTripper }
-
-func (q *quotaTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Path != pathTicket {
-		return q.next.RoundTrip(r)
-	}
-	body := `{"errcode":45009,"errmsg":"reach max api daily quota limit"}`
-	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: r}, nil
 }
 
 // TestRenewalIntervalPerInstanceWithTheMemoryCache: instances whose
