@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // Auth puts WeChat web authorization in front of handlers. Make one with New
@@ -18,8 +17,7 @@ import (
 type Auth struct {
 	opts            Options
 	sm              *scs.SessionManager
-	client          *mp.Client
-	webClient       *mp.Client   // the website app's, for QR logins; nil without one
+	apps            []app        // the apps a login may go through (newApps); the first serves WeChat's browser
 	outside         http.Handler // what browsers outside WeChat get; nil: the authorize page
 	origin          string       // scheme://host of Options.CallbackURL
 	callbackHost    string       // its host name, without port
@@ -44,7 +42,7 @@ func New(o Options) (*Auth, error) {
 	a := &Auth{
 		opts:            o,
 		sm:              o.Sessions,
-		client:          &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints},
+		apps:            newApps(o),
 		origin:          cb.Scheme + "://" + cb.Host,
 		callbackHost:    strings.ToLower(cb.Hostname()),
 		callbackPath:    cb.Path,
@@ -53,10 +51,7 @@ func New(o Options) (*Auth, error) {
 		states:          states{deriveKey(o.AppSecret, "wechatauth login state v1")},
 	}
 	a.ledger = &ledger{store: o.Callbacks, timeout: o.Timeout, keep: o.StateTTL, log: o.Logger}
-	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"))
-	if o.WebsiteAppID != "" {
-		a.webClient = &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
-	}
+	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"), a.knownLogin)
 	a.outside = a.outsideHandler()
 	a.warnSetup()
 	if o.DebugBypass {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // CallbackHandler returns the handler for Options.CallbackURL, where WeChat
@@ -86,9 +84,9 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rec, err := a.exchangeOnce(ctx, r, state, code, p)
-	var apiErr *mp.Error
-	if errors.As(err, &apiErr) && spentCode(apiErr.Code) {
+	ap := a.appNamed(p.App) // the login cookie's MAC vouches for a known app
+	rec, err := a.exchangeOnce(ctx, r, ap, state, code, p)
+	if ap.spent(err) {
 		// The code was used up or timed out with no login behind it: one
 		// fresh round trip, counted against MaxAttempts.
 		a.startLogin(w, r, p.Return, p.Scope, p.Attempts+1)
@@ -99,14 +97,14 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		// The record may come from a concurrent delivery with another code.
-		err = a.vouch(ctx, rec, callbackKey(state), code)
+		err = a.vouch(ctx, ap, rec, callbackKey(state), code)
 	}
 	if err != nil {
 		if errors.Is(err, ErrInvalidState) {
 			a.refuse(w, r, code, err, retry)
 			return
 		}
-		a.fail(w, r, misconfigured(err), retry)
+		a.fail(w, r, ap.misconfigured(err), retry)
 		return
 	}
 	a.complete(w, r, rec, cur, p.Attempts)
@@ -157,20 +155,6 @@ func (a *Auth) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord
 		return
 	}
 	a.finishLogin(w, r, rec, cur)
-}
-
-// clientFor returns the API client of an app: appWebsite or the website
-// app's AppID for the website app, anything else for the Official Account.
-func (a *Auth) clientFor(app string) *mp.Client {
-	if a.webClient != nil && (app == appWebsite || app == a.webClient.AppID) {
-		return a.webClient
-	}
-	return a.client
-}
-
-// spentCode reports errcodes that mean the code can no longer be exchanged.
-func spentCode(code int) bool {
-	return code == mp.CodeInvalidCode || code == mp.CodeCodeUsed || code == mp.CodeCodeExpired
 }
 
 // replayCallback answers a callback that brings no cookie of a login under

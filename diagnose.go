@@ -1,7 +1,6 @@
 package wechatauth
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/alexedwards/scs/v2/memstore"
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // warnSetup logs, at New, the setups that work in a test and fail in
@@ -58,27 +56,6 @@ func joinNames(names []string) string {
 		}
 	}
 	return s + " are"
-}
-
-// misconfigured wraps an error of WeChat's that blames the site's setup
-// (see mp.Error.Misconfigured) with the setting to fix.
-func misconfigured(err error) error {
-	var apiErr *mp.Error
-	if !errors.As(err, &apiErr) || !apiErr.Misconfigured() {
-		return err
-	}
-	var fix string
-	switch apiErr.Code {
-	case mp.CodeInvalidAppID, mp.CodeMissingAppID:
-		fix = "check Options.AppID (Options.WebsiteAppID for QR logins): it must be the app's AppID, from 设置与开发 → 基本配置"
-	case mp.CodeInvalidAppSecret, mp.CodeMissingSecret:
-		fix = "check Options.AppSecret (Options.WebsiteAppSecret for QR logins): it must be the app's current AppSecret; reset it in 设置与开发 → 基本配置 if in doubt, and read it from the environment"
-	case mp.CodeSecretFrozen:
-		fix = "the AppSecret is frozen: unfreeze it in 设置与开发 → 基本配置"
-	case mp.CodeIPNotAllowed:
-		fix = "add this server's public IP address to the account's IP whitelist (设置与开发 → 基本配置 → IP白名单)"
-	}
-	return &setupError{err: err, fix: fix}
 }
 
 // noCookieError explains a callback that came back without the cookie of

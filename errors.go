@@ -104,3 +104,19 @@ func fixOf(err error) string {
 	}
 	return ""
 }
+
+// refusedUpstream reports whether err is WeChat's refusal (an errcode), as
+// opposed to a failure to reach WeChat or of a store.
+func refusedUpstream(err error) bool {
+	var apiErr *mp.Error
+	return errors.As(err, &apiErr)
+}
+
+// errcodeOf returns WeChat's errcode behind err, or 0.
+func errcodeOf(err error) int {
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Code
+	}
+	return 0
+}

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // EventKind names what happened in a login.
@@ -60,10 +58,7 @@ func (a *Auth) event(r *http.Request, e Event) {
 	case EventRefused:
 		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", logPath(r.URL.Path))
 	case EventFailure:
-		var apiErr *mp.Error
-		if errors.As(e.Err, &apiErr) {
-			e.Code = apiErr.Code
-		}
+		e.Code = errcodeOf(e.Err)
 		a.logFailure(r, e)
 	}
 	if a.opts.OnEvent != nil {

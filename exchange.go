@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // exchangeOnce completes the login of state with code, once across every
@@ -15,10 +13,10 @@ import (
 // counted (EventLogin) and handed to Options.OnLogin once, by it. When
 // OnLogin refuses the login, r's delivery gets its error; the others find
 // the record Denied.
-func (a *Auth) exchangeOnce(ctx context.Context, r *http.Request, state, code string, p pendingLogin) (*loginRecord, error) {
+func (a *Auth) exchangeOnce(ctx context.Context, r *http.Request, ap app, state, code string, p pendingLogin) (*loginRecord, error) {
 	var denied error
 	rec, err := a.ledger.once(ctx, callbackKey(state), func(ctx context.Context) (*loginRecord, error) {
-		rec, err := a.completeLogin(ctx, code, p)
+		rec, err := a.completeLogin(ctx, ap, code, p)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +50,7 @@ func (a *Auth) loggedIn(r *http.Request, u User, kind EventKind) error {
 // code, which it exchanges itself, that WeChat gives for the same user
 // (WeChat may redirect twice with two codes and one state). A request
 // without a code of the user's gets nothing.
-func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code string) error {
+func (a *Auth) vouch(ctx context.Context, ap app, rec *loginRecord, stateKey, code string) error {
 	if subtle.ConstantTimeCompare([]byte(codeHash(code)), []byte(rec.Code)) == 1 {
 		return nil
 	}
@@ -69,19 +67,15 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code strin
 		}
 	}
 	other, err := a.ledger.once(ctx, key, func(ctx context.Context) (*loginRecord, error) {
-		tok, err := a.redeem(ctx, rec.App, code)
-		var apiErr *mp.Error
-		if errors.As(err, &apiErr) {
+		g, err := a.redeem(ctx, ap, code)
+		if refusedUpstream(err) {
 			return &loginRecord{Code: codeHash(code), Refused: true}, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		u := User{OpenID: tok.OpenID, UnionID: tok.UnionID}
-		if tok.Snapshot {
-			u = User{Snapshot: true} // a virtual identity is not kept
-		}
-		return &loginRecord{User: u, Code: codeHash(code), App: rec.App, Snapshot: tok.Snapshot}, nil
+		u := User{OpenID: g.OpenID, UnionID: g.UnionID, Snapshot: g.Snapshot}
+		return &loginRecord{User: u, Code: codeHash(code), App: rec.App, Snapshot: g.Snapshot}, nil
 	})
 	if err != nil {
 		return err
@@ -94,4 +88,13 @@ func (a *Auth) vouch(ctx context.Context, rec *loginRecord, stateKey, code strin
 		return fmt.Errorf("callback: a second code for another user: %w", ErrInvalidState)
 	}
 	return nil
+}
+
+// redeem trades code for whom it names through ap, unless a callback
+// refused the code before (see ledger.refuse).
+func (a *Auth) redeem(ctx context.Context, ap app, code string) (grant, error) {
+	if err := a.ledger.refused(ctx, code); err != nil {
+		return grant{}, err
+	}
+	return ap.redeem(ctx, code)
 }

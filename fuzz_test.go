@@ -88,8 +88,24 @@ func FuzzCallbackQuery(f *testing.F) {
 	})
 }
 
-// testCookies are the login cookies of an https site, with a test key.
-var testCookies = newLoginCookies("https://site.example", scs.SessionCookie{}, []byte("test key"))
+// testAuth is an Auth of an https site with a website app.
+func testAuth() *Auth {
+	a, err := New(Options{AppID: "wx0123456789abcdef", AppSecret: "test secret", CallbackURL: "https://site.example/wechat/callback",
+		WebsiteAppID: "wxweb", WebsiteAppSecret: "web secret", Sessions: scs.New(), Logger: discardLogger()})
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// otherKey returns lc with another key.
+func otherKey(lc loginCookies) loginCookies {
+	lc.key = []byte("other key")
+	return lc
+}
+
+// testCookies are the login cookies of an https site with a website app.
+var testCookies = testAuth().logins
 
 // signed returns fields as a login cookie's value with a good MAC, so
 // that the parser behind the MAC is what a test reaches.
@@ -149,7 +165,7 @@ func TestPendingLoginRoundTrip(t *testing.T) {
 	for _, bad := range []string{"garbage", signed("x:y:1:snsapi_base:-:0:/"), signed(strings.Replace(fields, "snsapi_base", "snsapi_login2", 1)),
 		signed(strings.Replace(fields, ":-:", ":other:", 1)), signed(strings.Replace(fields, ":0:/", ":-1:/", 1)), "p1" + good[2:],
 		// The same fields under another key's MAC, or changed under this one's.
-		newLoginCookies("https://site.example", scs.SessionCookie{}, []byte("other key")).encode(pendingLogin{State: testState(), Nonce: newNonce(), Return: "/", Scope: ScopeBase, Expires: 1700000000}),
+		otherKey(testCookies).encode(pendingLogin{State: testState(), Nonce: newNonce(), Return: "/", Scope: ScopeBase, Expires: 1700000000}),
 		strings.Replace(good, ":1700000000:", ":1700000001:", 1), strings.Replace(good, "snsapi_base", "snsapi_userinfo", 1), good + "x"} {
 		if got, ok := lc.decode(bad); ok {
 			t.Errorf("decode(%q): got %+v, want nothing", bad, got)

@@ -17,28 +17,14 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		a.fail(w, r, errTooManyAttempts, "/")
 		return
 	}
-	var app string
-	if !insideWeChat(r) {
-		switch {
-		case a.webClient != nil:
-			app, scope = appWebsite, scopeLogin
-		case a.outside != nil:
-			a.outside.ServeHTTP(w, a.hookRequest(requestFor(r, returnTo)))
-			return
-		}
+	ap := a.appFor(r)
+	if ap == nil {
+		a.outside.ServeHTTP(w, a.hookRequest(requestFor(r, returnTo)))
+		return
 	}
+	scope = ap.scope(scope)
 	a.watch.started(a, r)
-	p := a.newPending(w, r, pendingLogin{Return: safeReturn(returnTo), Scope: scope, App: app, Attempts: attempts})
+	p := a.newPending(w, r, pendingLogin{Return: safeReturn(returnTo), Scope: scope, App: ap.name(), Attempts: attempts})
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
-	redirect(w, a.authorizeURL(p.State, scope, app))
-}
-
-// authorizeURL is the page of WeChat's that one login starts at: the
-// authorize page, or the website QR login page (qrconnect) for a pending
-// login of the website app.
-func (a *Auth) authorizeURL(state string, scope Scope, app string) string {
-	if app == appWebsite {
-		return a.webClient.QRConnectURL(a.opts.CallbackURL, state)
-	}
-	return a.client.AuthorizeURL(a.opts.CallbackURL, string(scope), state)
+	redirect(w, ap.authorizeURL(a.opts.CallbackURL, p.State, scope))
 }

@@ -6,28 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/wechatauth/wechatauth/mp"
 	"rsc.io/qr"
 )
-
-// scopeLogin is the scope of website QR login.
-const scopeLogin Scope = "snsapi_login"
-
-// appWebsite marks a pending login that goes through the website app.
-const appWebsite = "web"
-
-// outsideHandler returns what answers browsers outside WeChat when there
-// is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
-// nil, for the authorize page, with endpoints other than WeChat's.
-func (a *Auth) outsideHandler() http.Handler {
-	switch {
-	case a.opts.OutsideWeChat != nil:
-		return a.opts.OutsideWeChat
-	case a.opts.Endpoints.Authorize != mp.DefaultAuthorizeURL:
-		return nil
-	}
-	return http.HandlerFunc(a.openInWeChat)
-}
 
 // openInWeChat answers a browser outside WeChat with a page that shows the
 // page's address as a QR code to scan with WeChat.

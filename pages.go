@@ -5,8 +5,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // fail ends a request with an error: logged, then handed to
@@ -58,7 +56,6 @@ func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err err
 // explain gives the default page's words for err: what happened and what
 // to do, never err's own text, which may hold internals.
 func explain(err error) (title, advice string) {
-	var apiErr *mp.Error
 	switch status := HTTPStatus(err); {
 	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
 		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
@@ -78,7 +75,7 @@ func explain(err error) (title, advice string) {
 		return "登录暂时不可用 · The login is unavailable for a moment", "请稍后重试。 · Try again in a moment."
 	case status == http.StatusGatewayTimeout:
 		return "微信响应超时 · WeChat did not answer in time", "请稍后重试。 · Try again in a moment."
-	case errors.As(err, &apiErr), status == http.StatusBadGateway:
+	case status == http.StatusBadGateway: // WeChat's errcodes among others
 		return "微信登录失败 · WeChat could not complete the login", "请稍后重试。 · Try again in a moment."
 	}
 	return "无法完成登录 · The login could not be completed", "服务暂时出现问题，请稍后重试。 · This is a problem on our side. Try again later."

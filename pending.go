@@ -31,7 +31,7 @@ type pendingLogin struct {
 	Nonce    string
 	Expires  int64  // Unix time
 	Scope    Scope  // the scope sent to WeChat
-	App      string // appWebsite for a QR login; "" for the Official Account
+	App      string // the name of the app the login goes through (app.name)
 	Attempts int    // round trips of this login that came back to the callback without one
 	Return   string // a same-origin path and query, as safeReturn passes it
 }
@@ -72,6 +72,9 @@ type loginCookies struct {
 	secure   bool
 	sameSite http.SameSite
 	key      []byte // the key of the cookies' MAC
+	// known reports whether a login of app with scope is one the site
+	// starts; a cookie that names another is no login.
+	known func(app string, scope Scope) bool
 }
 
 // newLoginCookies returns the login cookies of a site at origin whose
@@ -79,8 +82,8 @@ type loginCookies struct {
 // "__Host-", which only this host can set over https, whatever the
 // session cookie says: a sibling subdomain or a tampered plain-http answer
 // cannot plant a login.
-func newLoginCookies(origin string, sc scs.SessionCookie, key []byte) loginCookies {
-	c := loginCookies{prefix: "wechatauth-login-", secure: sc.Secure || strings.HasPrefix(origin, "https:"), sameSite: sc.SameSite, key: key}
+func newLoginCookies(origin string, sc scs.SessionCookie, key []byte, known func(app string, scope Scope) bool) loginCookies {
+	c := loginCookies{prefix: "wechatauth-login-", secure: sc.Secure || strings.HasPrefix(origin, "https:"), sameSite: sc.SameSite, key: key, known: known}
 	if c.secure {
 		c.prefix = "__Host-" + c.prefix
 	}
@@ -146,16 +149,10 @@ func (lc loginCookies) decode(s string) (pendingLogin, bool) {
 		return pendingLogin{}, false
 	}
 	p := pendingLogin{State: f[0], Nonce: f[1], Expires: exp, Scope: Scope(f[3]), App: f[4], Attempts: attempts, Return: safeReturn(ret)}
-	switch p.App {
-	case "-":
+	if p.App == "-" {
 		p.App = ""
-	case appWebsite:
-	default:
-		return pendingLogin{}, false
 	}
-	switch p.Scope {
-	case ScopeBase, ScopeUserInfo, scopeLogin:
-	default:
+	if !lc.known(p.App, p.Scope) {
 		return pendingLogin{}, false
 	}
 	return p, true

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/wechatauth/wechatauth/mp"
 )
 
 // RefreshUser fetches the current profile of a user from WeChat with the
@@ -24,25 +22,7 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 	if err != nil {
 		return User{}, storeError("token", err)
 	}
-	client := a.clientFor(tok.AppID)
-	refreshed := false
-	if tok.Expired(a.now()) {
-		if tok, err = a.refresh(ctx, client, tok); err != nil {
-			return User{}, err
-		}
-		refreshed = true
-	}
-	p, err := client.UserInfo(ctx, tok.AccessToken, openID)
-	var apiErr *mp.Error
-	if errors.As(err, &apiErr) && apiErr.StaleAccessToken() && !refreshed {
-		if tok, err = a.refresh(ctx, client, tok); err != nil {
-			return User{}, err
-		}
-		p, err = client.UserInfo(ctx, tok.AccessToken, openID)
-	}
-	if errors.As(err, &apiErr) && apiErr.Code == mp.CodeScopeUnauthorized {
-		return User{}, fmt.Errorf("wechatauth: the login of %q did not allow the profile: %w: %w", openID, ErrReauthorize, err)
-	}
+	p, err := a.mpAppOf(tok.AppID).currentProfile(ctx, tok, a.now())
 	if err != nil {
 		return User{}, err
 	}
@@ -58,28 +38,6 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 		return User{}, storeError("user", err)
 	}
 	return u, nil
-}
-
-// refresh renews tok's access token with client and keeps the result.
-func (a *Auth) refresh(ctx context.Context, client *mp.Client, tok mp.Token) (mp.Token, error) {
-	fresh, err := client.Refresh(ctx, tok.RefreshToken)
-	var apiErr *mp.Error
-	if errors.As(err, &apiErr) && (apiErr.Code == mp.CodeRefreshTokenExpired || apiErr.Code == mp.CodeInvalidRefreshToken) {
-		return mp.Token{}, fmt.Errorf("wechatauth: refreshing the tokens of %q: %w: %w", tok.OpenID, ErrReauthorize, err)
-	}
-	if err != nil {
-		return mp.Token{}, err
-	}
-	if fresh.UnionID == "" {
-		fresh.UnionID = tok.UnionID
-	}
-	if fresh.RefreshToken == "" {
-		fresh.RefreshToken = tok.RefreshToken
-	}
-	if err := a.opts.Tokens.SaveToken(ctx, *fresh); err != nil {
-		return mp.Token{}, storeError("token", err)
-	}
-	return *fresh, nil
 }
 
 // Reauthorize sends the user of r through WeChat's consent again

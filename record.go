@@ -13,7 +13,7 @@ type loginRecord struct {
 	Return   string // a same-origin path and query, as safeReturn passes it
 	Browser  string // pendingLogin.browser of the browser that started the login
 	Code     string // codeHash of the code that was exchanged
-	App      string // appWebsite for a QR login
+	App      string // the name of the app the login went through (app.name)
 	Snapshot bool
 	// Consent means the login needs a snsapi_userinfo round trip first
 	// (ScopeProgressive with an unknown user or a stale profile).

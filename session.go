@@ -34,7 +34,7 @@ const (
 )
 
 // encodeUser writes u; profile says the login allowed the profile
-// (snsapi_userinfo or QR login), which RequireScope asks for.
+// (a grant with Profile), which RequireScope asks for.
 func encodeUser(u User, profile bool) string {
 	var updated string
 	if !u.UpdatedAt.IsZero() {

@@ -1,0 +1,214 @@
+package wechatauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/wechatauth/wechatauth/mp"
+)
+
+// The apps of an Official Account's site: the account itself, whose
+// authorize page works inside WeChat, and, where Options names one, an
+// Open Platform website app for WeChat's QR login in other browsers. Both
+// speak to WeChat through package mp; this file is where the root knows
+// them.
+
+// mpApp is an app that package mp speaks to.
+type mpApp struct {
+	id     string // its name(): "" for the Official Account, "web" for the website app
+	client *mp.Client
+	qr     bool // the website app: QR login, snsapi_login, openids of its own
+	tokens TokenStore
+}
+
+// appWebsite names the website app in login cookies and records.
+const appWebsite = "web"
+
+// scopeLogin is the scope of website QR login.
+const scopeLogin Scope = "snsapi_login"
+
+// newApps returns the apps that o configures, the Official Account first.
+func newApps(o Options) []app {
+	apps := []app{&mpApp{client: &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}, tokens: o.Tokens}}
+	if o.WebsiteAppID != "" {
+		apps = append(apps, &mpApp{id: appWebsite, qr: true, tokens: o.Tokens,
+			client: &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}})
+	}
+	return apps
+}
+
+// appFor returns the app that a login from r goes through: the Official
+// Account inside WeChat, the website app outside it where there is one,
+// and otherwise nil when Options.OutsideWeChat (or the open-in-WeChat
+// page) answers browsers outside WeChat, the Official Account when nothing
+// does (the emulator's authorize page works in any browser).
+func (a *Auth) appFor(r *http.Request) app {
+	if insideWeChat(r) {
+		return a.apps[0]
+	}
+	if web := a.appNamed(appWebsite); web != nil {
+		return web
+	}
+	if a.outside != nil {
+		return nil
+	}
+	return a.apps[0]
+}
+
+// outsideHandler returns what answers browsers outside WeChat when there
+// is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
+// nil, for the authorize page, with endpoints other than WeChat's.
+func (a *Auth) outsideHandler() http.Handler {
+	switch {
+	case a.opts.OutsideWeChat != nil:
+		return a.opts.OutsideWeChat
+	case a.opts.Endpoints.Authorize != mp.DefaultAuthorizeURL:
+		return nil
+	}
+	return http.HandlerFunc(a.openInWeChat)
+}
+
+func (m *mpApp) name() string  { return m.id }
+func (m *mpApp) foreign() bool { return m.qr }
+
+func (m *mpApp) scope(want Scope) Scope {
+	if m.qr {
+		return scopeLogin
+	}
+	return want
+}
+
+// authorizeURL is the authorize page, or the website QR login page
+// (qrconnect) for the website app.
+func (m *mpApp) authorizeURL(callbackURL, state string, scope Scope) string {
+	if m.qr {
+		return m.client.QRConnectURL(callbackURL, state)
+	}
+	return m.client.AuthorizeURL(callbackURL, string(scope), state)
+}
+
+// redeem exchanges code and keeps the web-auth tokens where they serve: a
+// scope that allows the profile, which RefreshUser can fetch again with
+// them. A snsapi_base token can fetch nothing, and a snapshot-page user's
+// openid is virtual: neither is kept.
+func (m *mpApp) redeem(ctx context.Context, code string) (grant, error) {
+	tok, err := m.client.Exchange(ctx, code)
+	if err != nil {
+		return grant{}, err
+	}
+	g := grant{OpenID: tok.OpenID, UnionID: tok.UnionID, Snapshot: tok.Snapshot, access: tok.AccessToken,
+		Profile: tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))}
+	if g.Snapshot {
+		return grant{Snapshot: true}, nil // a virtual identity is not kept
+	}
+	if g.Profile {
+		if err := m.tokens.SaveToken(ctx, *tok); err != nil {
+			return grant{}, storeError("token", err)
+		}
+	}
+	return g, nil
+}
+
+func (m *mpApp) profile(ctx context.Context, g grant) (profile, error) {
+	p, err := m.client.UserInfo(ctx, g.access, g.OpenID)
+	if err != nil {
+		return profile{}, err
+	}
+	return profile{Nickname: p.Nickname, HeadImgURL: p.HeadImgURL, UnionID: p.UnionID}, nil
+}
+
+// spent reports errcodes that mean the code can no longer be exchanged.
+func (m *mpApp) spent(err error) bool {
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	return apiErr.Code == mp.CodeInvalidCode || apiErr.Code == mp.CodeCodeUsed || apiErr.Code == mp.CodeCodeExpired
+}
+
+// misconfigured wraps an error of WeChat's that blames the site's setup
+// (see mp.Error.Misconfigured) with the setting to fix.
+func (m *mpApp) misconfigured(err error) error {
+	var apiErr *mp.Error
+	if !errors.As(err, &apiErr) || !apiErr.Misconfigured() {
+		return err
+	}
+	var fix string
+	switch apiErr.Code {
+	case mp.CodeInvalidAppID, mp.CodeMissingAppID:
+		fix = "check Options.AppID (Options.WebsiteAppID for QR logins): it must be the app's AppID, from 设置与开发 → 基本配置"
+	case mp.CodeInvalidAppSecret, mp.CodeMissingSecret:
+		fix = "check Options.AppSecret (Options.WebsiteAppSecret for QR logins): it must be the app's current AppSecret; reset it in 设置与开发 → 基本配置 if in doubt, and read it from the environment"
+	case mp.CodeSecretFrozen:
+		fix = "the AppSecret is frozen: unfreeze it in 设置与开发 → 基本配置"
+	case mp.CodeIPNotAllowed:
+		fix = "add this server's public IP address to the account's IP whitelist (设置与开发 → 基本配置 → IP白名单)"
+	}
+	return &setupError{err: err, fix: fix}
+}
+
+// mpAppOf returns the app whose AppID is appID, the Official Account when
+// none is: where RefreshUser takes a user's kept tokens.
+func (a *Auth) mpAppOf(appID string) *mpApp {
+	for _, ap := range a.apps {
+		if m, ok := ap.(*mpApp); ok && m.client.AppID == appID {
+			return m
+		}
+	}
+	return a.apps[0].(*mpApp)
+}
+
+// currentProfile fetches the profile of tok's user with tok, renewing an
+// expired (or refused as stale) access token with the refresh token once
+// and keeping the new tokens. An error that means the user must authorize
+// again wraps ErrReauthorize.
+func (m *mpApp) currentProfile(ctx context.Context, tok mp.Token, now time.Time) (profile, error) {
+	refreshed := false
+	var err error
+	if tok.Expired(now) {
+		if tok, err = m.refresh(ctx, tok); err != nil {
+			return profile{}, err
+		}
+		refreshed = true
+	}
+	p, err := m.client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) && apiErr.StaleAccessToken() && !refreshed {
+		if tok, err = m.refresh(ctx, tok); err != nil {
+			return profile{}, err
+		}
+		p, err = m.client.UserInfo(ctx, tok.AccessToken, tok.OpenID)
+	}
+	if errors.As(err, &apiErr) && apiErr.Code == mp.CodeScopeUnauthorized {
+		return profile{}, fmt.Errorf("wechatauth: the login of %q did not allow the profile: %w: %w", tok.OpenID, ErrReauthorize, err)
+	}
+	if err != nil {
+		return profile{}, err
+	}
+	return profile{Nickname: p.Nickname, HeadImgURL: p.HeadImgURL, UnionID: p.UnionID}, nil
+}
+
+// refresh renews tok's access token and keeps the result.
+func (m *mpApp) refresh(ctx context.Context, tok mp.Token) (mp.Token, error) {
+	fresh, err := m.client.Refresh(ctx, tok.RefreshToken)
+	var apiErr *mp.Error
+	if errors.As(err, &apiErr) && (apiErr.Code == mp.CodeRefreshTokenExpired || apiErr.Code == mp.CodeInvalidRefreshToken) {
+		return mp.Token{}, fmt.Errorf("wechatauth: refreshing the tokens of %q: %w: %w", tok.OpenID, ErrReauthorize, err)
+	}
+	if err != nil {
+		return mp.Token{}, err
+	}
+	if fresh.UnionID == "" {
+		fresh.UnionID = tok.UnionID
+	}
+	if fresh.RefreshToken == "" {
+		fresh.RefreshToken = tok.RefreshToken
+	}
+	if err := m.tokens.SaveToken(ctx, *fresh); err != nil {
+		return mp.Token{}, storeError("token", err)
+	}
+	return *fresh, nil
+}
