@@ -13,9 +13,9 @@ import (
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
-	"github.com/wechatauth/wechatauth/internal/storetest"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
+	"github.com/wechatauth/wechatauth/storetest"
 )
 
 // newStore starts a redis-server and returns it with a Store on its pool.
@@ -310,9 +310,14 @@ func TestCallsHonourTheContextDeadline(t *testing.T) {
 	}
 }
 
-func TestStoreContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Store {
-		_, store := newStore(t)
-		return store
-	})
+func TestStoreUsers(t *testing.T) {
+	storetest.TestUserStore(t, func(t *testing.T) wechatauth.UserStore { _, s := newStore(t); return s })
+}
+
+func TestStoreTokens(t *testing.T) {
+	storetest.TestTokenStore(t, func(t *testing.T) wechatauth.TokenStore { _, s := newStore(t); return s })
+}
+
+func TestStoreCallbacks(t *testing.T) {
+	storetest.TestCallbackStore(t, func(t *testing.T) wechatauth.CallbackStore { _, s := newStore(t); return s })
 }
