@@ -52,28 +52,3 @@ type profile struct {
 	Nickname, HeadImgURL string
 	UnionID              string // empty when the app gives none
 }
-
-// appNamed returns the app that name names, or nil.
-func (a *Auth) appNamed(name string) app {
-	for _, ap := range a.apps {
-		if ap.name() == name {
-			return ap
-		}
-	}
-	return nil
-}
-
-// knownLogin reports whether a login of the app named appName with scope
-// is one this site starts: what a login cookie may name.
-func (a *Auth) knownLogin(appName string, scope Scope) bool {
-	ap := a.appNamed(appName)
-	if ap == nil {
-		return false
-	}
-	for _, want := range []Scope{ScopeBase, ScopeUserInfo} {
-		if ap.scope(want) == scope {
-			return true
-		}
-	}
-	return false
-}

@@ -3,7 +3,6 @@ package wechatauth
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,19 +14,16 @@ import (
 // Auth puts WeChat web authorization in front of handlers. Make one with New
 // and share it; it is safe for concurrent use.
 type Auth struct {
-	opts            Options
-	sm              *scs.SessionManager
-	apps            []app        // the apps a login may go through (newApps); the first serves WeChat's browser
-	outside         http.Handler // what browsers outside WeChat get; nil: the authorize page
-	origin          string       // scheme://host of Options.CallbackURL
-	callbackHost    string       // its host name, without port
-	callbackPath    string
-	callbackEscPath string // callbackPath as a request line has it
-	ledger          *ledger
-	now             func() time.Time
-	watch           setupWatch // mistakes that show only at run time
-	states          states     // under a key derived from the AppSecret
-	logins          loginCookies
+	opts    Options
+	sm      *scs.SessionManager
+	apps    []app        // the apps a login may go through (newApps); the first serves WeChat's browser
+	outside http.Handler // what browsers outside WeChat get; nil: the authorize page
+	site                 // where Options.CallbackURL puts the site
+	ledger  *ledger
+	now     func() time.Time
+	watch   setupWatch // mistakes that show only at run time
+	states  states     // under a key derived from the AppSecret
+	logins  loginCookies
 }
 
 // New checks o and returns an Auth. The error names every field that is
@@ -40,15 +36,12 @@ func New(o Options) (*Auth, error) {
 	o = o.withDefaults()
 	cb, _ := url.Parse(o.CallbackURL) // checked by check
 	a := &Auth{
-		opts:            o,
-		sm:              o.Sessions,
-		apps:            newApps(o),
-		origin:          cb.Scheme + "://" + cb.Host,
-		callbackHost:    strings.ToLower(cb.Hostname()),
-		callbackPath:    cb.Path,
-		callbackEscPath: cb.EscapedPath(),
-		now:             time.Now,
-		states:          states{deriveKey(o.AppSecret, "wechatauth login state v1")},
+		opts:   o,
+		sm:     o.Sessions,
+		apps:   newApps(o),
+		site:   site{origin: cb.Scheme + "://" + cb.Host, callbackHost: strings.ToLower(cb.Hostname()), callbackPath: cb.Path, callbackEscPath: cb.EscapedPath()},
+		now:    time.Now,
+		states: states{deriveKey(o.AppSecret, "wechatauth login state v1")},
 	}
 	a.ledger = &ledger{store: o.Callbacks, timeout: o.Timeout, keep: o.StateTTL, log: o.Logger}
 	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"), a.knownLogin)
@@ -66,29 +59,6 @@ func New(o Options) (*Auth, error) {
 // pages that do not require a login.
 func (a *Auth) LoginURL(returnTo string) string {
 	return a.opts.CallbackURL + "?next=" + url.QueryEscape(safeReturn(returnTo))
-}
-
-// Logout ends the login of r's session: the user is forgotten, the
-// session token is renewed, and no later delivery of the login's callback
-// logs anyone in again. Other session data stays; call
-// Options.Sessions.Destroy instead to drop it all. r must be inside
-// Options.Sessions.LoadAndSave.
-func (a *Auth) Logout(r *http.Request) error {
-	ctx := r.Context()
-	cur, err := a.sessionUser(ctx)
-	if err != nil {
-		return err
-	}
-	if _, key := sessionTail(cur); key != "" {
-		if err := a.ledger.close(ctx, key); err != nil {
-			return err
-		}
-	}
-	if err := a.sm.RenewToken(ctx); err != nil {
-		return fmt.Errorf("wechatauth: renewing the session token: %w", err)
-	}
-	a.sm.Remove(ctx, keyUser)
-	return nil
 }
 
 // redirect sends the browser to a path on this site or to WeChat.

@@ -67,7 +67,7 @@ func (a *Auth) vouch(ctx context.Context, ap app, rec *loginRecord, stateKey, co
 		}
 	}
 	other, err := a.ledger.once(ctx, key, func(ctx context.Context) (*loginRecord, error) {
-		g, err := a.redeem(ctx, ap, code)
+		g, err := a.ledger.redeem(ctx, ap, code)
 		if refusedUpstream(err) {
 			return &loginRecord{Code: codeHash(code), Refused: true}, nil
 		}
@@ -88,13 +88,4 @@ func (a *Auth) vouch(ctx context.Context, ap app, rec *loginRecord, stateKey, co
 		return fmt.Errorf("callback: a second code for another user: %w", ErrInvalidState)
 	}
 	return nil
-}
-
-// redeem trades code for whom it names through ap, unless a callback
-// refused the code before (see ledger.refuse).
-func (a *Auth) redeem(ctx context.Context, ap app, code string) (grant, error) {
-	if err := a.ledger.refused(ctx, code); err != nil {
-		return grant{}, err
-	}
-	return ap.redeem(ctx, code)
 }

@@ -228,3 +228,12 @@ func (l *ledger) refused(ctx context.Context, code string) error {
 	}
 	return nil
 }
+
+// redeem trades code for whom it names through ap, unless a callback
+// refused the code before (see refuse).
+func (l *ledger) redeem(ctx context.Context, ap app, code string) (grant, error) {
+	if err := l.refused(ctx, code); err != nil {
+		return grant{}, err
+	}
+	return ap.redeem(ctx, code)
+}

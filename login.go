@@ -28,3 +28,10 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 	a.event(r, Event{Kind: EventRedirect, Scope: scope})
 	redirect(w, ap.authorizeURL(a.opts.CallbackURL, p.State, scope))
 }
+
+// newPending makes a login under way and sets its cookie on w.
+func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
+	p.State, p.Nonce = a.states.mint(), newNonce()
+	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
+	return a.logins.set(w, r, p, a.opts.StateTTL)
+}

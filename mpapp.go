@@ -212,3 +212,28 @@ func (m *mpApp) refresh(ctx context.Context, tok mp.Token) (mp.Token, error) {
 	}
 	return *fresh, nil
 }
+
+// appNamed returns the app that name names, or nil.
+func (a *Auth) appNamed(name string) app {
+	for _, ap := range a.apps {
+		if ap.name() == name {
+			return ap
+		}
+	}
+	return nil
+}
+
+// knownLogin reports whether a login of the app named appName with scope
+// is one this site starts: what a login cookie may name.
+func (a *Auth) knownLogin(appName string, scope Scope) bool {
+	ap := a.appNamed(appName)
+	if ap == nil {
+		return false
+	}
+	for _, want := range []Scope{ScopeBase, ScopeUserInfo} {
+		if ap.scope(want) == scope {
+			return true
+		}
+	}
+	return false
+}

@@ -258,10 +258,3 @@ func (lc loginCookies) any(r *http.Request) bool {
 	}
 	return false
 }
-
-// newPending makes a login under way and sets its cookie on w.
-func (a *Auth) newPending(w http.ResponseWriter, r *http.Request, p pendingLogin) pendingLogin {
-	p.State, p.Nonce = a.states.mint(), newNonce()
-	p.Expires = a.now().Add(a.opts.StateTTL).Unix()
-	return a.logins.set(w, r, p, a.opts.StateTTL)
-}

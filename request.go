@@ -6,6 +6,15 @@ import (
 	"strings"
 )
 
+// site is where Options.CallbackURL puts the site: the public origin of
+// every redirect (never the request's Host) and the callback's path.
+type site struct {
+	origin          string // scheme://host of Options.CallbackURL
+	callbackHost    string // its host name, without port
+	callbackPath    string
+	callbackEscPath string // callbackPath as a request line has it
+}
+
 // What the flow reads of a request: the page the browser asked for, whether
 // it is a navigation that may be redirected, where it came from, and
 // whether it is WeChat's own browser. Return paths pass safeReturn.
@@ -28,8 +37,8 @@ func browserURI(r *http.Request) string {
 
 // atCallback reports whether the browser asked for the callback's path,
 // whatever a router in front made of r.URL.
-func (a *Auth) atCallback(r *http.Request) bool {
-	rest, ok := strings.CutPrefix(r.RequestURI, a.callbackEscPath)
+func (s site) atCallback(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.RequestURI, s.callbackEscPath)
 	return ok && (rest == "" || rest[0] == '?')
 }
 
@@ -64,9 +73,9 @@ func isNavigation(r *http.Request) bool {
 
 // refererPath returns the path and query of the page that made r when that
 // page is on this site's origin, and "/" otherwise.
-func (a *Auth) refererPath(r *http.Request) string {
+func (s site) refererPath(r *http.Request) string {
 	ref, err := url.Parse(r.Referer())
-	if err != nil || ref.Scheme+"://"+ref.Host != a.origin {
+	if err != nil || ref.Scheme+"://"+ref.Host != s.origin {
 		return "/"
 	}
 	return safeReturn(ref.RequestURI())

@@ -8,7 +8,7 @@ import (
 // completeLogin redeems the code through ap and finds or makes the user, fetching the profile when the scope allows and the stored one
 // is missing or older than ProfileMaxAge.
 func (a *Auth) completeLogin(ctx context.Context, ap app, code string, p pendingLogin) (*loginRecord, error) {
-	g, err := a.redeem(ctx, ap, code)
+	g, err := a.ledger.redeem(ctx, ap, code)
 	if err != nil {
 		return nil, err
 	}
