@@ -16,10 +16,10 @@
 // access_token):
 //
 //	client := &mp.Client{AppID: appID, AppSecret: secret}
-//	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+//	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{})
 //	signer, err := jssdk.New(jssdk.Options{
 //		AppID:   appID,
-//		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{}),
+//		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{}),
 //		Origins: []string{"https://example.com"}, // the origin of wechatauth's CallbackURL
 //		APIs:    []string{"updateAppMessageShareData", "getLocation"},
 //	})

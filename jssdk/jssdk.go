@@ -103,7 +103,7 @@ func New(o Options) (*Signer, error) {
 		bad("AppID", "must be the Official Account's AppID, such as \"wx1234567890abcdef\", got %q", o.AppID)
 	}
 	if o.Tickets == nil {
-		bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.TicketSourceOptions{})")
+		bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.CredentialOptions{})")
 	}
 	if len(o.Origins) == 0 {
 		bad("Origins", "is empty; list the origins of the pages to sign, such as the origin of wechatauth's Options.CallbackURL (\"https://example.com\")")

@@ -18,6 +18,58 @@ type Credential struct {
 	Expiry time.Time
 }
 
+// credential checks a reply's credential and its life in seconds.
+func (c *Client) credential(value string, expiresIn int64, endpoint string) (Credential, error) {
+	if value == "" || expiresIn <= 0 {
+		return Credential{}, fmt.Errorf("mp: %s: reply without a credential or expires_in: %w", endpoint, ErrUpstream)
+	}
+	return Credential{Value: value, Expiry: c.clock().Add(time.Duration(expiresIn) * time.Second)}, nil
+}
+
+// CredentialKind names a kind of account-wide credential where it is
+// cached: the caches of [github.com/wechatauth/wechatauth/redisstore] keep
+// a credential under keys that start with its kind. [AccessTokenCredential]
+// and [JSAPITicketCredential] name mp's two; a package with a credential of
+// its own names it as a constant of this type. A kind is lower-case
+// letters, digits and underscores.
+type CredentialKind string
+
+// The kinds of mp's account-wide credentials.
+const (
+	// AccessTokenCredential is the account's access_token, of
+	// [NewAccessTokenSource].
+	AccessTokenCredential CredentialKind = "access_token"
+	// JSAPITicketCredential is the account's jsapi_ticket, of
+	// [NewTicketSource].
+	JSAPITicketCredential CredentialKind = "jsapi_ticket"
+)
+
+// CredentialOptions configures the source of an account-wide credential:
+// [NewAccessTokenSource] and [NewTicketSource] take it. Every field has a
+// working zero value.
+type CredentialOptions struct {
+	// Cache shares the credential. Default: an in-memory cache, for one
+	// process. With several instances use a shared cache, such as
+	// [github.com/wechatauth/wechatauth/redisstore.Store.CredentialCache]:
+	// instances that fetch the access_token each on their own invalidate
+	// each other's tokens, and WeChat's daily quota of jsapi_tickets is
+	// small.
+	Cache CredentialCache
+	// Stable fetches the access_token from /cgi-bin/stable_token instead
+	// of /cgi-bin/token: it returns the same token until 5 minutes before
+	// its expiry and never invalidates a token in use. Default false. Only
+	// NewAccessTokenSource reads it: other credentials have no such
+	// endpoint.
+	Stable bool
+	// RefreshAhead is how long before its expiry a credential is replaced.
+	// Default 5 minutes (stable_token hands out a new token from then on).
+	RefreshAhead time.Duration
+	// LockTTL is how long the refresh lock lasts, and so bounds each
+	// upstream fetch (a ticket's fetch, the access_token's included) and
+	// how long a holder that crashed blocks the others. Default 10 seconds.
+	LockTTL time.Duration
+}
+
 // CredentialCache keeps one account-wide credential where every instance
 // of an application finds it, with a lock so that one of them at a time
 // fetches a new one. NewMemoryCache serves one process; package redisstore

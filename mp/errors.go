@@ -56,6 +56,20 @@ func (e *Error) StaleAccessToken() bool {
 	return false
 }
 
+// SpentCode reports whether the errcode means that the web-auth code sent
+// can no longer be exchanged: unknown or already used
+// ([CodeInvalidCode]), exchanged before ([CodeCodeUsed]) or timed out
+// ([CodeCodeExpired]). A fresh code, from a new trip through the
+// authorize page, is the only cure; a second delivery of a callback
+// whose code another delivery exchanged gets one of these.
+func (e *Error) SpentCode() bool {
+	switch e.Code {
+	case CodeInvalidCode, CodeCodeUsed, CodeCodeExpired:
+		return true
+	}
+	return false
+}
+
 // Misconfigured reports whether the errcode blames the caller's setup
 // rather than the moment: a wrong or missing AppID or AppSecret, a frozen
 // secret, or a server IP missing from the account's whitelist. Trying

@@ -182,22 +182,3 @@ func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
 	}
 	return m, nil
 }
-
-// withAccessToken calls call with a token from ts; when WeChat refuses the
-// token as stale, it invalidates it and calls once more with a fresh one.
-func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
-	for try := 0; ; try++ {
-		token, err := ts.Token(ctx)
-		if err != nil {
-			return err
-		}
-		err = call(token)
-		if try == 0 && staleToken(err) {
-			if err := ts.Invalidate(ctx, token); err != nil {
-				return err
-			}
-			continue
-		}
-		return err
-	}
-}

@@ -21,21 +21,11 @@ type TicketSource interface {
 	Invalidate(ctx context.Context, ticket string) error
 }
 
-// TicketSourceOptions configures NewTicketSource. Every field has a
-// working zero value.
-type TicketSourceOptions struct {
-	// Cache shares the ticket. Default: an in-memory cache, for one
-	// process; with several instances use a shared cache
-	// (redisstore.Store.TicketCache), as WeChat requires.
-	Cache CredentialCache
-	// RefreshAhead is how long before its expiry a ticket is replaced.
-	// Default 5 minutes.
-	RefreshAhead time.Duration
-	// LockTTL is how long the refresh lock lasts, and so bounds each
-	// upstream fetch (access_token included) and how long a holder that
-	// crashed blocks the others. Default 10 seconds.
-	LockTTL time.Duration
-}
+// TicketSourceOptions is the former name of CredentialOptions, kept so
+// that code written for v0.1.0 compiles.
+//
+// Deprecated: use CredentialOptions.
+type TicketSourceOptions = CredentialOptions
 
 // NewTicketSource returns a TicketSource that fetches the jsapi_ticket
 // with c and an access token from tokens, caches it in opts.Cache and
@@ -45,7 +35,7 @@ type TicketSourceOptions struct {
 // once more with a fresh one. An empty ticket is never cached. Other
 // failures are backed off (see MaxBackoff), in the cache when it is a
 // BackoffCache. The TicketSource is a RenewLimiter when its cache is one.
-func NewTicketSource(c *Client, tokens AccessTokenSource, opts TicketSourceOptions) TicketSource {
+func NewTicketSource(c *Client, tokens AccessTokenSource, opts CredentialOptions) TicketSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		var ticket Credential
 		err := withAccessToken(ctx, tokens, func(token string) error {
