@@ -5,7 +5,7 @@ import (
 )
 
 // AccessTokenSource gives the account's access_token, the credential of
-// the cgi-bin APIs such as the menu (not a user's web-auth Token).
+// the cgi-bin APIs such as the menu (not a user's web-auth [Token]).
 type AccessTokenSource interface {
 	// Token returns an access token that is valid now, fetching a new one
 	// when needed.
@@ -16,17 +16,18 @@ type AccessTokenSource interface {
 	Invalidate(ctx context.Context, token string) error
 }
 
-// AccessTokenSourceOptions is the former name of CredentialOptions, kept
+// AccessTokenSourceOptions is the former name of [CredentialOptions], kept
 // so that code written for v0.1.0 compiles.
 //
-// Deprecated: use CredentialOptions.
+// Deprecated: use [CredentialOptions].
 type AccessTokenSourceOptions = CredentialOptions
 
-// NewAccessTokenSource returns an AccessTokenSource that fetches the
-// access_token with c (from /cgi-bin/stable_token when opts.Stable is
-// set), caches it in opts.Cache and replaces it ahead of expiry. However many goroutines and instances ask when it expires, one
-// fetch goes upstream. Failed fetches are backed off (see MaxBackoff), in
-// the cache when it is a BackoffCache.
+// NewAccessTokenSource returns an [AccessTokenSource] that fetches the
+// access_token with c (from /cgi-bin/stable_token when opts.Stable is set),
+// caches it in opts.Cache and replaces it ahead of expiry. However many
+// goroutines and instances ask when it expires, one fetch goes upstream. Failed
+// fetches are backed off (see [MaxBackoff]), in the cache when it is a
+// [BackoffCache].
 func NewAccessTokenSource(c *Client, opts CredentialOptions) AccessTokenSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		if opts.Stable {
@@ -54,7 +55,7 @@ type accessTokenReply struct {
 // AccessToken fetches a new access_token (GET /cgi-bin/token, grant_type
 // client_credential). Each fetch ends the previous token's life five
 // minutes later, so instances that fetch on their own invalidate each
-// other: use NewAccessTokenSource.
+// other: use [NewAccessTokenSource].
 func (c *Client) AccessToken(ctx context.Context) (Credential, error) {
 	var reply accessTokenReply
 	q := query{"grant_type", "client_credential", "appid", c.AppID, "secret", c.AppSecret}

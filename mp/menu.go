@@ -15,7 +15,7 @@ type Menu struct {
 	Buttons []Button `json:"button"`
 }
 
-// Button is one entry of a Menu. A top-level button with SubButtons is a
+// Button is one entry of a [Menu]. A top-level button with SubButtons is a
 // group and has only a Name; every other button has a Type and the field
 // that type needs.
 type Button struct {
@@ -151,7 +151,7 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 // Menu returns the account's menu as it is live now (GET /cgi-bin/menu/get),
 // in the shape CreateMenu takes, with an access token from ts; a stale token
 // is replaced and the call tried once more, as in CreateMenu. An account
-// without a menu gets an *Error with Code CodeNoMenu. Menus created in the
+// without a menu gets an [*Error] with Code [CodeNoMenu]. Menus created in the
 // Official Accounts Platform's web editor rather than through the API are
 // not part of its answer.
 func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {

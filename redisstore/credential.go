@@ -18,7 +18,7 @@ import (
 // CredentialCache returns an [mp.CredentialCache] that shares the
 // credential of the given kind that belongs to account (an Official
 // Account's AppID, say) between every instance on this Redis, for the
-// sources of package mp and any other source of an account-wide
+// sources of package [mp] and any other source of an account-wide
 // credential:
 //
 //	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{
@@ -77,18 +77,19 @@ func checkKind(kind mp.CredentialKind) error {
 }
 
 // AccessTokenCache returns the cache of the access_token of the account
-// appID: CredentialCache(mp.AccessTokenCredential, appID), under the same
-// keys.
+// appID, the one [Store.CredentialCache] returns for
+// [mp.AccessTokenCredential] and appID, on the same keys.
 //
-// Deprecated: use CredentialCache(mp.AccessTokenCredential, appID).
+// Deprecated: use [Store.CredentialCache] with [mp.AccessTokenCredential].
 func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
 	return s.CredentialCache(mp.AccessTokenCredential, appID)
 }
 
-// TicketCache returns the cache of the jsapi_ticket of the account appID:
-// CredentialCache(mp.JSAPITicketCredential, appID), under the same keys.
+// TicketCache returns the cache of the jsapi_ticket of the account appID,
+// the one [Store.CredentialCache] returns for [mp.JSAPITicketCredential]
+// and appID, on the same keys.
 //
-// Deprecated: use CredentialCache(mp.JSAPITicketCredential, appID).
+// Deprecated: use [Store.CredentialCache] with [mp.JSAPITicketCredential].
 func (s *Store) TicketCache(appID string) mp.CredentialCache {
 	return s.CredentialCache(mp.JSAPITicketCredential, appID)
 }
