@@ -149,11 +149,11 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 }
 
 // Menu returns the account's menu as it is live now (GET /cgi-bin/menu/get),
-// in the shape CreateMenu takes, with an access token from ts; a stale token
-// is replaced and the call tried once more, as in CreateMenu. An account
-// without a menu gets an [*Error] with Code [CodeNoMenu]. Menus created in the
-// Official Accounts Platform's web editor rather than through the API are
-// not part of its answer.
+// in the shape [Client.CreateMenu] takes, with an access token from ts; a
+// stale token is replaced and the call tried once more, as in CreateMenu.
+// An account without a menu gets an [*Error] with Code [CodeNoMenu]. Menus
+// created in the Official Accounts Platform's web editor rather than
+// through the API are not part of its answer.
 func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
 	var m Menu
 	err := withAccessToken(ctx, ts, func(token string) error {
