@@ -20,6 +20,8 @@
 // [github.com/wechatauth/wechatauth/jssdk] signs wx.config for pages that
 // use the JS-SDK; [github.com/wechatauth/wechatauth/redisstore] keeps the
 // stores and mp's credential caches in Redis, shared between instances;
-// and [github.com/wechatauth/wechatauth/wechattest] emulates WeChat, so the
-// whole flow runs offline.
+// [github.com/wechatauth/wechatauth/wechattest] emulates WeChat, so the
+// whole flow runs offline; and [github.com/wechatauth/wechatauth/storetest]
+// proves a store of your own against the contract of [UserStore],
+// [TokenStore] and [CallbackStore].
 package wechatauth
