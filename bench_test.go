@@ -261,7 +261,7 @@ func BenchmarkTokenSourceExpired(b *testing.B) {
 	wx.SetTokenQuota(1 << 30) // one fetch an iteration: more than a day's quota
 	client := newClient(wx)
 	cache := mp.NewMemoryCache()
-	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: cache})
+	ts := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: cache})
 	ctx := context.Background()
 	const n = 1000
 	for b.Loop() {

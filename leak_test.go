@@ -162,7 +162,7 @@ func TestSecretsNeverLeakThroughTheTransportsErrors(t *testing.T) {
 	client := &mp.Client{AppID: h.wx.AppID, AppSecret: h.wx.AppSecret, Endpoints: h.wx.Endpoints(), HTTPClient: &http.Client{Transport: qt}}
 	_, tokenErr := client.AccessToken(context.Background())
 	_, stableErr := client.StableAccessToken(context.Background(), false)
-	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(client, mp.CredentialOptions{})
 	menu := mp.Menu{Buttons: []mp.Button{{Type: mp.ButtonView, Name: "a", URL: "https://example.com/"}}}
 	menuErr := client.CreateMenu(context.Background(), ts, menu)
 

@@ -93,8 +93,9 @@ func newStorage(cfg config) (*storage, error) {
 		sessions.Store = scsredis.New(pool)
 		return &storage{
 			sessions: sessions, users: store, tokens: store, callbacks: store,
-			accessTokens: store.AccessTokenCache(cfg.AppID), tickets: store.TicketCache(cfg.AppID),
-			close: pool.Close,
+			accessTokens: store.CredentialCache(mp.AccessTokenCredential, cfg.AppID),
+			tickets:      store.CredentialCache(mp.JSAPITicketCredential, cfg.AppID),
+			close:        pool.Close,
 		}, nil
 	}
 	mem := wechatauth.NewMemoryStore()
@@ -210,10 +211,10 @@ func newSigner(cfg config, st *storage, auth *wechatauth.Auth) (*jssdk.Signer, e
 		return nil, fmt.Errorf("WECHAT_CALLBACK_URL: %w", err)
 	}
 	client := &mp.Client{AppID: cfg.AppID, AppSecret: cfg.AppSecret, HTTPClient: cfg.HTTPClient, Endpoints: cfg.Endpoints}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: st.accessTokens})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: st.accessTokens})
 	return jssdk.New(jssdk.Options{
 		AppID:   cfg.AppID,
-		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: st.tickets}),
+		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{Cache: st.tickets}),
 		Origins: []string{cb.Scheme + "://" + cb.Host},
 		APIs:    []string{"updateAppMessageShareData", "getLocation"},
 		Snapshot: func(r *http.Request) bool {

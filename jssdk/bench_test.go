@@ -73,7 +73,7 @@ func configHandler(b *testing.B) (http.Handler, *http.Request, *wechattest.Serve
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   wx.AppID,
-		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{}),
+		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.CredentialOptions{}), mp.CredentialOptions{}),
 		Origins: []string{"https://app.example"},
 		APIs:    benchAPIs,
 	})

@@ -146,7 +146,7 @@ func TestTicketRefusalLoggedOnceWithTheEmulator(t *testing.T) {
 	log := new(bytes.Buffer)
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   r.wx.AppID,
-		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{}),
+		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.CredentialOptions{}), mp.CredentialOptions{}),
 		Origins: []string{site},
 		Logger:  slog.New(slog.NewTextHandler(log, nil)),
 	})

@@ -27,10 +27,10 @@ func ExampleNew() {
 	defer wx.Close()
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
 
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{})
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   client.AppID,
-		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{}),
+		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{}),
 		Origins: []string{"https://example.com"},
 		APIs:    []string{"getLocation"},
 	})
@@ -62,10 +62,10 @@ func ExampleSigner_Sign() {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{})
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   client.AppID,
-		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{}),
+		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{}),
 		Origins: []string{"https://example.com"},
 	})
 	if err != nil {

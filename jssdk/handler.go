@@ -121,11 +121,11 @@ type report struct {
 //	     was signed with is dropped and a new one fetched, if it is the one
 //	     cached and RenewInterval has passed; {"renewed": true|false}
 //
-// The url parameter is the page's location.href (the entry URL on iOS),
-// encoded once; it is checked, not rebuilt (see Sign). A URL that breaks
-// a rule gets HTTP 400 with {"error": "<the rule>"}, a snapshot-page guest
-// HTTP 403 with "snapshot": true, a ticket WeChat does not give HTTP 502.
-// Answers are never cached and never hold the ticket.
+// The url parameter is the page's location.href (the entry URL on iOS), encoded
+// once; it is checked, not rebuilt (see [Signer.Sign]). A URL that breaks a
+// rule gets HTTP 400 with {"error": "<the rule>"}, a snapshot-page guest HTTP
+// 403 with "snapshot": true, a ticket WeChat does not give HTTP 502. Answers
+// are never cached and never hold the ticket.
 func (s *Signer) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = []string{"no-store"} // canonical keys: Set's checks are not needed
@@ -292,16 +292,16 @@ var script []byte
 //	<script src="…/jssdk.js" data-config="<where Handler is mounted>"
 //	        data-apis="getLocation,updateAppMessageShareData" data-tags=""></script>
 //
-// It remembers the URL the page was entered with, asks Handler for the
+// It remembers the URL the page was entered with, asks [Signer.Handler] for the
 // config of that URL on iOS (iPhone, iPad, iPod) and of the current one
 // elsewhere, calls wx.config, and does so again after history.pushState,
-// replaceState and popstate. When WeChat answers "invalid signature" it
-// reports the config to Handler once and configures again. It tells the
-// page by events on document: "jssdk:ready" (detail.url), "jssdk:error"
+// replaceState and popstate. When WeChat answers "invalid signature" it reports
+// the config to [Signer.Handler] once and configures again. It tells the page
+// by events on document: "jssdk:ready" (detail.url), "jssdk:error"
 // (detail.errMsg) and "jssdk:unavailable" (detail.reason "snapshot", for a
-// snapshot-page guest, who gets no wx.config). data-snapshot="true" on
-// the script tag says so without a request. The global wechatauthJSSDK
-// has configure(), to sign again, and entryURL.
+// snapshot-page guest, who gets no wx.config). data-snapshot="true" on the
+// script tag says so without a request. The global wechatauthJSSDK has
+// configure(), to sign again, and entryURL.
 func (s *Signer) ScriptHandler() http.Handler {
 	sum := sha256.Sum256(script)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`

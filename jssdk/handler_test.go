@@ -42,7 +42,7 @@ func newRig(t *testing.T, change func(o *jssdk.Options)) *rig {
 	t.Cleanup(wx.Close)
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
 	r := &rig{wx: wx, log: new(bytes.Buffer), now: time.Now()}
-	r.tickets = mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{})
+	r.tickets = mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.CredentialOptions{}), mp.CredentialOptions{})
 	o := jssdk.Options{
 		AppID: wx.AppID, Tickets: r.tickets, Origins: []string{site, "http://127.0.0.1:8080"},
 		APIs:   []string{"updateAppMessageShareData", "getLocation"},
@@ -406,7 +406,7 @@ func TestScriptHandler(t *testing.T) {
 }
 
 func TestNewNamesEveryProblem(t *testing.T) {
-	tickets := mp.NewTicketSource(&mp.Client{}, nil, mp.TicketSourceOptions{})
+	tickets := mp.NewTicketSource(&mp.Client{}, nil, mp.CredentialOptions{})
 	ok := jssdk.Options{AppID: "wx1234567890abcdef", Tickets: tickets, Origins: []string{site}}
 	if _, err := jssdk.New(ok); err != nil {
 		t.Fatalf("New of valid options: %v", err)

@@ -15,7 +15,7 @@ import (
 	"github.com/wechatauth/wechatauth/mp"
 )
 
-// Options configures New. AppID, Tickets and Origins are required; the
+// Options configures [New]. AppID, Tickets and Origins are required; the
 // other fields have working zero values.
 type Options struct {
 	// AppID is the Official Account's AppID, the appId of wx.config.
@@ -49,10 +49,10 @@ type Options struct {
 	// cannot spend WeChat's daily ticket quota. A renewal also needs a
 	// signature made with the ticket cached now, so each ticket is renewed
 	// at most once. When Tickets keeps the interval in a cache that the
-	// instances share (mp.NewTicketSource with redisstore's TicketCache,
-	// an mp.RenewLimiter), instances renew once an interval together;
-	// otherwise each Signer keeps its own, and N instances may renew up
-	// to N times an interval. Default 5 minutes.
+	// instances share (mp.NewTicketSource with a cache from redisstore's
+	// Store.CredentialCache, an mp.RenewLimiter), instances renew once an
+	// interval together; otherwise each Signer keeps its own, and N
+	// instances may renew up to N times an interval. Default 5 minutes.
 	RenewInterval time.Duration
 	// Logger receives the reasons a ticket could not be had (never the
 	// ticket). Default slog.Default().
@@ -61,7 +61,7 @@ type Options struct {
 
 // Config is the argument of wx.config: its JSON is what the page passes
 // to wx.config as is. JSAPIList and OpenTagList are not signed, so they
-// may be changed after Sign.
+// may be changed after [Signer.Sign].
 type Config struct {
 	Debug       bool     `json:"debug,omitempty"`
 	AppID       string   `json:"appId"`
@@ -72,7 +72,7 @@ type Config struct {
 	OpenTagList []string `json:"openTagList"`
 }
 
-// Signer makes wx.config signatures for the pages of Options.Origins and
+// Signer makes wx.config signatures for the pages of [Options.Origins] and
 // serves them, with the page script, over HTTP. It is safe for
 // concurrent use.
 type Signer struct {
@@ -92,7 +92,7 @@ type Signer struct {
 	failingFlag atomic.Bool     // failing, read without the lock on every success
 }
 
-// New checks o and returns a Signer. The error names every field that is
+// New checks o and returns a [Signer]. The error names every field that is
 // wrong and how to fix it.
 func New(o Options) (*Signer, error) {
 	var errs []error
@@ -103,7 +103,7 @@ func New(o Options) (*Signer, error) {
 		bad("AppID", "must be the Official Account's AppID, such as \"wx1234567890abcdef\", got %q", o.AppID)
 	}
 	if o.Tickets == nil {
-		bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.TicketSourceOptions{})")
+		bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.CredentialOptions{})")
 	}
 	if len(o.Origins) == 0 {
 		bad("Origins", "is empty; list the origins of the pages to sign, such as the origin of wechatauth's Options.CallbackURL (\"https://example.com\")")
@@ -152,12 +152,12 @@ func nonNil(names []string) []string {
 	return names
 }
 
-// Sign returns the wx.config of the page at pageURL, with Options.APIs
-// and Options.OpenTags, for pages rendered on the server. pageURL must be
+// Sign returns the wx.config of the page at pageURL, with [Options.APIs]
+// and [Options.OpenTags], for pages rendered on the server. pageURL must be
 // the URL the browser shows (on iOS, the one the page was entered with),
 // with WeChat's added parameters such as from=singlemessage: build it from
 // the site's public origin and r.URL.RequestURI(), never from r.Host. An
-// error wrapping ErrBadURL names the rule pageURL broke; other errors are
+// error wrapping [ErrBadURL] names the rule pageURL broke; other errors are
 // the ticket's.
 func (s *Signer) Sign(ctx context.Context, pageURL string) (Config, error) {
 	signed, err := s.pageURL(pageURL)

@@ -2,12 +2,10 @@ package mp
 
 import (
 	"context"
-	"fmt"
-	"time"
 )
 
 // AccessTokenSource gives the account's access_token, the credential of
-// the cgi-bin APIs such as the menu (not a user's web-auth Token).
+// the cgi-bin APIs such as the menu (not a user's web-auth [Token]).
 type AccessTokenSource interface {
 	// Token returns an access token that is valid now, fetching a new one
 	// when needed.
@@ -18,32 +16,19 @@ type AccessTokenSource interface {
 	Invalidate(ctx context.Context, token string) error
 }
 
-// AccessTokenSourceOptions configures NewAccessTokenSource. Every field
-// has a working zero value.
-type AccessTokenSourceOptions struct {
-	// Cache shares the token. Default: an in-memory cache, for one process;
-	// with several instances use a shared cache (redisstore), or each
-	// instance's fetch invalidates the others' tokens.
-	Cache CredentialCache
-	// Stable fetches from /cgi-bin/stable_token instead of /cgi-bin/token:
-	// it returns the same token until 5 minutes before its expiry and never
-	// invalidates a token in use. Default false.
-	Stable bool
-	// RefreshAhead is how long before its expiry a token is replaced.
-	// Default 5 minutes (stable_token hands out a new token from then on).
-	RefreshAhead time.Duration
-	// LockTTL is how long the refresh lock lasts, and so bounds each
-	// upstream fetch (which ends before its lock does) and how long a
-	// holder that crashed blocks the others. Default 10 seconds.
-	LockTTL time.Duration
-}
+// AccessTokenSourceOptions is the former name of [CredentialOptions], kept
+// so that code written for v0.1.0 compiles.
+//
+// Deprecated: use [CredentialOptions].
+type AccessTokenSourceOptions = CredentialOptions
 
-// NewAccessTokenSource returns an AccessTokenSource that fetches the
-// access_token with c, caches it in opts.Cache and replaces it ahead of
-// expiry. However many goroutines and instances ask when it expires, one
-// fetch goes upstream. Failed fetches are backed off (see MaxBackoff), in
-// the cache when it is a BackoffCache.
-func NewAccessTokenSource(c *Client, opts AccessTokenSourceOptions) AccessTokenSource {
+// NewAccessTokenSource returns an [AccessTokenSource] that fetches the
+// access_token with c (from /cgi-bin/stable_token when opts.Stable is set),
+// caches it in opts.Cache and replaces it ahead of expiry. However many
+// goroutines and instances ask when it expires, one fetch goes upstream. Failed
+// fetches are backed off (see [MaxBackoff]), in the cache when it is a
+// [BackoffCache].
+func NewAccessTokenSource(c *Client, opts CredentialOptions) AccessTokenSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		if opts.Stable {
 			return c.StableAccessToken(ctx, false)
@@ -70,7 +55,7 @@ type accessTokenReply struct {
 // AccessToken fetches a new access_token (GET /cgi-bin/token, grant_type
 // client_credential). Each fetch ends the previous token's life five
 // minutes later, so instances that fetch on their own invalidate each
-// other: use NewAccessTokenSource.
+// other: use [NewAccessTokenSource].
 func (c *Client) AccessToken(ctx context.Context) (Credential, error) {
 	var reply accessTokenReply
 	q := query{"grant_type", "client_credential", "appid", c.AppID, "secret", c.AppSecret}
@@ -98,10 +83,21 @@ func (c *Client) StableAccessToken(ctx context.Context, forceRefresh bool) (Cred
 	return c.credential(reply.AccessToken, reply.ExpiresIn, "/cgi-bin/stable_token")
 }
 
-// credential checks a reply's credential and its life in seconds.
-func (c *Client) credential(value string, expiresIn int64, endpoint string) (Credential, error) {
-	if value == "" || expiresIn <= 0 {
-		return Credential{}, fmt.Errorf("mp: %s: reply without a credential or expires_in: %w", endpoint, ErrUpstream)
+// withAccessToken calls call with a token from ts; when WeChat refuses the
+// token as stale, it invalidates it and calls once more with a fresh one.
+func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
+	for try := 0; ; try++ {
+		token, err := ts.Token(ctx)
+		if err != nil {
+			return err
+		}
+		err = call(token)
+		if try == 0 && staleToken(err) {
+			if err := ts.Invalidate(ctx, token); err != nil {
+				return err
+			}
+			continue
+		}
+		return err
 	}
-	return Credential{Value: value, Expiry: c.clock().Add(time.Duration(expiresIn) * time.Second)}, nil
 }

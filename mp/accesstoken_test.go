@@ -41,7 +41,7 @@ func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := newTokenRig(t)
-			ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{Stable: stable})
+			ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{Stable: stable})
 			ctx := context.Background()
 			first, err := ts.Token(ctx)
 			if err != nil || first == "" {
@@ -64,7 +64,7 @@ func TestTokenSourceCachesAndRefreshesAhead(t *testing.T) {
 
 func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
 	r := newTokenRig(t)
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	ctx := context.Background()
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func TestTokenSourceOneFetchForManyGoroutines(t *testing.T) {
 
 func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 	r := newTokenRig(t)
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	ctx := context.Background()
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestCreateMenuRefetchesAStaleToken(t *testing.T) {
 
 func TestCreateMenuRefusesAnInvalidMenuLocally(t *testing.T) {
 	r := newTokenRig(t)
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	m := validMenu()
 	m.Buttons[0].Name = "a name far too long for the top"
 	err := r.client.CreateMenu(context.Background(), ts, m)
@@ -143,7 +143,7 @@ func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
 	}
 	// The source's own lock, and so its fetch's budget, is generous: the
 	// fetch ends within it however busy the machine.
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{Cache: cache, LockTTL: testclock.Patience(30 * time.Second)})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{Cache: cache, LockTTL: testclock.Patience(30 * time.Second)})
 	tok, err := ts.Token(ctx)
 	if err != nil || tok == "" {
 		t.Fatalf("Token: %q, %v", tok, err)
@@ -158,7 +158,7 @@ func TestTokenSourceOutlivesACrashedLockHolder(t *testing.T) {
 
 func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 	r := newTokenRig(t)
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	ctx := context.Background()
 	first, err := ts.Token(ctx)
 	if err != nil {
@@ -179,7 +179,7 @@ func TestTokenSourceKeepsAWorkingTokenWhenTheFetchFails(t *testing.T) {
 func TestTokenSourceHonoursTheCallersContext(t *testing.T) {
 	r := newTokenRig(t)
 	r.wx.SetLatency(time.Hour) // WeChat never answers: only the caller's deadline ends the wait
-	ts := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := ts.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -108,7 +108,7 @@ func newConfigRig(t *testing.T) *configRig {
 	mp.SetClock(client, clock.Now)
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   wx.AppID,
-		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{}),
+		Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.CredentialOptions{}), mp.CredentialOptions{}),
 		Origins: []string{"https://app.example"},
 		Logger:  slog.New(slog.DiscardHandler),
 	})
@@ -186,7 +186,7 @@ func newBackoffRig(t *testing.T, cache mp.CredentialCache) *backoffRig {
 	r.ticket = &refuser{next: r.token, path: pathTicket}
 	r.client = &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: &http.Client{Transport: r.ticket}, Endpoints: wx.Endpoints()}
 	mp.SetClock(r.client, r.clock.Now)
-	r.tokens = mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	r.tokens = mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	r.tickets = r.source(cache)
 	return r
 }
@@ -194,7 +194,7 @@ func newBackoffRig(t *testing.T, cache mp.CredentialCache) *backoffRig {
 // source is another ticket source on the rig's client, as another
 // instance would have.
 func (r *backoffRig) source(cache mp.CredentialCache) mp.TicketSource {
-	return mp.NewTicketSource(r.client, r.tokens, mp.TicketSourceOptions{Cache: cache})
+	return mp.NewTicketSource(r.client, r.tokens, mp.CredentialOptions{Cache: cache})
 }
 
 // wantBackoff checks that err is a back-off over WeChat's errcode code.

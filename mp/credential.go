@@ -12,15 +12,68 @@ import (
 
 // Credential is an account-wide credential with its expiry: the
 // access_token of the cgi-bin APIs, or the jsapi_ticket of the JS-SDK. It
-// is not a user's web-auth Token.
+// is not a user's web-auth [Token].
 type Credential struct {
 	Value  string
 	Expiry time.Time
 }
 
+// credential checks a reply's credential and its life in seconds.
+func (c *Client) credential(value string, expiresIn int64, endpoint string) (Credential, error) {
+	if value == "" || expiresIn <= 0 {
+		return Credential{}, fmt.Errorf("mp: %s: reply without a credential or expires_in: %w", endpoint, ErrUpstream)
+	}
+	return Credential{Value: value, Expiry: c.clock().Add(time.Duration(expiresIn) * time.Second)}, nil
+}
+
+// CredentialKind names a kind of account-wide credential where it is
+// cached: the caches of [github.com/wechatauth/wechatauth/redisstore] keep
+// a credential under keys that start with its kind. [AccessTokenCredential]
+// and [JSAPITicketCredential] name mp's two; a package with a credential of
+// its own names it as a constant of this type. A kind is lower-case
+// letters, digits and underscores.
+type CredentialKind string
+
+// The kinds of mp's account-wide credentials.
+const (
+	// AccessTokenCredential is the account's access_token, of
+	// [NewAccessTokenSource].
+	AccessTokenCredential CredentialKind = "access_token"
+	// JSAPITicketCredential is the account's jsapi_ticket, of
+	// [NewTicketSource].
+	JSAPITicketCredential CredentialKind = "jsapi_ticket"
+)
+
+// CredentialOptions configures the source of an account-wide credential:
+// [NewAccessTokenSource] and [NewTicketSource] take it, and so does every
+// other source of one, such as a sibling package's. Every field has a
+// working zero value.
+type CredentialOptions struct {
+	// Cache shares the credential. Default: an in-memory cache, for one
+	// process. With several instances use a shared cache, such as
+	// redisstore's Store.CredentialCache: instances that fetch the
+	// access_token each on their own invalidate each other's tokens, and
+	// WeChat's daily quota of jsapi_tickets is small.
+	Cache CredentialCache
+	// Stable fetches the access_token from /cgi-bin/stable_token instead
+	// of /cgi-bin/token: it returns the same token until 5 minutes before
+	// its expiry and never invalidates a token in use. Default false. Only
+	// NewAccessTokenSource reads it: other credentials have no such
+	// endpoint.
+	Stable bool
+	// RefreshAhead is how long before its expiry a credential is replaced.
+	// Default 5 minutes (stable_token hands out a new token from then on).
+	RefreshAhead time.Duration
+	// LockTTL is how long the refresh lock lasts, and so bounds each
+	// upstream fetch (a ticket's fetch, the access_token's included) and
+	// how long a holder that crashed blocks the others. Default 10 seconds.
+	LockTTL time.Duration
+}
+
 // CredentialCache keeps one account-wide credential where every instance
 // of an application finds it, with a lock so that one of them at a time
-// fetches a new one. NewMemoryCache serves one process; package redisstore
+// fetches a new one. [NewMemoryCache] serves one process;
+// [github.com/wechatauth/wechatauth/redisstore.Store.CredentialCache]
 // shares it through Redis.
 type CredentialCache interface {
 	// Load returns the cached credential. When there is none the error
@@ -43,7 +96,7 @@ type CredentialCache interface {
 // up to MaxBackoff for each further failure in a row; a busy WeChat (-1)
 // is retried once at once before it counts. Meanwhile a cached credential
 // that still works is served, and callers without one get a
-// *BackoffError. A fetch that succeeds ends the back-off.
+// [*BackoffError]. A fetch that succeeds ends the back-off.
 const MaxBackoff = time.Minute
 
 // firstBackoff is the wait after the first failure of a run.
@@ -58,7 +111,7 @@ func backoffDelay(count int) time.Duration {
 	return min(d, MaxBackoff)
 }
 
-// Failure is a fetch of a credential that failed, as a BackoffCache keeps
+// Failure is a fetch of a credential that failed, as a [BackoffCache] keeps
 // it: what WeChat or the transport said (never a secret), how many
 // fetches failed in a row, and until when no fetch goes upstream.
 type Failure struct {
@@ -84,13 +137,13 @@ type upstreamFailure struct{ msg string }
 func (e *upstreamFailure) Error() string        { return e.msg }
 func (e *upstreamFailure) Is(target error) bool { return target == ErrUpstream }
 
-// BackoffCache is an optional interface of a CredentialCache: one that
-// implements it keeps the back-off after a failed fetch (see MaxBackoff)
+// BackoffCache is an optional interface of a [CredentialCache]: one that
+// implements it keeps the back-off after a failed fetch (see [MaxBackoff])
 // where every instance that shares the cache finds it, so that a refusal
 // from WeChat costs a bounded number of calls however many instances and
-// requests ask. The cache of NewMemoryCache and the caches of package
-// redisstore implement it; with a cache that does not, each source keeps
-// its back-off in its own memory.
+// requests ask. The cache of [NewMemoryCache] and the caches of package
+// [github.com/wechatauth/wechatauth/redisstore] implement it; with a cache
+// that does not, each source keeps its back-off in its own memory.
 type BackoffCache interface {
 	// LoadFailure returns the failure recorded last. When there is none
 	// the error wraps ErrNotFound.
@@ -103,12 +156,13 @@ type BackoffCache interface {
 	ClearFailure(ctx context.Context) error
 }
 
-// RenewLimiter is an optional interface of a CredentialCache, for
+// RenewLimiter is an optional interface of a [CredentialCache], for
 // renewals that come from outside rather than from expiry, such as the
-// renewal of package jssdk after "invalid signature": it lets at most one
-// renewal an interval through among every instance that shares the cache.
-// The caches of package redisstore implement it; the TicketSource of
-// NewTicketSource does too, through its cache.
+// renewal of package [github.com/wechatauth/wechatauth/jssdk] after
+// "invalid signature": it lets at most one renewal an interval through
+// among every instance that shares the cache. The caches of package
+// [github.com/wechatauth/wechatauth/redisstore] implement it; the
+// [TicketSource] of [NewTicketSource] does too, through its cache.
 type RenewLimiter interface {
 	// AllowRenew reports whether a renewal may go ahead now: true for the
 	// first caller and then for none until interval has passed. An error
@@ -119,8 +173,8 @@ type RenewLimiter interface {
 }
 
 // BackoffError is the error of a credential source that did not call
-// WeChat because a fetch failed moments ago (see MaxBackoff). Err is that
-// failure: an *Error for WeChat's refusals, an error wrapping ErrUpstream
+// WeChat because a fetch failed moments ago (see [MaxBackoff]). Err is that
+// failure: an [*Error] for WeChat's refusals, an error wrapping [ErrUpstream]
 // otherwise; errors.As and errors.Is reach it.
 type BackoffError struct {
 	What  string    // the credential: "access token" or "jsapi ticket"
@@ -424,8 +478,8 @@ type memoryCache struct {
 	failureMemory
 }
 
-// NewMemoryCache returns a CredentialCache that serves one process. It is
-// a BackoffCache.
+// NewMemoryCache returns a [CredentialCache] that serves one process. It is
+// a [BackoffCache].
 func NewMemoryCache() CredentialCache { return newMemoryCache(time.Now) }
 
 func newMemoryCache(now func() time.Time) *memoryCache {

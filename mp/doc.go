@@ -1,21 +1,51 @@
 // Package mp is the client side of the WeChat Official Account platform
-// API (公众平台): web authorization (code exchange, refresh, userinfo,
-// token check) and the links that start it, the account-wide access_token
-// shared between instances, and the custom menu.
+// API (公众平台). A [Client] holds one account's AppID and AppSecret;
+// [Endpoints] point it at production WeChat (the zero value) or at the
+// emulator of package [github.com/wechatauth/wechatauth/wechattest].
 //
-// A Client holds one account's AppID and AppSecret; Endpoints point it at
-// production WeChat (the zero value) or at the emulator of package
-// wechattest. WeChat's refusals arrive as *Error, with the errcodes callers
-// act on named as Code constants; failures to reach WeChat or read its
-// answer wrap ErrUpstream. No error holds the secret, a code or a token.
+// # Web authorization
 //
-// An account-wide credential is one mechanism: cached in a CredentialCache
-// (in memory, or shared in Redis through package redisstore), replaced
-// ahead of expiry, fetched once per expiry across every goroutine and
-// instance under the cache's lock, a working cached value kept when a
-// fetch fails, never an empty value. NewAccessTokenSource builds the
-// access_token on it.
+// [Client.AuthorizeURL] and [Client.QRConnectURL] are the links that send
+// a browser to WeChat; [Client.Exchange] trades the code it comes back
+// with for a [Token], [Client.Refresh] renews one, [Client.UserInfo]
+// reads a [Profile] and [Client.CheckToken] checks a token.
 //
-// The middleware of package wechatauth uses mp for its calls; mp knows
-// nothing of it and has no server code.
+// # Errors
+//
+// WeChat's refusals arrive as [*Error], with the errcodes callers act on
+// named as Code constants (such as [CodeCodeUsed]) and what they mean as
+// methods: [Error.SpentCode] (the code can no longer be exchanged),
+// [Error.StaleAccessToken] (a fresh access_token may cure it) and
+// [Error.Misconfigured] (a setting must change). Failures to reach WeChat
+// or read its answer wrap [ErrUpstream]. No error holds the secret, a
+// code or a token.
+//
+// # Account-wide credentials
+//
+// The account's access_token ([NewAccessTokenSource]) and the JS-SDK's
+// jsapi_ticket ([NewTicketSource], whose fetch takes an access_token) are
+// one mechanism, configured by [CredentialOptions]: each is a [Credential]
+// cached in a [CredentialCache] (in memory with [NewMemoryCache], or
+// shared between instances in Redis by
+// [github.com/wechatauth/wechatauth/redisstore.Store.CredentialCache],
+// which keeps it under its [CredentialKind]), replaced ahead of expiry,
+// fetched once per expiry across every goroutine and instance under the
+// cache's lock, a working cached value kept when a fetch fails, never an
+// empty value. Failed fetches are backed off (see [MaxBackoff]), in the
+// cache when it is a [BackoffCache], so a refusal costs a bounded number
+// of calls; callers met by a back-off get a [*BackoffError]. A cache that
+// is a [RenewLimiter] lets instances share the interval between renewals
+// asked for from outside, such as package
+// [github.com/wechatauth/wechatauth/jssdk]'s after "invalid signature".
+// [Client.AccessToken], [Client.StableAccessToken] and
+// [Client.JSAPITicket] are the bare fetches beneath.
+//
+// # Menu
+//
+// [Client.CreateMenu] sets the account's custom [Menu], checked first by
+// [Menu.Validate], and [Client.Menu] reads it back, each with a token from
+// an [AccessTokenSource].
+//
+// The middleware of package [github.com/wechatauth/wechatauth] uses mp for
+// its calls; mp knows nothing of it and has no server code.
 package mp

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Production WeChat endpoints, used where Endpoints leaves a field empty.
+// Production WeChat endpoints, used where [Endpoints] leaves a field empty.
 const (
 	DefaultAuthorizeURL = "https://open.weixin.qq.com/connect/oauth2/authorize"
 	DefaultQRConnectURL = "https://open.weixin.qq.com/connect/qrconnect"
@@ -13,7 +13,7 @@ const (
 	DefaultJSSDKURL     = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"
 )
 
-// Endpoints holds the base URLs of the WeChat services a Client talks to.
+// Endpoints holds the base URLs of the WeChat services a [Client] talks to.
 // The zero value means production WeChat; the emulator in package
 // wechattest hands back its own.
 type Endpoints struct {
@@ -60,7 +60,7 @@ func (c *Client) AuthorizeURL(redirectURI, scope, state string) string {
 }
 
 // QRConnectURL returns the link of WeChat's website QR login page
-// (scope snsapi_login) for a Client of an Open Platform website app.
+// (scope snsapi_login) for a [Client] of an Open Platform website app.
 func (c *Client) QRConnectURL(redirectURI, state string) string {
 	return authLink(c.Endpoints.WithDefaults().QRConnect, c.AppID, redirectURI, "snsapi_login", state)
 }

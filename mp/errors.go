@@ -6,7 +6,7 @@ import (
 )
 
 // Error codes WeChat returns in the errcode field, named for the cases
-// callers act on. Any other code still arrives as an *Error.
+// callers act on. Any other code still arrives as an [*Error].
 const (
 	CodeBusy                = -1    // system busy; retry later (a retried code then gives CodeCodeUsed)
 	CodeInvalidCredential   = 40001 // access token invalid, or not the latest one
@@ -46,11 +46,25 @@ func (e *Error) Error() string {
 }
 
 // StaleAccessToken reports whether the errcode means that the access token
-// sent no longer works (CodeInvalidCredential, CodeInvalidAccessToken,
-// CodeAccessTokenExpired), which a fresh token may cure.
+// sent no longer works ([CodeInvalidCredential], [CodeInvalidAccessToken],
+// [CodeAccessTokenExpired]), which a fresh token may cure.
 func (e *Error) StaleAccessToken() bool {
 	switch e.Code {
 	case CodeInvalidCredential, CodeInvalidAccessToken, CodeAccessTokenExpired:
+		return true
+	}
+	return false
+}
+
+// SpentCode reports whether the errcode means that the web-auth code sent
+// can no longer be exchanged: unknown or already used
+// ([CodeInvalidCode]), exchanged before ([CodeCodeUsed]) or timed out
+// ([CodeCodeExpired]). A fresh code, from a new trip through the
+// authorize page, is the only cure; a second delivery of a callback
+// whose code another delivery exchanged gets one of these.
+func (e *Error) SpentCode() bool {
+	switch e.Code {
+	case CodeInvalidCode, CodeCodeUsed, CodeCodeExpired:
 		return true
 	}
 	return false
@@ -74,7 +88,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrUpstream marks failures to reach WeChat or to read its answer:
 	// the connection failed, the status was not 200, or the body was not
-	// the JSON expected. WeChat's own refusals are *Error instead.
+	// the JSON expected. WeChat's own refusals are [*Error] instead.
 	ErrUpstream = errors.New("WeChat unreachable or its answer unreadable")
 )
 

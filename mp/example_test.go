@@ -39,7 +39,7 @@ func ExampleNewAccessTokenSource() {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Stable: true})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Stable: true})
 
 	menu := mp.Menu{Buttons: []mp.Button{{Type: mp.ButtonView, Name: "账户", URL: "https://example.com/account/"}}}
 	if err := client.CreateMenu(context.Background(), tokens, menu); err != nil {

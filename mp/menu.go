@@ -15,7 +15,7 @@ type Menu struct {
 	Buttons []Button `json:"button"`
 }
 
-// Button is one entry of a Menu. A top-level button with SubButtons is a
+// Button is one entry of a [Menu]. A top-level button with SubButtons is a
 // group and has only a Name; every other button has a Type and the field
 // that type needs.
 type Button struct {
@@ -149,11 +149,11 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 }
 
 // Menu returns the account's menu as it is live now (GET /cgi-bin/menu/get),
-// in the shape CreateMenu takes, with an access token from ts; a stale token
-// is replaced and the call tried once more, as in CreateMenu. An account
-// without a menu gets an *Error with Code CodeNoMenu. Menus created in the
-// Official Accounts Platform's web editor rather than through the API are
-// not part of its answer.
+// in the shape [Client.CreateMenu] takes, with an access token from ts; a
+// stale token is replaced and the call tried once more, as in CreateMenu.
+// An account without a menu gets an [*Error] with Code [CodeNoMenu]. Menus
+// created in the Official Accounts Platform's web editor rather than
+// through the API are not part of its answer.
 func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
 	var m Menu
 	err := withAccessToken(ctx, ts, func(token string) error {
@@ -181,23 +181,4 @@ func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
 		}
 	}
 	return m, nil
-}
-
-// withAccessToken calls call with a token from ts; when WeChat refuses the
-// token as stale, it invalidates it and calls once more with a fresh one.
-func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
-	for try := 0; ; try++ {
-		token, err := ts.Token(ctx)
-		if err != nil {
-			return err
-		}
-		err = call(token)
-		if try == 0 && staleToken(err) {
-			if err := ts.Invalidate(ctx, token); err != nil {
-				return err
-			}
-			continue
-		}
-		return err
-	}
 }

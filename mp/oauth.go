@@ -61,7 +61,7 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 
 // Refresh renews a user's access token with the refresh token
 // (GET /sns/oauth2/refresh_token). When the refresh token has expired WeChat
-// answers CodeRefreshTokenExpired, and the user must authorize again.
+// answers [CodeRefreshTokenExpired], and the user must authorize again.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Token, error) {
 	return c.token(ctx, "/sns/oauth2/refresh_token",
 		query{"appid", c.AppID, "grant_type", "refresh_token", "refresh_token", refreshToken})
@@ -108,7 +108,7 @@ type userInfoReply struct {
 
 // UserInfo fetches the profile of the user an access token was issued for
 // (GET /sns/userinfo, lang zh_CN). The token must come from snsapi_userinfo;
-// a snsapi_base token gives CodeScopeUnauthorized.
+// a snsapi_base token gives [CodeScopeUnauthorized].
 func (c *Client) UserInfo(ctx context.Context, accessToken, openID string) (*Profile, error) {
 	var reply userInfoReply
 	q := query{"access_token", accessToken, "openid", openID, "lang", "zh_CN"}

@@ -8,7 +8,8 @@ import (
 )
 
 // TicketSource gives the account's jsapi_ticket, the credential that
-// signs wx.config for the JS-SDK (package jssdk). Like the access_token it
+// signs wx.config for the JS-SDK (package
+// [github.com/wechatauth/wechatauth/jssdk]). Like the access_token it
 // is account-wide, and WeChat's daily quota for it is small: every
 // instance must share one.
 type TicketSource interface {
@@ -21,31 +22,21 @@ type TicketSource interface {
 	Invalidate(ctx context.Context, ticket string) error
 }
 
-// TicketSourceOptions configures NewTicketSource. Every field has a
-// working zero value.
-type TicketSourceOptions struct {
-	// Cache shares the ticket. Default: an in-memory cache, for one
-	// process; with several instances use a shared cache
-	// (redisstore.Store.TicketCache), as WeChat requires.
-	Cache CredentialCache
-	// RefreshAhead is how long before its expiry a ticket is replaced.
-	// Default 5 minutes.
-	RefreshAhead time.Duration
-	// LockTTL is how long the refresh lock lasts, and so bounds each
-	// upstream fetch (access_token included) and how long a holder that
-	// crashed blocks the others. Default 10 seconds.
-	LockTTL time.Duration
-}
+// TicketSourceOptions is the former name of [CredentialOptions], kept so
+// that code written for v0.1.0 compiles.
+//
+// Deprecated: use [CredentialOptions].
+type TicketSourceOptions = CredentialOptions
 
-// NewTicketSource returns a TicketSource that fetches the jsapi_ticket
+// NewTicketSource returns a [TicketSource] that fetches the jsapi_ticket
 // with c and an access token from tokens, caches it in opts.Cache and
 // replaces it ahead of expiry. However many goroutines and instances ask
 // when it expires, one fetch goes upstream. When WeChat refuses the access
 // token as stale (40001, 40014, 42001), the fetch invalidates it and tries
 // once more with a fresh one. An empty ticket is never cached. Other
-// failures are backed off (see MaxBackoff), in the cache when it is a
-// BackoffCache. The TicketSource is a RenewLimiter when its cache is one.
-func NewTicketSource(c *Client, tokens AccessTokenSource, opts TicketSourceOptions) TicketSource {
+// failures are backed off (see [MaxBackoff]), in the cache when it is a
+// [BackoffCache]. The [TicketSource] is a [RenewLimiter] when its cache is one.
+func NewTicketSource(c *Client, tokens AccessTokenSource, opts CredentialOptions) TicketSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		var ticket Credential
 		err := withAccessToken(ctx, tokens, func(token string) error {
@@ -88,8 +79,8 @@ type ticketReply struct {
 
 // JSAPITicket fetches a new jsapi_ticket (GET /cgi-bin/ticket/getticket,
 // type jsapi) with the account's accessToken. WeChat's quota for it is
-// small and it lasts 7200 seconds: use NewTicketSource, which shares one.
-// A stale accessToken gives an *Error whose StaleAccessToken is true.
+// small and it lasts 7200 seconds: use [NewTicketSource], which shares one.
+// A stale accessToken gives an [*Error] whose [Error.StaleAccessToken] is true.
 func (c *Client) JSAPITicket(ctx context.Context, accessToken string) (Credential, error) {
 	var reply ticketReply
 	if err := c.get(ctx, "/cgi-bin/ticket/getticket", query{"access_token", accessToken, "type", "jsapi"}, &reply); err != nil {

@@ -24,10 +24,10 @@ type ticketRig struct {
 	tickets mp.TicketSource
 }
 
-func newTicketRig(t *testing.T, opts mp.TicketSourceOptions) *ticketRig {
+func newTicketRig(t *testing.T, opts mp.CredentialOptions) *ticketRig {
 	t.Helper()
 	r := newTokenRig(t)
-	tokens := mp.NewAccessTokenSource(r.client, mp.AccessTokenSourceOptions{})
+	tokens := mp.NewAccessTokenSource(r.client, mp.CredentialOptions{})
 	return &ticketRig{tokenRig: r, tokens: tokens, tickets: mp.NewTicketSource(r.client, tokens, opts)}
 }
 
@@ -83,7 +83,7 @@ func staleToken(err error) bool {
 }
 
 func TestTicketSourceCachesAndRefreshesAhead(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	ctx := context.Background()
 	first, err := r.tickets.Ticket(ctx)
 	if err != nil || first == "" {
@@ -106,7 +106,7 @@ func TestTicketSourceCachesAndRefreshesAhead(t *testing.T) {
 func TestTicketSourceRefetchesAStaleAccessToken(t *testing.T) {
 	for _, code := range []int{mp.CodeInvalidCredential, mp.CodeInvalidAccessToken, mp.CodeAccessTokenExpired} {
 		t.Run(fmt.Sprintf("errcode %d", code), func(t *testing.T) {
-			r := newTicketRig(t, mp.TicketSourceOptions{})
+			r := newTicketRig(t, mp.CredentialOptions{})
 			r.wx.FailNext(pathTicket, code)
 			ticket, err := r.tickets.Ticket(context.Background())
 			if err != nil || ticket == "" {
@@ -123,7 +123,7 @@ func TestTicketSourceRefetchesAStaleAccessToken(t *testing.T) {
 }
 
 func TestTicketSourceRetriesOnlyOnce(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	r.wx.FailNext(pathTicket, mp.CodeInvalidCredential)
 	r.wx.FailNext(pathTicket, mp.CodeInvalidCredential)
 	var e *mp.Error
@@ -136,7 +136,7 @@ func TestTicketSourceRetriesOnlyOnce(t *testing.T) {
 }
 
 func TestTicketSourceKeepsAWorkingTicketWhenTheFetchFails(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	ctx := context.Background()
 	first, err := r.tickets.Ticket(ctx)
 	if err != nil {
@@ -160,7 +160,7 @@ func TestTicketSourceKeepsAWorkingTicketWhenTheFetchFails(t *testing.T) {
 }
 
 func TestTicketSourceInvalidate(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	ctx := context.Background()
 	first, _ := r.tickets.Ticket(ctx)
 	if err := r.tickets.Invalidate(ctx, "another ticket"); err != nil {
@@ -183,7 +183,7 @@ func TestTicketSourceInvalidate(t *testing.T) {
 }
 
 func TestTicketSourceOneFetchForManyGoroutines(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	r.wx.SetLatency(20 * time.Millisecond)
 	const n = 500
 	var wg sync.WaitGroup
@@ -207,7 +207,7 @@ func TestTicketSourceOneFetchForManyGoroutines(t *testing.T) {
 }
 
 func TestTicketSourceHonoursTheCallersContext(t *testing.T) {
-	r := newTicketRig(t, mp.TicketSourceOptions{})
+	r := newTicketRig(t, mp.CredentialOptions{})
 	r.wx.SetLatency(time.Hour) // WeChat never answers: only the caller's deadline ends the wait
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -233,7 +233,7 @@ func TestTicketSourceNeverCachesAnEmptyTicket(t *testing.T) {
 	c := &mp.Client{AppID: "wx1", AppSecret: "s", HTTPClient: srv.Client(), Endpoints: mp.Endpoints{API: srv.URL}}
 	clock := &frozen{now: time.Now()}
 	mp.SetClock(c, clock.Now)
-	tickets := mp.NewTicketSource(c, mp.NewAccessTokenSource(c, mp.AccessTokenSourceOptions{}), mp.TicketSourceOptions{})
+	tickets := mp.NewTicketSource(c, mp.NewAccessTokenSource(c, mp.CredentialOptions{}), mp.CredentialOptions{})
 	for i := 0; i < 2; i++ {
 		if got, err := tickets.Ticket(context.Background()); !errors.Is(err, mp.ErrUpstream) || got != "" {
 			t.Errorf("Ticket %d with an empty reply: got %q, %v; want an error wrapping ErrUpstream", i+1, got, err)

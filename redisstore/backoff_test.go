@@ -68,11 +68,11 @@ func TestBackoffAcrossInstances(t *testing.T) {
 	instance := func() mp.TicketSource {
 		store := redisstore.New(ownPool(t, srv.Addr()))
 		client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: &http.Client{Transport: quota}, Endpoints: wx.Endpoints()}
-		tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
-		return mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: store.TicketCache(wx.AppID)})
+		tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: store.CredentialCache(mp.AccessTokenCredential, wx.AppID)})
+		return mp.NewTicketSource(client, tokens, mp.CredentialOptions{Cache: store.CredentialCache(mp.JSAPITicketCredential, wx.AppID)})
 	}
 	a, b := instance(), instance()
-	cache := redisstore.New(srv.Pool()).TicketCache(wx.AppID).(mp.BackoffCache)
+	cache := redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, wx.AppID).(mp.BackoffCache)
 	ctx := context.Background()
 
 	quota.set(true)
@@ -135,8 +135,8 @@ func TestBackoffCacheOnRedis(t *testing.T) {
 		cache mp.CredentialCache
 		key   string
 	}{
-		{"access token", redisstore.New(srv.Pool()).AccessTokenCache("wxApp"), "wechatauth:access_token_backoff:wxApp"},
-		{"jsapi ticket", redisstore.New(srv.Pool()).TicketCache("wxApp"), "wechatauth:jsapi_ticket_backoff:wxApp"},
+		{"access token", redisstore.New(srv.Pool()).CredentialCache(mp.AccessTokenCredential, "wxApp"), "wechatauth:access_token_backoff:wxApp"},
+		{"jsapi ticket", redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, "wxApp"), "wechatauth:jsapi_ticket_backoff:wxApp"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cache, ok := tt.cache.(mp.BackoffCache)
@@ -172,9 +172,9 @@ func TestBackoffCacheOnRedis(t *testing.T) {
 func TestRenewLimiterOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
-	a := redisstore.New(srv.Pool()).TicketCache("wxApp").(mp.RenewLimiter)
-	b := redisstore.New(ownPool(t, srv.Addr())).TicketCache("wxApp").(mp.RenewLimiter)
-	other := redisstore.New(srv.Pool()).TicketCache("wxOther").(mp.RenewLimiter)
+	a := redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, "wxApp").(mp.RenewLimiter)
+	b := redisstore.New(ownPool(t, srv.Addr())).CredentialCache(mp.JSAPITicketCredential, "wxApp").(mp.RenewLimiter)
+	other := redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, "wxOther").(mp.RenewLimiter)
 	for _, step := range []struct {
 		name  string
 		l     mp.RenewLimiter

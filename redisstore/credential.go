@@ -15,44 +15,83 @@ import (
 	"github.com/wechatauth/wechatauth/mp"
 )
 
-// AccessTokenCache returns an mp.CredentialCache that shares the
-// access_token of the account appID between every instance on this Redis,
-// for mp.NewAccessTokenSource:
+// CredentialCache returns an [mp.CredentialCache] that shares the
+// credential of the given kind that belongs to account (an Official
+// Account's AppID, say) between every instance on this Redis, for the
+// sources of package [mp] and any other source of an account-wide
+// credential:
 //
-//	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{
-//		Cache: store.AccessTokenCache(client.AppID),
+//	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{
+//		Cache: store.CredentialCache(mp.AccessTokenCredential, client.AppID),
+//	})
+//	tickets := mp.NewTicketSource(client, tokens, mp.CredentialOptions{
+//		Cache: store.CredentialCache(mp.JSAPITicketCredential, client.AppID),
 //	})
 //
-// Keys: prefix + "access_token:" + appID holds the token until its expiry;
-// prefix + "access_token_lock:" + appID is the refresh lock, which expires
-// on its own if its holder dies; prefix + "access_token_backoff:" + appID
-// holds the back-off after a failed fetch (the cache is an
-// mp.BackoffCache), for at most mp.MaxBackoff past its end; and prefix +
-// "access_token_renew:" + appID is the renewal interval of
-// mp.RenewLimiter, which expires with the interval.
-func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
-	return s.credentialCache("access token", "access_token:"+appID)
+// The cache is an [mp.BackoffCache] and an [mp.RenewLimiter]. Its keys:
+// prefix + kind + ":" + account holds the credential until its expiry;
+// prefix + kind + "_lock:" + account is the refresh lock, which expires on
+// its own if its holder dies; prefix + kind + "_backoff:" + account holds
+// the back-off after a failed fetch, for at most [mp.MaxBackoff] past its
+// end; and prefix + kind + "_renew:" + account is the interval between
+// renewals asked for from outside (the jsapi_ticket's after "invalid
+// signature"), which expires with the interval. The access_token of the
+// account wxApp is at "wechatauth:access_token:wxApp", where v0.1.0 kept
+// it: a deployment that upgrades finds the credentials it cached.
+//
+// It panics if kind is not lower-case letters, digits and underscores, or
+// could be mistaken for the store's own keys or another kind's: "user",
+// "token", "unionid", "login", or a name ending in "_lock", "_backoff" or
+// "_renew".
+func (s *Store) CredentialCache(kind mp.CredentialKind, account string) mp.CredentialCache {
+	if err := checkKind(kind); err != nil {
+		panic("redisstore: Store.CredentialCache: " + err.Error())
+	}
+	k := s.Prefix + string(kind)
+	return &credentialCache{s: s, what: strings.ReplaceAll(string(kind), "_", " "),
+		key: k + ":" + account, lock: k + "_lock:" + account,
+		backoff: k + "_backoff:" + account, renew: k + "_renew:" + account}
 }
 
-// TicketCache returns an mp.CredentialCache that shares the JS-SDK's
-// jsapi_ticket of the account appID between every instance on this Redis,
-// for mp.NewTicketSource:
+// checkKind reports why kind cannot name a credential's keys, if it
+// cannot.
+func checkKind(kind mp.CredentialKind) error {
+	if kind == "" {
+		return errors.New("empty credential kind")
+	}
+	for _, r := range kind {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return fmt.Errorf("credential kind %q: want lower-case letters, digits and underscores", kind)
+		}
+	}
+	switch kind {
+	case "user", "token", "unionid", "login":
+		return fmt.Errorf("credential kind %q: the store keeps its own keys under it", kind)
+	}
+	for _, suffix := range []string{"_lock", "_backoff", "_renew"} {
+		if strings.HasSuffix(string(kind), suffix) {
+			return fmt.Errorf("credential kind %q: ends in %q, as another kind's keys do", kind, suffix)
+		}
+	}
+	return nil
+}
+
+// AccessTokenCache returns the cache of the access_token of the account
+// appID, the one [Store.CredentialCache] returns for
+// [mp.AccessTokenCredential] and appID, on the same keys.
 //
-//	tickets := mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{
-//		Cache: store.TicketCache(client.AppID),
-//	})
+// Deprecated: use [Store.CredentialCache] with [mp.AccessTokenCredential].
+func (s *Store) AccessTokenCache(appID string) mp.CredentialCache {
+	return s.CredentialCache(mp.AccessTokenCredential, appID)
+}
+
+// TicketCache returns the cache of the jsapi_ticket of the account appID,
+// the one [Store.CredentialCache] returns for [mp.JSAPITicketCredential]
+// and appID, on the same keys.
 //
-// Keys: prefix + "jsapi_ticket:" + appID holds the ticket until its expiry;
-// prefix + "jsapi_ticket_lock:" + appID is the refresh lock, which expires
-// on its own if its holder dies; prefix + "jsapi_ticket_backoff:" + appID
-// holds the back-off after a failed fetch (the cache is an
-// mp.BackoffCache), for at most mp.MaxBackoff past its end; and prefix +
-// "jsapi_ticket_renew:" + appID is the interval between the renewals pages
-// ask for after "invalid signature" (the cache is an mp.RenewLimiter, so
-// instances that share it renew once an interval together), which expires
-// with the interval.
+// Deprecated: use [Store.CredentialCache] with [mp.JSAPITicketCredential].
 func (s *Store) TicketCache(appID string) mp.CredentialCache {
-	return s.credentialCache("jsapi ticket", "jsapi_ticket:"+appID)
+	return s.CredentialCache(mp.JSAPITicketCredential, appID)
 }
 
 // Compile-time checks of the optional interfaces of the credential caches.
@@ -61,17 +100,8 @@ var (
 	_ mp.RenewLimiter = (*credentialCache)(nil)
 )
 
-// credentialCache serves the credential kept under key, whose lock,
-// back-off and renewal interval are key's siblings ("jsapi_ticket:" + id
-// and "jsapi_ticket_lock:" + id, and so on).
-func (s *Store) credentialCache(what, key string) *credentialCache {
-	kind, id, _ := strings.Cut(key, ":")
-	sibling := func(suffix string) string { return s.Prefix + kind + suffix + ":" + id }
-	return &credentialCache{s: s, what: what, key: s.Prefix + key,
-		lock: sibling("_lock"), backoff: sibling("_backoff"), renew: sibling("_renew")}
-}
-
-// credentialCache is an mp.CredentialCache on one key and its siblings.
+// credentialCache is an mp.CredentialCache on one key and its siblings:
+// the lock, the back-off and the renewal interval.
 type credentialCache struct {
 	s                               *Store
 	what, key, lock, backoff, renew string

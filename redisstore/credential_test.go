@@ -27,7 +27,7 @@ func TestAccessTokenOneFetchAcrossInstances(t *testing.T) {
 	for i := range sources {
 		store := redisstore.New(ownPool(t, srv.Addr()))
 		client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-		sources[i] = mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
+		sources[i] = mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: store.CredentialCache(mp.AccessTokenCredential, wx.AppID)})
 	}
 	tokens := make([]string, instances*goroutines)
 	errs := make([]error, len(tokens))
@@ -69,7 +69,7 @@ func TestAccessTokenOneFetchAcrossInstances(t *testing.T) {
 func TestAccessTokenCacheOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	store := redisstore.New(srv.Pool())
-	cache := store.AccessTokenCache("wxApp")
+	cache := store.CredentialCache(mp.AccessTokenCredential, "wxApp")
 	ctx := context.Background()
 	if _, err := cache.Load(ctx); err == nil {
 		t.Fatal("Load of an empty cache: nil error")
@@ -135,7 +135,7 @@ func TestAccessTokenAfterACrashedHolder(t *testing.T) {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	store := redisstore.New(srv.Pool())
-	cache := store.AccessTokenCache(wx.AppID)
+	cache := store.CredentialCache(mp.AccessTokenCredential, wx.AppID)
 	ctx := context.Background()
 	start := time.Now() // before the lock is taken: no token can come within its 200 ms
 	if unlock, err := cache.TryLock(ctx, 200*time.Millisecond); unlock == nil || err != nil {
@@ -146,10 +146,10 @@ func TestAccessTokenAfterACrashedHolder(t *testing.T) {
 	tokens := make([]string, instances)
 	for i := range tokens {
 		client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-		ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{
+		ts := mp.NewAccessTokenSource(client, mp.CredentialOptions{
 			// The instances' own lock outlives their fetch however busy the
 			// machine: a fetch that outlived it would let another fetch too.
-			Cache: redisstore.New(ownPool(t, srv.Addr())).AccessTokenCache(wx.AppID), LockTTL: testclock.Patience(30 * time.Second),
+			Cache: redisstore.New(ownPool(t, srv.Addr())).CredentialCache(mp.AccessTokenCredential, wx.AppID), LockTTL: testclock.Patience(30 * time.Second),
 		})
 		wg.Add(1)
 		go func(i int) {

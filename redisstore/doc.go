@@ -4,11 +4,11 @@
 // known to the others, and a callback that WeChat delivers twice, to two
 // instances, still causes one code exchange.
 //
-// A *Store implements wechatauth.UserStore, wechatauth.TokenStore and
-// wechatauth.CallbackStore on a redigo pool. It is the Redis counterpart of
-// wechatauth.MemoryStore; sessions go to Redis through scs's own store,
-// github.com/alexedwards/scs/redisstore. Both packages are called
-// redisstore, so import scs's under another name:
+// A [*Store] implements [wechatauth.UserStore], [wechatauth.TokenStore]
+// and [wechatauth.CallbackStore] on a redigo pool. It is the Redis
+// counterpart of [wechatauth.MemoryStore]; sessions go to Redis through
+// scs's own store, [github.com/alexedwards/scs/redisstore]. Both packages
+// are called redisstore, so import scs's under another name:
 //
 //	import (
 //		"github.com/alexedwards/scs/v2"
@@ -53,7 +53,7 @@
 //
 // # Keys
 //
-// Every key starts with Store.Prefix ("wechatauth:" unless changed):
+// Every key starts with [Store.Prefix] ("wechatauth:" unless changed):
 //
 //	prefix + "user:" + openid    a user, JSON; no expiry unless Store.UserTTL is set
 //	prefix + "token:" + openid   a user's web-auth tokens, JSON; expire after 30 days, the refresh token's life
@@ -61,21 +61,28 @@
 //	prefix + "login:" + key      a callback claim ("") or record, keyed by a hash of the state or "code:" and
 //	                             a hash of a second code; expires after the ttl the Auth passes (Options.StateTTL)
 //	prefix + "access_token:" + appid       the global access_token; expires with it
-//	prefix + "access_token_lock:" + appid  the refresh lock; expires after TokenSourceOptions.LockTTL
 //	prefix + "jsapi_ticket:" + appid       the JS-SDK's jsapi_ticket; expires with it
-//	prefix + "jsapi_ticket_lock:" + appid  its refresh lock; expires after TicketSourceOptions.LockTTL
-//	prefix + "access_token_backoff:" + appid, prefix + "jsapi_ticket_backoff:" + appid
-//	                                       the back-off after a failed fetch, JSON; expires mp.MaxBackoff after it ends
-//	prefix + "jsapi_ticket_renew:" + appid the interval between renewals after "invalid signature"; expires with it
+//	prefix + kind + "_lock:" + account     a credential's refresh lock; expires after mp.CredentialOptions.LockTTL
+//	prefix + kind + "_backoff:" + account  the back-off after a failed fetch, JSON; expires mp.MaxBackoff after it ends
+//	prefix + kind + "_renew:" + account    the interval between renewals asked for from outside (the
+//	                                       jsapi_ticket's after "invalid signature"); expires with it
+//
+// The last five rows are the keys of [Store.CredentialCache], which keeps
+// every account-wide credential the same way: the credential of a kind
+// (an [mp.CredentialKind]) for an account is at prefix + kind + ":" +
+// account, beside its lock, back-off and renewal interval. For mp's two,
+// kind is "access_token" or "jsapi_ticket" and account the Official
+// Account's AppID.
 //
 // Users are a table: one key per person who ever logged in (and one per
-// unionid), kept until deleted or, with UserTTL, until that long after they
-// were last saved or read (a login reads them). Everything else expires on
+// unionid), kept until deleted or, with [Store.UserTTL], until that long after
+// they were last saved or read (a login reads them). Everything else expires on
 // its own, so nothing but the user table grows without bound.
 //
-// Every call takes the request's context (pool.GetContext, redis.DoContext),
+// Every call takes the request's context ([redis.Pool.GetContext],
+// [redis.DoContext]),
 // so a request's deadline bounds its Redis round trips. Errors start with
 // "redisstore: ", wrap the cause, and never hold a token. A key that does
-// not exist gives an error wrapping wechatauth.ErrNotFound; Redis being
+// not exist gives an error wrapping [wechatauth.ErrNotFound]; Redis being
 // unreachable never does, so an outage is not mistaken for a new user.
 package redisstore

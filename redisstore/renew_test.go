@@ -27,10 +27,10 @@ func signerInstance(t *testing.T, srv *redistest.Server, wx *wechattest.Server) 
 	t.Helper()
 	store := redisstore.New(ownPool(t, srv.Addr()))
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: store.CredentialCache(mp.AccessTokenCredential, wx.AppID)})
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   wx.AppID,
-		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: store.TicketCache(wx.AppID)}),
+		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{Cache: store.CredentialCache(mp.JSAPITicketCredential, wx.AppID)}),
 		Origins: []string{"https://app.example"},
 		Logger:  slog.New(slog.DiscardHandler),
 	})

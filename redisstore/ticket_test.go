@@ -25,8 +25,8 @@ func ticketInstance(t *testing.T, srv *redistest.Server, wx *wechattest.Server, 
 	t.Helper()
 	store := redisstore.New(ownPool(t, srv.Addr()))
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID), LockTTL: lockTTL})
-	return mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: store.TicketCache(wx.AppID), LockTTL: lockTTL})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: store.CredentialCache(mp.AccessTokenCredential, wx.AppID), LockTTL: lockTTL})
+	return mp.NewTicketSource(client, tokens, mp.CredentialOptions{Cache: store.CredentialCache(mp.JSAPITicketCredential, wx.AppID), LockTTL: lockTTL})
 }
 
 // TestTicketOneFetchAcrossInstances: 4 instances with 50 goroutines each
@@ -115,7 +115,7 @@ func TestTicketAfterACrashedHolder(t *testing.T) {
 	ctx := context.Background()
 	const lockTTL = 200 * time.Millisecond
 	start := time.Now() // before the lock is taken: no ticket can come within its 200 ms
-	if unlock, err := redisstore.New(srv.Pool()).TicketCache(wx.AppID).TryLock(ctx, lockTTL); unlock == nil || err != nil {
+	if unlock, err := redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, wx.AppID).TryLock(ctx, lockTTL); unlock == nil || err != nil {
 		t.Fatalf("TryLock: got the lock %v, error %v", unlock != nil, err)
 	}
 	const instances = 3
@@ -150,7 +150,7 @@ func TestTicketAfterACrashedHolder(t *testing.T) {
 
 func TestTicketCacheKeys(t *testing.T) {
 	srv := redistest.Start(t)
-	cache := redisstore.New(srv.Pool()).TicketCache("wxApp")
+	cache := redisstore.New(srv.Pool()).CredentialCache(mp.JSAPITicketCredential, "wxApp")
 	ctx := context.Background()
 	if err := cache.Save(ctx, mp.Credential{Value: "T1", Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -178,10 +178,10 @@ func signerOnRedis(tb testing.TB, srv *redistest.Server, wx *wechattest.Server) 
 	tb.Helper()
 	store := redisstore.New(srv.Pool())
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-	tokens := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Cache: store.AccessTokenCache(wx.AppID)})
+	tokens := mp.NewAccessTokenSource(client, mp.CredentialOptions{Cache: store.CredentialCache(mp.AccessTokenCredential, wx.AppID)})
 	signer, err := jssdk.New(jssdk.Options{
 		AppID:   wx.AppID,
-		Tickets: mp.NewTicketSource(client, tokens, mp.TicketSourceOptions{Cache: store.TicketCache(wx.AppID)}),
+		Tickets: mp.NewTicketSource(client, tokens, mp.CredentialOptions{Cache: store.CredentialCache(mp.JSAPITicketCredential, wx.AppID)}),
 		Origins: []string{"https://app.example"},
 	})
 	if err != nil {

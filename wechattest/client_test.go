@@ -69,7 +69,7 @@ func TestTokenSourceAgainstEmulator(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			wx := newServer(t)
 			ctx := testContext(t)
-			ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{Stable: tt.stable})
+			ts := mp.NewAccessTokenSource(apiClient(wx), mp.CredentialOptions{Stable: tt.stable})
 			tok, err := ts.Token(ctx)
 			if err != nil {
 				t.Fatalf("Token: %v", err)
@@ -123,7 +123,7 @@ func TestClientAccessTokenErrors(t *testing.T) {
 func TestCreateMenuRecoversFromReplacedToken(t *testing.T) {
 	wx := newServer(t)
 	ctx := testContext(t)
-	ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(apiClient(wx), mp.CredentialOptions{})
 	if _, err := ts.Token(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestQRLoginThroughMiddleware(t *testing.T) {
 func TestClientMenuReadsTheLiveMenu(t *testing.T) {
 	wx := newServer(t)
 	ctx := testContext(t)
-	ts := mp.NewAccessTokenSource(apiClient(wx), mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(apiClient(wx), mp.CredentialOptions{})
 	_, err := apiClient(wx).Menu(ctx, ts)
 	var apiErr *mp.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != mp.CodeNoMenu {

@@ -76,7 +76,7 @@ func ExampleServer_Menu() {
 
 	// The account's client, with a global access_token from /cgi-bin/token.
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
-	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{})
+	ts := mp.NewAccessTokenSource(client, mp.CredentialOptions{})
 	menu := mp.Menu{Buttons: []mp.Button{
 		{Type: mp.ButtonView, Name: "账户", URL: "https://example.com/account/"},
 	}}

@@ -19,7 +19,7 @@ import (
 	"github.com/wechatauth/wechatauth/mp"
 )
 
-// Paths the emulator serves, as Calls and FailNext name them.
+// Paths the emulator serves, as [Server.Calls] and [Server.FailNext] name them.
 const (
 	pathAuthorize = "/connect/oauth2/authorize"
 	pathConfirm   = "/connect/oauth2/authorize/confirm"
@@ -61,11 +61,17 @@ const (
 )
 
 // Server is a WeChat emulator on one listener: the authorization and QR
-// login pages, the /sns API of web authorization, and the cgi-bin API of
-// the account (access_token, stable_token, menu). Create it with NewServer
-// (loopback, started) or NewUnstartedServer (an address of your choice),
-// point an mp.Client or a wechatauth.Options at Endpoints and Client, and
-// stop it with Close. Its methods are safe for concurrent use.
+// login pages, the /sns API of web authorization, the cgi-bin API of the
+// account (access_token, stable_token, menu, and the JS-SDK's
+// ticket/getticket), with WeChat's daily quotas where a test needs them
+// ([Server.SetTokenQuota], [Server.SetTicketQuota]), and a stand-in for
+// the JS-SDK script, jweixin, that checks wx.config signatures in a
+// browser. Create it with [NewServer] (loopback, started) or
+// [NewUnstartedServer] (an address of your choice), point an
+// [mp.Client] or a [github.com/wechatauth/wechatauth.Options] at
+// [Server.Endpoints] and [Server.Client] (or, from another process, at
+// [EndpointsFor] its URL), and stop it with [Server.Close]. Its methods
+// are safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the emulator, such as "http://127.0.0.1:PORT", without a
 	// trailing slash.
@@ -124,7 +130,7 @@ type Server struct {
 	ticketQuota dailyQuota // SetTicketQuota: getticket answers a day
 }
 
-// fault is one queued failure of FailNext or DropNext.
+// fault is one queued failure of [Server.FailNext] or [Server.DropNext].
 type fault struct {
 	errcode int
 	drop    bool
@@ -190,8 +196,8 @@ type accessToken struct {
 
 // NewServer starts an emulator on a loopback port and returns it ready for
 // requests. It knows one user, OpenID "oTestUser0000000000000000001" and
-// nickname "测试用户", who is the visitor; the mode is AutoApprove. Call
-// Close when done.
+// nickname "测试用户", who is the visitor; the mode is [AutoApprove]. Call
+// [Server.Close] when done.
 func NewServer() *Server {
 	s, err := NewUnstartedServer("127.0.0.1:0")
 	if err != nil {
@@ -203,12 +209,12 @@ func NewServer() *Server {
 	return s
 }
 
-// NewUnstartedServer listens on addr, such as "127.0.0.1:9000", and returns
-// an emulator that does not answer yet, so that AppID, AppSecret, users and
-// modes can be set before the first request; call Start next, and Close when
-// done. URL is set already. On an unspecified address such as ":9000" the
-// emulator answers on every interface and URL names 127.0.0.1. The defaults
-// are those of NewServer.
+// NewUnstartedServer listens on addr, such as "127.0.0.1:9000", and returns an
+// emulator that does not answer yet, so that AppID, AppSecret, users and modes
+// can be set before the first request; call [Server.Start] next, and
+// [Server.Close] when done. URL is set already. On an unspecified address such
+// as ":9000" the emulator answers on every interface and URL names 127.0.0.1.
+// The defaults are those of [NewServer].
 func NewUnstartedServer(addr string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -268,7 +274,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	return s, nil
 }
 
-// Start starts answering requests on a server from NewUnstartedServer. It
+// Start starts answering requests on a server from [NewUnstartedServer]. It
 // panics if the server was started already.
 func (s *Server) Start() {
 	s.ts.Start()
@@ -285,31 +291,31 @@ func publicAddr(addr net.Addr) string {
 }
 
 // Close shuts the emulator down and waits for requests in progress, cutting
-// short any SetLatency wait.
+// short any [Server.SetLatency] wait.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.done) })
 	s.ts.Close()
 }
 
 // Client returns an HTTP client that talks to the emulator, like
-// httptest.Server.Client. It follows redirects. It is nil before Start.
+// [httptest.Server.Client]. It follows redirects. It is nil before
+// [Server.Start].
 func (s *Server) Client() *http.Client {
 	return s.ts.Client()
 }
 
 // Endpoints returns the emulator's endpoints for wechatauth: its
 // authorization page, its website QR login page, its API and its stand-in
-// for the JS-SDK script. It is EndpointsFor(s.URL).
+// for the JS-SDK script. It is [EndpointsFor] of s.URL.
 func (s *Server) Endpoints() mp.Endpoints {
 	return EndpointsFor(s.URL)
 }
 
-// EndpointsFor returns the endpoints of an emulator whose base URL is
-// baseURL, such as "http://127.0.0.1:9000" where cmd/wechatemu runs, for an
-// app in another process: the authorization page, the website QR login
-// page, the API and the stand-in for the JS-SDK script, as Endpoints gives
-// them for a Server of this process. A trailing slash on baseURL is
-// ignored.
+// EndpointsFor returns the endpoints of an emulator whose base URL is baseURL,
+// such as "http://127.0.0.1:9000" where cmd/wechatemu runs, for an app in
+// another process: the authorization page, the website QR login page, the API
+// and the stand-in for the JS-SDK script, as [Server.Endpoints] gives them for
+// a [Server] of this process. A trailing slash on baseURL is ignored.
 func EndpointsFor(baseURL string) mp.Endpoints {
 	base := strings.TrimRight(baseURL, "/")
 	return mp.Endpoints{Authorize: base + pathAuthorize, QRConnect: base + pathQRConnect, API: base, JSSDK: base + pathJWeixin}
@@ -324,12 +330,12 @@ func (s *Server) AddUser(u User) {
 	s.addUserLocked(u)
 }
 
-// SetUsers replaces every user the emulator knows, the built-in one
-// included, with users, and makes the first of them the visitor. A later
-// user with the OpenID of an earlier one replaces it, as in AddUser. Call
-// it before the first request: codes and tokens issued already would
-// name users that are gone. It panics if users is empty or an OpenID is
-// not 1 to 64 characters of [A-Za-z0-9_-].
+// SetUsers replaces every user the emulator knows, the built-in one included,
+// with users, and makes the first of them the visitor. A later user with the
+// OpenID of an earlier one replaces it, as in [Server.AddUser]. Call it before
+// the first request: codes and tokens issued already would name users that are
+// gone. It panics if users is empty or an OpenID is not 1 to 64 characters of
+// [A-Za-z0-9_-].
 func (s *Server) SetUsers(users ...User) {
 	if len(users) == 0 {
 		panic("wechattest: SetUsers: no users; the emulator needs at least one, the visitor")
@@ -362,7 +368,7 @@ func (s *Server) addUserLocked(u User) {
 }
 
 // SetVisitor makes the user with openID the one "holding the phone": the user
-// AutoApprove authorizes and the consent page offers first. It panics if no
+// [AutoApprove] authorizes and the consent page offers first. It panics if no
 // such user was added.
 func (s *Server) SetVisitor(openID string) {
 	s.mu.Lock()
@@ -421,9 +427,9 @@ func (s *Server) Advance(d time.Duration) {
 // FailNext makes the next request on path answer errcode: on the /sns and
 // /cgi-bin API the JSON {"errcode":N,"errmsg":"…"} with HTTP 200, as WeChat
 // does; on the authorization and QR login pages their error page. Each call
-// queues one failure for one request; FailNext and DropNext share the queue
-// of a path. A queued -1 on "/sns/oauth2/access_token" still spends the
-// request's code, so a retry with it gets 40163, as in WeChat.
+// queues one failure for one request; FailNext and [Server.DropNext] share
+// the queue of a path. A queued -1 on "/sns/oauth2/access_token" still
+// spends the request's code, so a retry with it gets 40163, as in WeChat.
 func (s *Server) FailNext(path string, errcode int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -434,7 +440,7 @@ func (s *Server) FailNext(path string, errcode int) {
 // on the request as usual (a code in it is spent, a token minted) and then
 // closes the connection without writing a byte, as when the network fails
 // between WeChat and the client. Each call queues one drop for one request,
-// in the queue FailNext uses.
+// in the queue [Server.FailNext] uses.
 //
 // Go's http.Transport resends a GET once, silently, when a reused keep-alive
 // connection closes without an answer; a client that should see the failure
@@ -470,11 +476,12 @@ func (s *Server) SetCallbackDomain(host string) {
 	s.domain = strings.ToLower(host)
 }
 
-// SetScopes sets the scopes the emulated account may ask for; the
-// authorization page answers others with WeChat's 10005 page. The default is
-// both, "snsapi_base" and "snsapi_userinfo"; SetScopes("snsapi_base") makes
-// an account without the user-info permission, and SetScopes() one without
-// web authorization at all. IssueCode ignores it. It panics on another scope.
+// SetScopes sets the scopes the emulated account may ask for; the authorization
+// page answers others with WeChat's 10005 page. The default is both,
+// "snsapi_base" and "snsapi_userinfo"; SetScopes("snsapi_base") makes an
+// account without the user-info permission, and SetScopes() one without web
+// authorization at all. [Server.IssueCode] ignores it. It panics on another
+// scope.
 func (s *Server) SetScopes(scopes ...string) {
 	allowed := make(map[string]bool, len(scopes))
 	for _, sc := range scopes {

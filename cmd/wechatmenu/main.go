@@ -150,7 +150,7 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	ts := mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{Stable: *stable})
+	ts := mp.NewAccessTokenSource(client, mp.CredentialOptions{Stable: *stable})
 	refused := func(doing string, err error) int {
 		// The client keeps secrets out of its errors; redact anyway.
 		fmt.Fprintf(stderr, "wechatmenu: %s: %s\n", doing, redact(err.Error(), secret))

@@ -79,7 +79,7 @@ func newRig(t *testing.T) *rig {
 
 	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, Endpoints: wx.Endpoints(), HTTPClient: wx.Client()}
 	oa := wechat.NewWechat().GetOfficialAccount(&offconfig.Config{AppID: wx.AppID, AppSecret: wx.AppSecret, Cache: cache.NewMemory()})
-	return &rig{wx: wx, client: client, tokens: mp.NewAccessTokenSource(client, mp.AccessTokenSourceOptions{}), oa: oa, answers: answers}
+	return &rig{wx: wx, client: client, tokens: mp.NewAccessTokenSource(client, mp.CredentialOptions{}), oa: oa, answers: answers}
 }
 
 var shopMenu = mp.Menu{Buttons: []mp.Button{{Type: mp.ButtonView, Name: "商城", URL: "https://shop.example/"}}}
