@@ -1,7 +1,6 @@
 package wechatauth
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,10 +19,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // LeaveDeadClaim claims the callback of state the way an instance of a
 // does before it exchanges the code, and never finishes: an instance that
 // died in between.
-func LeaveDeadClaim(a *Auth, state string) error {
-	_, err := a.ledger.store.Claim(context.Background(), callbackKey(state), a.ledger.claimTTL())
-	return err
-}
+func LeaveDeadClaim(a *Auth, state string) error { return a.e.LeaveDeadClaim(state) }
 
 // SetStoreClock replaces the clock by which s lets entries expire.
 func SetStoreClock(s *MemoryStore, now func() time.Time) { s.now = now }

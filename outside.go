@@ -6,14 +6,15 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wechatauth/wechatauth/internal/engine"
 	"rsc.io/qr"
 )
 
 // openInWeChat answers a browser outside WeChat with a page that shows the
 // page's address as a QR code to scan with WeChat.
 func (a *Auth) openInWeChat(w http.ResponseWriter, r *http.Request) {
-	target := a.origin + safeReturn(r.URL.RequestURI())
-	writeHead(w, http.StatusOK, "text/html; charset=utf-8")
+	target := a.e.Origin() + engine.SafeReturn(r.URL.RequestURI())
+	engine.WriteHead(w, http.StatusOK, "text/html; charset=utf-8")
 	openInWeChatTemplate.Execute(w, struct {
 		URL string
 		QR  template.HTML
