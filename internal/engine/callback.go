@@ -113,7 +113,7 @@ func (e *Engine[U]) expired(p pendingLogin) bool {
 }
 
 // refuse ends a callback that brought code with err, and remembers the
-// code as refused so that no other login takes it (see refuseCode).
+// code as refused so that no other login takes it (see ledger.refuse).
 func (e *Engine[U]) refuse(w http.ResponseWriter, r *http.Request, code string, err error, retry string) {
 	e.ledger.refuse(r.Context(), code)
 	e.fail(w, r, err, retry)

@@ -63,7 +63,7 @@ func (e *Engine[U]) debugLogin(w http.ResponseWriter, r *http.Request, cur strin
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.
 		q.Del(debugParam)
-		u, err := url.ParseRequestURI(BrowserURI(r)) // the page as the browser asked for it
+		u, err := url.ParseRequestURI(browserURI(r)) // the page as the browser asked for it
 		if err != nil {
 			u = r.URL
 		}

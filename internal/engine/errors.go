@@ -43,7 +43,7 @@ func Status(err error, upstream func(error) bool) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, errStore):
 		return http.StatusServiceUnavailable
-	case FixOf(err) != "":
+	case fixOf(err) != "":
 		return http.StatusInternalServerError // the site's setup: trying again will not help
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusGatewayTimeout
@@ -88,8 +88,8 @@ func (e *setupError) Error() string { return e.err.Error() + "; fix: " + e.fix }
 
 func (e *setupError) Unwrap() error { return e.err }
 
-// FixOf returns the fix that err names (see SetupError), or "".
-func FixOf(err error) string {
+// fixOf returns the fix that err names (see SetupError), or "".
+func fixOf(err error) string {
 	var se *setupError
 	if errors.As(err, &se) {
 		return se.fix

@@ -74,7 +74,7 @@ func (e *Engine[U]) logFailure(r *http.Request, ev Event) {
 		level = slog.LevelError
 	}
 	args := []any{"status", ev.Status, "errcode", ev.Code, "path", logPath(r.URL.Path), "err", ev.Err}
-	if fix := FixOf(ev.Err); fix != "" {
+	if fix := fixOf(ev.Err); fix != "" {
 		args = append(args, "fix", fix)
 	}
 	log.Log(ctx, level, "wechatauth: login failed", args...)

@@ -34,7 +34,7 @@ func (e *Engine[U]) startLogin(w http.ResponseWriter, r *http.Request, returnTo 
 // the page of r. Requests that are not page navigations get
 // Config.Unauthorized instead.
 func (e *Engine[U]) Reauthorize(w http.ResponseWriter, r *http.Request) {
-	e.startLogin(w, r, BrowserURI(r), e.cfg.ProfileScope, 0)
+	e.startLogin(w, r, browserURI(r), e.cfg.ProfileScope, 0)
 }
 
 // newPending makes a login under way and sets its cookie on w.

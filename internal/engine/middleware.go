@@ -41,7 +41,7 @@ func (e *Engine[U]) Require(next http.Handler, first Scope, profile bool) http.H
 			}
 		}
 		if user == "" {
-			e.startLogin(w, r, BrowserURI(r), first, 0)
+			e.startLogin(w, r, browserURI(r), first, 0)
 			return
 		}
 		if profile {
@@ -49,10 +49,10 @@ func (e *Engine[U]) Require(next http.Handler, first Scope, profile bool) http.H
 			case guest:
 				// A guest has no profile to give; another round trip
 				// would bring back another guest.
-				e.fail(w, r, errSnapshotUser, e.LoginURL(BrowserURI(r)))
+				e.fail(w, r, errSnapshotUser, e.LoginURL(browserURI(r)))
 				return
 			case !has:
-				e.startLogin(w, r, BrowserURI(r), e.cfg.ProfileScope, 0)
+				e.startLogin(w, r, browserURI(r), e.cfg.ProfileScope, 0)
 				return
 			}
 		}

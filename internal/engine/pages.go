@@ -32,7 +32,7 @@ func (e *Engine[U]) fail(w http.ResponseWriter, r *http.Request, err error, retr
 	p := page{Title: title, Advice: advice, Retry: retry}
 	if e.cfg.DebugBypass {
 		// Debug mode is a developer's: say what failed and what to change.
-		p.Detail, p.Fix = err.Error(), FixOf(err)
+		p.Detail, p.Fix = err.Error(), fixOf(err)
 	}
 	writePage(w, status, p)
 }
@@ -54,9 +54,9 @@ func (e *Engine[U]) SessionStoreError(w http.ResponseWriter, r *http.Request, er
 // err's.
 func explain(err error, status int) (title, advice string) {
 	switch {
-	case errors.Is(err, ErrInvalidState) && FixOf(err) != "":
+	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
 		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
-	case FixOf(err) != "":
+	case fixOf(err) != "":
 		return "本站的微信登录配置有误 · This site's WeChat login is misconfigured", "这不是您的问题；网站管理员可在日志中查看需要修改的配置。 · This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs."
 	case errors.Is(err, errStateExpired):
 		return "登录已超时 · The login took too long", "请重新登录。 · Start the login again."

@@ -31,7 +31,7 @@ type pendingLogin struct {
 	Nonce    string
 	Expires  int64  // Unix time
 	Scope    Scope  // the scope sent to WeChat
-	App      string // the name of the app the login goes through (app.name)
+	App      string // the name of the app the login goes through (App.Name)
 	Attempts int    // round trips of this login that came back to the callback without one
 	Return   string // a same-origin path and query, as SafeReturn passes it
 }

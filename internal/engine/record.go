@@ -13,8 +13,8 @@ type loginRecord[U any] struct {
 	Return   string // a same-origin path and query, as SafeReturn passes it
 	Browser  string // pendingLogin.browser of the browser that started the login
 	Code     string // codeHash of the code that was exchanged
-	App      string // the name of the app the login went through (app.name)
-	Snapshot bool
+	App      string // the name of the app the login went through (App.Name)
+	Snapshot bool   // a guest's login (Face.Guest)
 	// Consent means the login needs a round trip of Config.ProfileScope
 	// first (see Face.Resolve).
 	Consent bool

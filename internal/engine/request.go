@@ -21,10 +21,10 @@ type site struct {
 // it is a navigation that may be redirected, and where it came from.
 // Return paths pass SafeReturn.
 
-// BrowserURI returns the path and query the browser asked for: the
+// browserURI returns the path and query the browser asked for: the
 // request line's, which http.StripPrefix and routers that mount a handler
 // under a prefix leave as it was, where r.URL has lost the prefix.
-func BrowserURI(r *http.Request) string {
+func browserURI(r *http.Request) string {
 	uri := r.RequestURI
 	if uri != "" && uri[0] != '/' { // absolute form, from a proxy
 		if u, err := url.ParseRequestURI(uri); err == nil {
