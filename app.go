@@ -11,7 +11,7 @@ import (
 // outside it. The login flow (package internal/engine) serves every app
 // alike and knows of them what engine.App says; an app of this package
 // also has a profile, and may have openids of its own. A new app
-// implements app and is added to Auth.apps.
+// implements app and is added by newApps.
 type app interface {
 	engine.App[User]
 	// profile fetches the profile that g allows.

@@ -10,11 +10,10 @@ import (
 // Auth puts WeChat web authorization in front of handlers. Make one with New
 // and share it; it is safe for concurrent use.
 type Auth struct {
-	opts    Options
-	e       *engine.Engine[User] // the login flow, over the face below
-	apps    []app                // the apps a login may go through (newApps); the first serves WeChat's browser
-	outside http.Handler         // what browsers outside WeChat get; nil: the authorize page
-	now     func() time.Time
+	opts Options
+	e    *engine.Engine[User] // the login flow, over the face below
+	apps siteApps             // the apps a login may go through
+	now  func() time.Time
 }
 
 // face is an Auth as the login flow sees it (engine.Face, face.go).
@@ -28,7 +27,7 @@ func New(o Options) (*Auth, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
-	a := &Auth{opts: o, apps: newApps(o), now: time.Now}
+	a := &Auth{opts: o, now: time.Now}
 	a.e = engine.New(engine.Config[User]{
 		CallbackURL:  o.CallbackURL,
 		Sessions:     o.Sessions,
@@ -52,8 +51,8 @@ func New(o Options) (*Auth, error) {
 		DebugBypass:  o.DebugBypass, DebugAllowRemote: o.DebugAllowRemote, DebugID: o.DebugUser.OpenID,
 		Now: func() time.Time { return a.now() },
 	}, (*face)(a))
-	a.outside = a.outsideHandler()
-	a.warnSetup()
+	a.apps = newApps(o, a.e.Origin())
+	warnSetup(o, a.e)
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",
 			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugUser.OpenID)

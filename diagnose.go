@@ -1,16 +1,18 @@
 package wechatauth
 
-// warnSetup logs, at New, the setups that work in a test and fail in
+import "github.com/wechatauth/wechatauth/internal/engine"
+
+// warnSetup logs, at New, the setups of o that work in a test and fail in
 // production, each with its fix. They are warnings rather than errors:
 // tests and local setups that map an https CallbackURL onto a plain-http
 // server, or run one instance on a shared session store, are legitimate.
-func (a *Auth) warnSetup() {
-	o, log := a.opts, a.opts.Logger
+func warnSetup(o Options, e *engine.Engine[User]) {
+	log := o.Logger
 	if !o.DebugBypass && o.DebugUser != (User{}) {
 		log.Debug("wechatauth: Options.DebugUser is set but DebugBypass is off, so it is ignored: nobody is logged in without WeChat", "debug_user", o.DebugUser.OpenID)
 	}
-	a.e.WarnSetup()
-	if !a.e.MemorySessions() {
+	e.WarnSetup()
+	if !e.MemorySessions() {
 		var inMemory []string
 		for _, s := range []struct {
 			name  string

@@ -2,14 +2,13 @@ package wechatauth
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 )
 
 // ShowOpenInWeChat makes a answer browsers outside WeChat with the
 // open-in-WeChat page, which it shows by default only with WeChat's own
 // endpoints.
-func ShowOpenInWeChat(a *Auth) { a.outside = http.HandlerFunc(a.openInWeChat) }
+func ShowOpenInWeChat(a *Auth) { a.apps.outside = openInWeChat(a.e.Origin()) }
 
 // SetClock replaces the clock of a for tests of expiry.
 func SetClock(a *Auth, now func() time.Time) { a.now = now }

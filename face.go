@@ -41,12 +41,12 @@ func (f *face) HasProfile(session string) (has, guest bool) {
 	return ok && !u.Snapshot && !u.UpdatedAt.IsZero() && f.now().Sub(u.UpdatedAt) <= f.opts.ProfileMaxAge, false
 }
 
-func (f *face) AppFor(r *http.Request) engine.App[User] { return (*Auth)(f).appFor(r) }
-func (f *face) App(name string) engine.App[User]        { return (*Auth)(f).appNamed(name) }
+func (f *face) AppFor(r *http.Request) engine.App[User] { return f.apps.appFor(r) }
+func (f *face) App(name string) engine.App[User]        { return f.apps.named(name) }
 
 // Outside answers a browser outside WeChat that has no app to log in
 // through (see appFor).
-func (f *face) Outside(w http.ResponseWriter, r *http.Request) { f.outside.ServeHTTP(w, r) }
+func (f *face) Outside(w http.ResponseWriter, r *http.Request) { f.apps.outside.ServeHTTP(w, r) }
 
 func (f *face) Resolve(ctx context.Context, ap engine.App[User], g engine.Grant[User]) (User, bool, error) {
 	return (*Auth)(f).resolve(ctx, ap.(app), g)

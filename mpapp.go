@@ -33,14 +33,21 @@ const appWebsite = "web"
 // scopeLogin is the scope of website QR login.
 const scopeLogin Scope = "snsapi_login"
 
-// newApps returns the apps that o configures, the Official Account first.
-func newApps(o Options) []app {
+// siteApps are the apps of a site, and what answers browsers outside
+// WeChat that none of them serves.
+type siteApps struct {
+	all     []app        // the Official Account first, which serves WeChat's browser
+	outside http.Handler // what browsers outside WeChat get; nil: the authorize page
+}
+
+// newApps returns the apps that o configures for the site at origin.
+func newApps(o Options, origin string) siteApps {
 	apps := []app{&mpApp{client: &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}, tokens: o.Tokens}}
 	if o.WebsiteAppID != "" {
 		apps = append(apps, &mpApp{id: appWebsite, qr: true, tokens: o.Tokens,
 			client: &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}})
 	}
-	return apps
+	return siteApps{all: apps, outside: outsideHandler(o, origin)}
 }
 
 // appFor returns the app that a login from r goes through: the Official
@@ -48,30 +55,31 @@ func newApps(o Options) []app {
 // and otherwise nil when Options.OutsideWeChat (or the open-in-WeChat
 // page) answers browsers outside WeChat, the Official Account when nothing
 // does (the emulator's authorize page works in any browser).
-func (a *Auth) appFor(r *http.Request) app {
+func (s siteApps) appFor(r *http.Request) app {
 	if insideWeChat(r) {
-		return a.apps[0]
+		return s.all[0]
 	}
-	if web := a.appNamed(appWebsite); web != nil {
+	if web := s.named(appWebsite); web != nil {
 		return web
 	}
-	if a.outside != nil {
+	if s.outside != nil {
 		return nil
 	}
-	return a.apps[0]
+	return s.all[0]
 }
 
 // outsideHandler returns what answers browsers outside WeChat when there
-// is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
-// nil, for the authorize page, with endpoints other than WeChat's.
-func (a *Auth) outsideHandler() http.Handler {
+// is no website app: Options.OutsideWeChat, or the open-in-WeChat page of
+// the site at origin; nil, for the authorize page, with endpoints other
+// than WeChat's.
+func outsideHandler(o Options, origin string) http.Handler {
 	switch {
-	case a.opts.OutsideWeChat != nil:
-		return a.opts.OutsideWeChat
-	case a.opts.Endpoints.Authorize != mp.DefaultAuthorizeURL:
+	case o.OutsideWeChat != nil:
+		return o.OutsideWeChat
+	case o.Endpoints.Authorize != mp.DefaultAuthorizeURL:
 		return nil
 	}
-	return http.HandlerFunc(a.openInWeChat)
+	return openInWeChat(origin)
 }
 
 func (m *mpApp) Name() string  { return m.id }
@@ -153,15 +161,15 @@ func (m *mpApp) Misconfigured(err error) error {
 	return engine.SetupError(err, fix)
 }
 
-// mpAppOf returns the app whose AppID is appID, the Official Account when
+// of returns the app whose AppID is appID, the Official Account when
 // none is: where RefreshUser takes a user's kept tokens.
-func (a *Auth) mpAppOf(appID string) *mpApp {
-	for _, ap := range a.apps {
+func (s siteApps) of(appID string) *mpApp {
+	for _, ap := range s.all {
 		if m, ok := ap.(*mpApp); ok && m.client.AppID == appID {
 			return m
 		}
 	}
-	return a.apps[0].(*mpApp)
+	return s.all[0].(*mpApp)
 }
 
 // currentProfile fetches the profile of tok's user with tok, renewing an
@@ -216,9 +224,9 @@ func (m *mpApp) refresh(ctx context.Context, tok mp.Token) (mp.Token, error) {
 	return *fresh, nil
 }
 
-// appNamed returns the app that name names, or nil.
-func (a *Auth) appNamed(name string) app {
-	for _, ap := range a.apps {
+// named returns the app that name names, or nil.
+func (s siteApps) named(name string) app {
+	for _, ap := range s.all {
 		if ap.Name() == name {
 			return ap
 		}

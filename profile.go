@@ -24,7 +24,7 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 	if err != nil {
 		return User{}, engine.StoreError("token", err)
 	}
-	p, err := a.mpAppOf(tok.AppID).currentProfile(ctx, tok, a.now())
+	p, err := a.apps.of(tok.AppID).currentProfile(ctx, tok, a.now())
 	if err != nil {
 		return User{}, err
 	}

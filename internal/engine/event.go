@@ -7,30 +7,6 @@ import (
 	"strconv"
 )
 
-// EventKind names what happened in a login; a face's own kinds have the
-// same values.
-type EventKind int
-
-// The kinds of Event.
-const (
-	EventRedirect   EventKind = iota + 1 // a round trip to the platform started
-	EventLogin                           // a user logged in through the platform
-	EventDebugLogin                      // the debug bypass logged a user in
-	EventRefused                         // the user declined to authorize
-	EventFailure                         // a request ended on an error page
-)
-
-// Event is one step of a login, handed to Config.OnEvent. It holds no
-// secret: no token, code or state.
-type Event struct {
-	Kind   EventKind
-	ID     string // the user's key (Face.Key) of EventLogin and EventDebugLogin
-	Scope  Scope  // the scope of EventRedirect
-	Err    error  // why an EventFailure failed
-	Status int    // the HTTP status of an EventFailure
-	Code   int    // the platform's errcode behind an EventFailure, or 0
-}
-
 // event logs ev and hands it to Config.OnEvent.
 func (e *Engine[U]) event(r *http.Request, ev Event) {
 	ctx := r.Context()

@@ -239,11 +239,3 @@ func (l *ledger[U]) redeem(ctx context.Context, ap App[U], code string) (Grant[U
 	}
 	return ap.Redeem(ctx, code)
 }
-
-// LeaveDeadClaim claims the callback of state the way an instance does
-// before it exchanges the code, and never finishes: an instance that died
-// in between, for tests of those that live on.
-func (e *Engine[U]) LeaveDeadClaim(state string) error {
-	_, err := e.ledger.store.Claim(context.Background(), callbackKey(state), e.ledger.claimTTL())
-	return err
-}
