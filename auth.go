@@ -1,30 +1,23 @@
 package wechatauth
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth/internal/engine"
 )
 
 // Auth puts WeChat web authorization in front of handlers. Make one with New
 // and share it; it is safe for concurrent use.
 type Auth struct {
-	opts    Options
-	sm      *scs.SessionManager
-	apps    []app        // the apps a login may go through (newApps); the first serves WeChat's browser
-	outside http.Handler // what browsers outside WeChat get; nil: the authorize page
-	site                 // where Options.CallbackURL puts the site
-	ledger  *ledger
-	now     func() time.Time
-	watch   setupWatch // mistakes that show only at run time
-	states  states     // under a key derived from the AppSecret
-	logins  loginCookies
+	opts Options
+	e    *engine.Engine[User] // the login flow, over the face below
+	apps siteApps             // the apps a login may go through
+	now  func() time.Time
 }
+
+// face is an Auth as the login flow sees it (engine.Face, face.go).
+type face Auth
 
 // New checks o and returns an Auth. The error names every field that is
 // wrong and how to fix it; a nil error means no request will fail because
@@ -34,19 +27,32 @@ func New(o Options) (*Auth, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
-	cb, _ := url.Parse(o.CallbackURL) // checked by check
-	a := &Auth{
-		opts:   o,
-		sm:     o.Sessions,
-		apps:   newApps(o),
-		site:   site{origin: cb.Scheme + "://" + cb.Host, callbackHost: strings.ToLower(cb.Hostname()), callbackPath: cb.Path, callbackEscPath: cb.EscapedPath()},
-		now:    time.Now,
-		states: states{deriveKey(o.AppSecret, "wechatauth login state v1")},
-	}
-	a.ledger = &ledger{store: o.Callbacks, timeout: o.Timeout, keep: o.StateTTL, log: o.Logger}
-	a.logins = newLoginCookies(a.origin, o.Sessions.Cookie, deriveKey(o.AppSecret, "wechatauth login cookie v1"), a.knownLogin)
-	a.outside = a.outsideHandler()
-	a.warnSetup()
+	a := &Auth{opts: o, now: time.Now}
+	a.e = engine.New(engine.Config[User]{
+		CallbackURL:  o.CallbackURL,
+		Sessions:     o.Sessions,
+		Store:        o.Callbacks,
+		NotFound:     ErrNotFound,
+		Secret:       o.AppSecret,
+		Scope:        engine.Scope(o.Scope.wire()),
+		ProfileScope: engine.Scope(ScopeUserInfo),
+		Scopes:       []engine.Scope{engine.Scope(ScopeBase), engine.Scope(ScopeUserInfo)},
+		Timeout:      o.Timeout,
+		StateTTL:     o.StateTTL,
+		MaxAttempts:  o.MaxAttempts,
+		Guests:       o.SnapshotGuests,
+		Logger:       o.Logger,
+		IDName:       "openid",
+		ErrorHandler: o.ErrorHandler,
+		Unauthorized: o.Unauthorized,
+		Refused:      o.Refused,
+		OnLogin:      o.OnLogin,
+		OnEvent:      eventHook(o.OnEvent),
+		DebugBypass:  o.DebugBypass, DebugAllowRemote: o.DebugAllowRemote, DebugID: o.DebugUser.OpenID,
+		Now: func() time.Time { return a.now() },
+	}, (*face)(a))
+	a.apps = newApps(o, a.e.Origin())
+	warnSetup(o, a.e)
 	if o.DebugBypass {
 		o.Logger.Warn("wechatauth: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any openid with ?_user=<openid>; never turn it on in production",
 			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugUser.OpenID)
@@ -57,22 +63,57 @@ func New(o Options) (*Auth, error) {
 // LoginURL returns the URL of a login that ends on returnTo, a path on this
 // site; anything else ends on "/". Use it for "log in with WeChat" links on
 // pages that do not require a login.
-func (a *Auth) LoginURL(returnTo string) string {
-	return a.opts.CallbackURL + "?next=" + url.QueryEscape(safeReturn(returnTo))
+func (a *Auth) LoginURL(returnTo string) string { return a.e.LoginURL(returnTo) }
+
+// CallbackHandler returns the handler for Options.CallbackURL, where WeChat
+// sends the browser back with code and state. Mount it on the callback's
+// path inside Options.Sessions.LoadAndSave. It also starts a login when
+// called with only ?next=/path (see LoginURL).
+//
+// A state must be one this browser started (constant-time comparison,
+// single use, expiry). When WeChat or the browser delivers a callback
+// twice, with the same code or a new one, the code is exchanged once and
+// every delivery ends logged in.
+func (a *Auth) CallbackHandler() http.Handler {
+	return http.HandlerFunc(a.e.ServeCallback)
 }
 
-// redirect sends the browser to a path on this site or to WeChat.
-func redirect(w http.ResponseWriter, location string) {
-	h := w.Header()
-	h.Set("Location", location)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusFound)
+// RequireWeChatUser lets requests of logged-in users through to next and
+// sends everyone else to log in: page navigations are redirected to WeChat's
+// authorize page, other requests get Options.Unauthorized (401 by default).
+// Inside next, UserFrom(r) returns the user.
+//
+// The logged-in path reads one session value and writes nothing, so with a
+// shared session store it costs no round trip beyond loading the session.
+// Requests to the callback's path are handed to the callback, so wrapping a
+// whole mux works without mounting CallbackHandler.
+func (a *Auth) RequireWeChatUser(next http.Handler) http.Handler {
+	return a.e.Require(next, "", false)
 }
 
-// deriveKey derives a key for purpose from the app's secret, which every
-// instance shares; the key reveals nothing of the secret.
-func deriveKey(secret, purpose string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(purpose))
-	return m.Sum(nil)
+// RequireScope is RequireWeChatUser for a route that needs the user's
+// profile (nickname, avatar) in an app whose Options.Scope does not ask
+// for it, without a second Auth. With ScopeUserInfo a visitor without a
+// login goes straight through snsapi_userinfo; with ScopeProgressive a
+// silent snsapi_base round trip comes first. Either way a user logged in
+// without the profile (a snsapi_base login whose stored profile is missing
+// or older than Options.ProfileMaxAge) goes through consent, once, and
+// comes back to the page. ScopeBase is RequireWeChatUser.
+func (a *Auth) RequireScope(scope Scope, next http.Handler) http.Handler {
+	if scope == ScopeBase || scope == "" {
+		return a.e.Require(next, "", false)
+	}
+	return a.e.Require(next, engine.Scope(scope.wire()), true)
+}
+
+// SessionStoreError answers a failure of the session store (Redis down,
+// say) as one of the Auth's own: logged, as a failure with status 503,
+// then through Options.ErrorHandler or the default "unavailable for a
+// moment" page. err is kept in the chain (errors.Is and errors.As see it)
+// but never shown. Set Options.Sessions.ErrorFunc to it, instead of scs's
+// bare 500:
+//
+//	sessions.ErrorFunc = auth.SessionStoreError
+func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err error) {
+	a.e.SessionStoreError(w, r, err)
 }

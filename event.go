@@ -1,10 +1,9 @@
 package wechatauth
 
 import (
-	"errors"
-	"log/slog"
 	"net/http"
-	"strconv"
+
+	"github.com/wechatauth/wechatauth/internal/engine"
 )
 
 // EventKind names what happened in a login.
@@ -44,77 +43,13 @@ type Event struct {
 	Code   int    // WeChat's errcode behind an EventFailure, or 0
 }
 
-// event logs e and hands it to Options.OnEvent.
-func (a *Auth) event(r *http.Request, e Event) {
-	ctx := r.Context()
-	log := a.opts.Logger
-	switch e.Kind {
-	case EventRedirect:
-		log.DebugContext(ctx, "wechatauth: redirect to WeChat", "scope", e.Scope, "path", logPath(r.URL.Path))
-	case EventLogin:
-		log.InfoContext(ctx, "wechatauth: login", "openid", e.OpenID)
-	case EventDebugLogin:
-		log.WarnContext(ctx, "wechatauth: debug login", "openid", e.OpenID, "remote", r.RemoteAddr)
-	case EventRefused:
-		log.InfoContext(ctx, "wechatauth: user declined authorization", "path", logPath(r.URL.Path))
-	case EventFailure:
-		e.Code = errcodeOf(e.Err)
-		a.logFailure(r, e)
+// eventHook returns the flow's hook for onEvent (Options.OnEvent), which
+// is handed the flow's events as Events; nil for nil.
+func eventHook(onEvent func(r *http.Request, e Event)) func(r *http.Request, e engine.Event) {
+	if onEvent == nil {
+		return nil
 	}
-	if a.opts.OnEvent != nil {
-		a.opts.OnEvent(a.hookRequest(r), e)
+	return func(r *http.Request, e engine.Event) {
+		onEvent(r, Event{Kind: EventKind(e.Kind), OpenID: e.ID, Scope: Scope(e.Scope), Err: e.Err, Status: e.Status, Code: e.Code})
 	}
-}
-
-// logFailure logs an EventFailure under the name of what happened: a
-// snapshot-page visitor is ordinary traffic, a store that fails is the
-// site's outage with what to check, anything else a login that failed.
-func (a *Auth) logFailure(r *http.Request, e Event) {
-	ctx := r.Context()
-	log := a.opts.Logger
-	var sf *storeFailure
-	switch {
-	case errors.Is(e.Err, errSnapshotUser):
-		log.InfoContext(ctx, "wechatauth: snapshot-mode visitor: WeChat showed its snapshot page (快照页), whose visitors have no identity; they get a page that asks them to tap 使用完整服务 (Options.SnapshotGuests lets them in as guests)",
-			"status", e.Status, "path", logPath(r.URL.Path))
-		return
-	case errors.As(e.Err, &sf):
-		log.ErrorContext(ctx, "wechatauth: "+sf.store+" store unavailable", "status", e.Status, "path", logPath(r.URL.Path), "err", e.Err, "check", storeCheck(sf.store))
-		return
-	}
-	level := slog.LevelWarn
-	if e.Status >= 500 {
-		level = slog.LevelError
-	}
-	args := []any{"status", e.Status, "errcode", e.Code, "path", logPath(r.URL.Path), "err", e.Err}
-	if fix := fixOf(e.Err); fix != "" {
-		args = append(args, "fix", fix)
-	}
-	log.Log(ctx, level, "wechatauth: login failed", args...)
-}
-
-// storeCheck says what to check when the named store fails.
-func storeCheck(store string) string {
-	field := "Options.Sessions.Store"
-	switch store {
-	case "callback":
-		field = "Options.Callbacks"
-	case "user":
-		field = "Options.Users"
-	case "token":
-		field = "Options.Tokens"
-	}
-	return "the store behind " + field + " (Redis, say) failed: check that it is running and that this instance reaches it (the address its pool dials, password, network, maxclients); (*redisstore.Store).Ping checks a Redis at start"
-}
-
-// maxLogPath bounds how much of a request's path a log line quotes.
-const maxLogPath = 256
-
-// logPath returns path, cut to maxLogPath bytes with its full length said,
-// so that a hostile request cannot write a log line of its own size.
-func logPath(path string) string {
-	if len(path) <= maxLogPath {
-		return path
-	}
-	return path[:maxLogPath] + "…(" + strconv.Itoa(len(path)) + " bytes)"
 }

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/wechatauth/wechatauth/internal/engine"
 
 	"github.com/wechatauth/wechatauth/mp"
 )
@@ -30,14 +33,21 @@ const appWebsite = "web"
 // scopeLogin is the scope of website QR login.
 const scopeLogin Scope = "snsapi_login"
 
-// newApps returns the apps that o configures, the Official Account first.
-func newApps(o Options) []app {
+// siteApps are the apps of a site, and what answers browsers outside
+// WeChat that none of them serves.
+type siteApps struct {
+	all     []app        // the Official Account first, which serves WeChat's browser
+	outside http.Handler // what browsers outside WeChat get; nil: the authorize page
+}
+
+// newApps returns the apps that o configures for the site at origin.
+func newApps(o Options, origin string) siteApps {
 	apps := []app{&mpApp{client: &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}, tokens: o.Tokens}}
 	if o.WebsiteAppID != "" {
 		apps = append(apps, &mpApp{id: appWebsite, qr: true, tokens: o.Tokens,
 			client: &mp.Client{AppID: o.WebsiteAppID, AppSecret: o.WebsiteAppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}})
 	}
-	return apps
+	return siteApps{all: apps, outside: outsideHandler(o, origin)}
 }
 
 // appFor returns the app that a login from r goes through: the Official
@@ -45,83 +55,84 @@ func newApps(o Options) []app {
 // and otherwise nil when Options.OutsideWeChat (or the open-in-WeChat
 // page) answers browsers outside WeChat, the Official Account when nothing
 // does (the emulator's authorize page works in any browser).
-func (a *Auth) appFor(r *http.Request) app {
+func (s siteApps) appFor(r *http.Request) app {
 	if insideWeChat(r) {
-		return a.apps[0]
+		return s.all[0]
 	}
-	if web := a.appNamed(appWebsite); web != nil {
+	if web := s.named(appWebsite); web != nil {
 		return web
 	}
-	if a.outside != nil {
+	if s.outside != nil {
 		return nil
 	}
-	return a.apps[0]
+	return s.all[0]
 }
 
 // outsideHandler returns what answers browsers outside WeChat when there
-// is no website app: Options.OutsideWeChat, or the open-in-WeChat page;
-// nil, for the authorize page, with endpoints other than WeChat's.
-func (a *Auth) outsideHandler() http.Handler {
+// is no website app: Options.OutsideWeChat, or the open-in-WeChat page of
+// the site at origin; nil, for the authorize page, with endpoints other
+// than WeChat's.
+func outsideHandler(o Options, origin string) http.Handler {
 	switch {
-	case a.opts.OutsideWeChat != nil:
-		return a.opts.OutsideWeChat
-	case a.opts.Endpoints.Authorize != mp.DefaultAuthorizeURL:
+	case o.OutsideWeChat != nil:
+		return o.OutsideWeChat
+	case o.Endpoints.Authorize != mp.DefaultAuthorizeURL:
 		return nil
 	}
-	return http.HandlerFunc(a.openInWeChat)
+	return openInWeChat(origin)
 }
 
-func (m *mpApp) name() string  { return m.id }
+func (m *mpApp) Name() string  { return m.id }
 func (m *mpApp) foreign() bool { return m.qr }
 
-func (m *mpApp) scope(want Scope) Scope {
+func (m *mpApp) Scope(want engine.Scope) engine.Scope {
 	if m.qr {
-		return scopeLogin
+		return engine.Scope(scopeLogin)
 	}
 	return want
 }
 
-// authorizeURL is the authorize page, or the website QR login page
+// AuthorizeURL is the authorize page, or the website QR login page
 // (qrconnect) for the website app.
-func (m *mpApp) authorizeURL(callbackURL, state string, scope Scope) string {
+func (m *mpApp) AuthorizeURL(callbackURL, state string, scope engine.Scope) string {
 	if m.qr {
 		return m.client.QRConnectURL(callbackURL, state)
 	}
 	return m.client.AuthorizeURL(callbackURL, string(scope), state)
 }
 
-// redeem exchanges code and keeps the web-auth tokens where they serve: a
+// Redeem exchanges code and keeps the web-auth tokens where they serve: a
 // scope that allows the profile, which RefreshUser can fetch again with
 // them. A snsapi_base token can fetch nothing, and a snapshot-page user's
 // openid is virtual: neither is kept.
-func (m *mpApp) redeem(ctx context.Context, code string) (grant, error) {
+func (m *mpApp) Redeem(ctx context.Context, code string) (grant, error) {
 	tok, err := m.client.Exchange(ctx, code)
 	if err != nil {
 		return grant{}, err
 	}
-	g := grant{OpenID: tok.OpenID, UnionID: tok.UnionID, Snapshot: tok.Snapshot, access: tok.AccessToken,
-		Profile: tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))}
-	if g.Snapshot {
-		return grant{Snapshot: true}, nil // a virtual identity is not kept
+	if tok.Snapshot {
+		return grant{User: User{Snapshot: true}}, nil // a virtual identity is not kept
 	}
+	g := grant{User: User{OpenID: tok.OpenID, UnionID: tok.UnionID}, Access: tok.AccessToken,
+		Profile: tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))}
 	if g.Profile {
 		if err := m.tokens.SaveToken(ctx, *tok); err != nil {
-			return grant{}, storeError("token", err)
+			return grant{}, engine.StoreError("token", err)
 		}
 	}
 	return g, nil
 }
 
 func (m *mpApp) profile(ctx context.Context, g grant) (profile, error) {
-	p, err := m.client.UserInfo(ctx, g.access, g.OpenID)
+	p, err := m.client.UserInfo(ctx, g.Access, g.User.OpenID)
 	if err != nil {
 		return profile{}, err
 	}
 	return profile{Nickname: p.Nickname, HeadImgURL: p.HeadImgURL, UnionID: p.UnionID}, nil
 }
 
-// spent reports errcodes that mean the code can no longer be exchanged.
-func (m *mpApp) spent(err error) bool {
+// Spent reports errcodes that mean the code can no longer be exchanged.
+func (m *mpApp) Spent(err error) bool {
 	var apiErr *mp.Error
 	if !errors.As(err, &apiErr) {
 		return false
@@ -129,9 +140,9 @@ func (m *mpApp) spent(err error) bool {
 	return apiErr.Code == mp.CodeInvalidCode || apiErr.Code == mp.CodeCodeUsed || apiErr.Code == mp.CodeCodeExpired
 }
 
-// misconfigured wraps an error of WeChat's that blames the site's setup
+// Misconfigured wraps an error of WeChat's that blames the site's setup
 // (see mp.Error.Misconfigured) with the setting to fix.
-func (m *mpApp) misconfigured(err error) error {
+func (m *mpApp) Misconfigured(err error) error {
 	var apiErr *mp.Error
 	if !errors.As(err, &apiErr) || !apiErr.Misconfigured() {
 		return err
@@ -147,18 +158,18 @@ func (m *mpApp) misconfigured(err error) error {
 	case mp.CodeIPNotAllowed:
 		fix = "add this server's public IP address to the account's IP whitelist (设置与开发 → 基本配置 → IP白名单)"
 	}
-	return &setupError{err: err, fix: fix}
+	return engine.SetupError(err, fix)
 }
 
-// mpAppOf returns the app whose AppID is appID, the Official Account when
+// of returns the app whose AppID is appID, the Official Account when
 // none is: where RefreshUser takes a user's kept tokens.
-func (a *Auth) mpAppOf(appID string) *mpApp {
-	for _, ap := range a.apps {
+func (s siteApps) of(appID string) *mpApp {
+	for _, ap := range s.all {
 		if m, ok := ap.(*mpApp); ok && m.client.AppID == appID {
 			return m
 		}
 	}
-	return a.apps[0].(*mpApp)
+	return s.all[0].(*mpApp)
 }
 
 // currentProfile fetches the profile of tok's user with tok, renewing an
@@ -208,32 +219,24 @@ func (m *mpApp) refresh(ctx context.Context, tok mp.Token) (mp.Token, error) {
 		fresh.RefreshToken = tok.RefreshToken
 	}
 	if err := m.tokens.SaveToken(ctx, *fresh); err != nil {
-		return mp.Token{}, storeError("token", err)
+		return mp.Token{}, engine.StoreError("token", err)
 	}
 	return *fresh, nil
 }
 
-// appNamed returns the app that name names, or nil.
-func (a *Auth) appNamed(name string) app {
-	for _, ap := range a.apps {
-		if ap.name() == name {
+// named returns the app that name names, or nil.
+func (s siteApps) named(name string) app {
+	for _, ap := range s.all {
+		if ap.Name() == name {
 			return ap
 		}
 	}
 	return nil
 }
 
-// knownLogin reports whether a login of the app named appName with scope
-// is one this site starts: what a login cookie may name.
-func (a *Auth) knownLogin(appName string, scope Scope) bool {
-	ap := a.appNamed(appName)
-	if ap == nil {
-		return false
-	}
-	for _, want := range []Scope{ScopeBase, ScopeUserInfo} {
-		if ap.scope(want) == scope {
-			return true
-		}
-	}
-	return false
+// insideWeChat reports whether r comes from WeChat's own browser, whose
+// User-Agent carries "MicroMessenger/x.y" (also on WeChat for Windows and
+// macOS).
+func insideWeChat(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("User-Agent"), "MicroMessenger")
 }

@@ -6,18 +6,21 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wechatauth/wechatauth/internal/engine"
 	"rsc.io/qr"
 )
 
 // openInWeChat answers a browser outside WeChat with a page that shows the
-// page's address as a QR code to scan with WeChat.
-func (a *Auth) openInWeChat(w http.ResponseWriter, r *http.Request) {
-	target := a.origin + safeReturn(r.URL.RequestURI())
-	writeHead(w, http.StatusOK, "text/html; charset=utf-8")
-	openInWeChatTemplate.Execute(w, struct {
-		URL string
-		QR  template.HTML
-	}{target, qrSVG(target)})
+// page's address on the site at origin as a QR code to scan with WeChat.
+func openInWeChat(origin string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := origin + engine.SafeReturn(r.URL.RequestURI())
+		engine.WriteHead(w, http.StatusOK, "text/html; charset=utf-8")
+		openInWeChatTemplate.Execute(w, struct {
+			URL string
+			QR  template.HTML
+		}{target, qrSVG(target)})
+	})
 }
 
 // qrSVG draws text as a QR code in inline SVG, or returns "" if it does not

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/wechatauth/wechatauth/internal/engine"
 )
 
 // RefreshUser fetches the current profile of a user from WeChat with the
@@ -20,22 +22,22 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 		return User{}, fmt.Errorf("wechatauth: no tokens kept for %q: %w", openID, ErrReauthorize)
 	}
 	if err != nil {
-		return User{}, storeError("token", err)
+		return User{}, engine.StoreError("token", err)
 	}
-	p, err := a.mpAppOf(tok.AppID).currentProfile(ctx, tok, a.now())
+	p, err := a.apps.of(tok.AppID).currentProfile(ctx, tok, a.now())
 	if err != nil {
 		return User{}, err
 	}
 	u, err := a.opts.Users.User(ctx, openID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return User{}, storeError("user", err)
+		return User{}, engine.StoreError("user", err)
 	}
 	u.OpenID, u.Nickname, u.HeadImgURL, u.UpdatedAt = openID, p.Nickname, p.HeadImgURL, a.now()
 	if p.UnionID != "" {
 		u.UnionID = p.UnionID
 	}
 	if err := a.opts.Users.SaveUser(ctx, u); err != nil {
-		return User{}, storeError("user", err)
+		return User{}, engine.StoreError("user", err)
 	}
 	return u, nil
 }
@@ -43,6 +45,4 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 // Reauthorize sends the user of r through WeChat's consent again
 // (snsapi_userinfo), back to the page of r: the answer to ErrReauthorize.
 // Requests that are not page navigations get Options.Unauthorized instead.
-func (a *Auth) Reauthorize(w http.ResponseWriter, r *http.Request) {
-	a.startLogin(w, r, browserURI(r), ScopeUserInfo, 0)
-}
+func (a *Auth) Reauthorize(w http.ResponseWriter, r *http.Request) { a.e.Reauthorize(w, r) }

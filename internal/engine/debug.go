@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"net"
@@ -11,60 +11,54 @@ import (
 const debugParam = "_user"
 
 // debugLogin performs the debug bypass for r, if it applies: it logs the
-// session in as the openid of the "_user" parameter, or as
-// Options.DebugUser when nobody is logged in. cur is the session's
-// encoded user. It returns the session's user afterwards, and reports
-// whether it answered the request itself.
-func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (string, bool) {
+// session in as the user whose key the "_user" parameter names, or as
+// Config.DebugID's when nobody is logged in. cur is the session's value.
+// It returns the session's value afterwards, and reports whether it
+// answered the request itself.
+func (e *Engine[U]) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (string, bool) {
 	// Cheap checks first: a logged-in request without "_user" costs one
 	// substring search.
 	named := strings.Contains(r.URL.RawQuery, debugParam+"=")
-	if !named && (cur != "" || a.opts.DebugUser.OpenID == "") {
+	if !named && (cur != "" || e.cfg.DebugID == "") {
 		return cur, false
 	}
-	if !a.opts.DebugAllowRemote {
-		if why := a.notLocal(r); why != "" {
-			a.opts.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: "+why, "path", logPath(r.URL.Path), "remote", r.RemoteAddr)
+	if !e.cfg.DebugAllowRemote {
+		if why := e.notLocal(r); why != "" {
+			e.cfg.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: "+why, "path", logPath(r.URL.Path), "remote", r.RemoteAddr)
 			return cur, false
 		}
 	}
 	q := r.URL.Query()
-	openID := q.Get(debugParam)
-	fromQuery := openID != ""
+	key := q.Get(debugParam)
+	fromQuery := key != ""
 	if !fromQuery {
-		if cur != "" || a.opts.DebugUser.OpenID == "" {
+		if cur != "" || e.cfg.DebugID == "" {
 			return cur, false
 		}
-		openID = a.opts.DebugUser.OpenID
+		key = e.cfg.DebugID
 	}
-	if !isToken(openID) {
+	if !isToken(key) {
 		return cur, false
 	}
-	if fromQuery && !a.opts.DebugAllowRemote && crossSite(r) {
+	if fromQuery && !e.cfg.DebugAllowRemote && crossSite(r) {
 		// A page of another site that sends the developer's browser here
 		// must not choose whom it is logged in as (login CSRF).
-		a.opts.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: ?_user= came from another site (Sec-Fetch-Site); type the link, or open it from a page of this site", "path", logPath(r.URL.Path))
+		e.cfg.Logger.WarnContext(r.Context(), "wechatauth: debug login refused: ?_user= came from another site (Sec-Fetch-Site); type the link, or open it from a page of this site", "path", logPath(r.URL.Path))
 		return cur, false
 	}
 	ctx := r.Context()
-	if u, _ := decodeUser(cur); u.OpenID != openID {
-		user, err := a.opts.Users.User(ctx, openID)
-		switch {
-		case openID == a.opts.DebugUser.OpenID:
-			user = a.opts.DebugUser
-		case err != nil:
-			user = User{OpenID: openID}
-		}
-		if err := a.loggedIn(r, user, EventDebugLogin); err != nil {
-			a.fail(w, r, err, "/")
+	if u, _ := e.face.Decode(cur); e.face.Key(u) != key {
+		user := e.face.DebugUser(ctx, key)
+		if err := e.loggedIn(r, user, EventDebugLogin); err != nil {
+			e.fail(w, r, err, "/")
 			return cur, true
 		}
-		if err := a.sm.RenewToken(ctx); err != nil {
-			a.fail(w, r, err, "/")
+		if err := e.cfg.Sessions.RenewToken(ctx); err != nil {
+			e.fail(w, r, err, "/")
 			return cur, true
 		}
-		cur = sessionValue(user, true, "") // no WeChat to ask for the profile
-		a.sm.Put(ctx, keyUser, cur)
+		cur = e.sessionValue(user, true, "") // no platform to ask for the profile
+		e.cfg.Sessions.Put(ctx, keyUser, cur)
 	}
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.
@@ -74,7 +68,7 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 			u = r.URL
 		}
 		u.RawQuery = q.Encode()
-		redirect(w, safeReturn(u.RequestURI()))
+		redirect(w, SafeReturn(u.RequestURI()))
 		return cur, true
 	}
 	return cur, false
@@ -84,7 +78,7 @@ func (a *Auth) debugLogin(w http.ResponseWriter, r *http.Request, cur string) (s
 // this machine, or "" when it is one: the client is on loopback, names this
 // machine (a page that rebinds its own name to 127.0.0.1 sends its own
 // name) and came through no proxy (behind which every client is local).
-func (a *Auth) notLocal(r *http.Request) string {
+func (e *Engine[U]) notLocal(r *http.Request) string {
 	if !isLoopback(r.RemoteAddr) {
 		return "the client is not on loopback (set DebugAllowRemote to allow it)"
 	}
@@ -98,7 +92,7 @@ func (a *Auth) notLocal(r *http.Request) string {
 		host = h
 	}
 	host = strings.ToLower(strings.Trim(host, "[]"))
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || strings.HasSuffix(host, ".localhost") || host == a.callbackHost {
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || strings.HasSuffix(host, ".localhost") || host == e.callbackHost {
 		return ""
 	}
 	return "the Host header names another site (DNS rebinding?)"

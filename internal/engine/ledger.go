@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"context"
@@ -18,26 +18,28 @@ import (
 // retries, a reload, two instances) its code is exchanged once and every
 // delivery finds the answer. It also spends states and remembers refused
 // codes. Keys are hashes: the store never holds a live state or code.
-type ledger struct {
-	store   CallbackStore
-	timeout time.Duration // an exchange's budget (Options.Timeout)
-	keep    time.Duration // how long a finished record lives (Options.StateTTL)
-	log     *slog.Logger
-	flight  singleflight.Group // one exchange per key in this process
+type ledger[U any] struct {
+	store    Store
+	notFound error         // what store wraps when nothing is kept under a key
+	timeout  time.Duration // an exchange's budget (Config.Timeout)
+	keep     time.Duration // how long a finished record lives (Config.StateTTL)
+	log      *slog.Logger
+	face     Face[U]            // how a record keeps its user
+	flight   singleflight.Group // one exchange per key in this process
 }
 
 // claimTTL is how long a claim on a callback holds others off: the
 // exchange's budget and a second to record its end. A claim of an instance
 // that died in between ends with it; only finished records are kept for
 // StateTTL.
-func (l *ledger) claimTTL() time.Duration { return l.timeout + time.Second }
+func (l *ledger[U]) claimTTL() time.Duration { return l.timeout + time.Second }
 
 // once runs work for key once across every request and instance: concurrent
 // requests in this process share one flight, and the CallbackStore's claim
 // and record cover other instances and later requests. The work is detached
 // from the request, so a browser that gives up on the first delivery does
 // not cancel the work its retry waits for.
-func (l *ledger) once(ctx context.Context, key string, work func(context.Context) (*loginRecord, error)) (*loginRecord, error) {
+func (l *ledger[U]) once(ctx context.Context, key string, work func(context.Context) (*loginRecord[U], error)) (*loginRecord[U], error) {
 	v, err, _ := l.flight.Do(key, func() (any, error) {
 		// Room to wait out the claim of a holder that died, then work.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.claimTTL()+l.timeout)
@@ -45,11 +47,11 @@ func (l *ledger) once(ctx context.Context, key string, work func(context.Context
 		for {
 			claimed, err := l.store.Claim(ctx, key, l.claimTTL())
 			if err != nil {
-				return nil, storeError("callback", err)
+				return nil, StoreError("callback", err)
 			}
 			if !claimed {
 				rec, err := l.await(ctx, key)
-				if errors.Is(err, ErrNotFound) {
+				if errors.Is(err, l.notFound) {
 					continue // the holder failed and let go: try ourselves
 				}
 				return rec, err
@@ -59,7 +61,7 @@ func (l *ledger) once(ctx context.Context, key string, work func(context.Context
 			wcancel()
 			var b []byte
 			if err == nil {
-				b = rec.encode()
+				b = rec.encode(l.face)
 			}
 			// Finish even when the work ran out of time: a claim left
 			// behind would hold every later request until it expires.
@@ -67,7 +69,7 @@ func (l *ledger) once(ctx context.Context, key string, work func(context.Context
 			ferr := l.store.Finish(fctx, key, b, l.keep)
 			fcancel()
 			if ferr != nil && err == nil {
-				err = storeError("callback", ferr)
+				err = StoreError("callback", ferr)
 			}
 			return rec, err
 		}
@@ -75,26 +77,26 @@ func (l *ledger) once(ctx context.Context, key string, work func(context.Context
 	if err != nil {
 		return nil, err
 	}
-	rec := *v.(*loginRecord) // shared with the flight's other callers
+	rec := *v.(*loginRecord[U]) // shared with the flight's other callers
 	rec.key = key
 	return &rec, nil
 }
 
 // await returns the record stored under key, waiting while another
 // request or instance holds the claim. A key neither claimed nor finished
-// gives an error wrapping ErrNotFound.
-func (l *ledger) await(ctx context.Context, key string) (*loginRecord, error) {
+// gives an error wrapping Config.NotFound.
+func (l *ledger[U]) await(ctx context.Context, key string) (*loginRecord[U], error) {
 	wait := 5 * time.Millisecond
 	for {
 		b, err := l.store.Record(ctx, key)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, l.notFound) {
 				return nil, err
 			}
-			return nil, storeError("callback", err)
+			return nil, StoreError("callback", err)
 		}
 		if len(b) > 0 {
-			return decodeRecord(b)
+			return decodeRecord(b, l.face)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -114,11 +116,11 @@ const maxSecondCodes = 2
 
 // secondCode takes one of the maxSecondCodes places of the login kept
 // under stateKey for a code never seen, or says there is none left.
-func (l *ledger) secondCode(ctx context.Context, stateKey string) error {
+func (l *ledger[U]) secondCode(ctx context.Context, stateKey string) error {
 	for i := 1; i <= maxSecondCodes; i++ {
 		ok, err := l.store.Claim(ctx, stateKey+":second:"+strconv.Itoa(i), l.keep)
 		if err != nil {
-			return storeError("callback", err)
+			return StoreError("callback", err)
 		}
 		if ok {
 			return nil
@@ -129,30 +131,30 @@ func (l *ledger) secondCode(ctx context.Context, stateKey string) error {
 
 // close marks the record under key closed, so that no delivery of its
 // callback joins it again. A record already gone needs nothing.
-func (l *ledger) close(ctx context.Context, key string) error {
+func (l *ledger[U]) close(ctx context.Context, key string) error {
 	b, err := l.store.Record(ctx, key)
-	if errors.Is(err, ErrNotFound) || (err == nil && len(b) == 0) {
+	if errors.Is(err, l.notFound) || (err == nil && len(b) == 0) {
 		return nil
 	}
 	if err != nil {
-		return storeError("callback", err)
+		return StoreError("callback", err)
 	}
-	rec, err := decodeRecord(b)
+	rec, err := decodeRecord(b, l.face)
 	if err != nil {
 		return nil // unreadable: no delivery can join it either
 	}
 	rec.Closed = true
-	if err := l.store.Finish(ctx, key, rec.encode(), l.keep); err != nil {
-		return storeError("callback", err)
+	if err := l.store.Finish(ctx, key, rec.encode(l.face), l.keep); err != nil {
+		return StoreError("callback", err)
 	}
 	return nil
 }
 
 // used reports whether the login of state has been claimed or completed,
 // so that a delivery without a code is a replay, not a refusal.
-func (l *ledger) used(ctx context.Context, state string) bool {
+func (l *ledger[U]) used(ctx context.Context, state string) bool {
 	_, err := l.store.Record(ctx, callbackKey(state))
-	return !errors.Is(err, ErrNotFound)
+	return !errors.Is(err, l.notFound)
 }
 
 // spend closes the login of state to every browser, before anyone
@@ -162,14 +164,14 @@ func (l *ledger) used(ctx context.Context, state string) bool {
 // read from a log and replay with the login's cookie. The record lives as
 // long as the state could (StateTTL) and costs one store entry; only
 // states with this site's MAC reach it.
-func (l *ledger) spend(ctx context.Context, state string, now time.Time) {
+func (l *ledger[U]) spend(ctx context.Context, state string, now time.Time) {
 	key := callbackKey(state)
 	claimed, err := l.store.Claim(ctx, key, l.keep)
 	if err != nil || !claimed {
 		return // already claimed or completed: mayJoin guards it
 	}
-	rec := loginRecord{Refused: true, Closed: true, Done: now.UnixMilli()}
-	if err := l.store.Finish(ctx, key, rec.encode(), l.keep); err != nil {
+	rec := loginRecord[U]{Refused: true, Closed: true, Done: now.UnixMilli()}
+	if err := l.store.Finish(ctx, key, rec.encode(l.face), l.keep); err != nil {
 		l.log.WarnContext(ctx, "wechatauth: spending a state brought by another browser", "err", err)
 	}
 }
@@ -182,8 +184,8 @@ func (l *ledger) spend(ctx context.Context, state string, now time.Time) {
 // it, on every instance that shares the CallbackStore, and no exchange
 // takes it. Refusing it costs no call to WeChat.
 
-// codeLife is the longest a code is honoured: a website QR login's code
-// lives ten minutes, an Official Account's five.
+// codeLife is the longest a code of any app is honoured: ten minutes (a
+// QR login's; an authorize page's lives five).
 const codeLife = 10 * time.Minute
 
 // errRefusedCode marks a code that a callback refused before.
@@ -195,7 +197,7 @@ func refusedKey(code string) string { return "refused:" + codeHash(code) }
 // refuse remembers code as refused for codeLife: one small store entry
 // per distinct code, gone when the code would be. Codes of the wrong shape
 // are not remembered: WeChat never issued them.
-func (l *ledger) refuse(ctx context.Context, code string) {
+func (l *ledger[U]) refuse(ctx context.Context, code string) {
 	if !isToken(code) {
 		return
 	}
@@ -218,22 +220,22 @@ func callbackKey(state string) string {
 }
 
 // refused returns errRefusedCode when a callback refused code before.
-func (l *ledger) refused(ctx context.Context, code string) error {
+func (l *ledger[U]) refused(ctx context.Context, code string) error {
 	_, err := l.store.Record(ctx, refusedKey(code))
 	switch {
 	case err == nil:
 		return errRefusedCode
-	case !errors.Is(err, ErrNotFound):
-		return storeError("callback", err)
+	case !errors.Is(err, l.notFound):
+		return StoreError("callback", err)
 	}
 	return nil
 }
 
 // redeem trades code for whom it names through ap, unless a callback
 // refused the code before (see refuse).
-func (l *ledger) redeem(ctx context.Context, ap app, code string) (grant, error) {
+func (l *ledger[U]) redeem(ctx context.Context, ap App[U], code string) (Grant[U], error) {
 	if err := l.refused(ctx, code); err != nil {
-		return grant{}, err
+		return Grant[U]{}, err
 	}
-	return ap.redeem(ctx, code)
+	return ap.Redeem(ctx, code)
 }

@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"cmp"
@@ -31,9 +31,9 @@ type pendingLogin struct {
 	Nonce    string
 	Expires  int64  // Unix time
 	Scope    Scope  // the scope sent to WeChat
-	App      string // the name of the app the login goes through (app.name)
+	App      string // the name of the app the login goes through (App.Name)
 	Attempts int    // round trips of this login that came back to the callback without one
-	Return   string // a same-origin path and query, as safeReturn passes it
+	Return   string // a same-origin path and query, as SafeReturn passes it
 }
 
 // browser names the browser of a login by a hash of its nonce, which a
@@ -148,7 +148,7 @@ func (lc loginCookies) decode(s string) (pendingLogin, bool) {
 	if err1 != nil || err2 != nil || err3 != nil || attempts < 0 {
 		return pendingLogin{}, false
 	}
-	p := pendingLogin{State: f[0], Nonce: f[1], Expires: exp, Scope: Scope(f[3]), App: f[4], Attempts: attempts, Return: safeReturn(ret)}
+	p := pendingLogin{State: f[0], Nonce: f[1], Expires: exp, Scope: Scope(f[3]), App: f[4], Attempts: attempts, Return: SafeReturn(ret)}
 	if p.App == "-" {
 		p.App = ""
 	}

@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"encoding/json"
@@ -8,19 +8,19 @@ import (
 )
 
 // fail ends a request with an error: logged, then handed to
-// Options.ErrorHandler or written as the default page. retry is where the
+// Config.ErrorHandler or written as the default page. retry is where the
 // page's "try again" link goes.
-func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry string) {
-	status := HTTPStatus(err)
-	a.event(r, Event{Kind: EventFailure, Err: err, Status: status})
+func (e *Engine[U]) fail(w http.ResponseWriter, r *http.Request, err error, retry string) {
+	status := e.status(err)
+	e.event(r, Event{Kind: EventFailure, Err: err, Status: status})
 	// A redirect may have been under way when a store failed: an error
 	// page must not carry its Location.
 	w.Header().Del("Location")
-	if a.opts.ErrorHandler != nil {
-		a.opts.ErrorHandler(w, a.hookRequest(r), err)
+	if e.cfg.ErrorHandler != nil {
+		e.cfg.ErrorHandler(w, e.hookRequest(r), err)
 		return
 	}
-	title, advice := explain(err)
+	title, advice := explain(err, status)
 	if !isNavigation(r) {
 		writeJSON(w, status, struct {
 			Error    string `json:"error"`
@@ -30,7 +30,7 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 		return
 	}
 	p := page{Title: title, Advice: advice, Retry: retry}
-	if a.opts.DebugBypass {
+	if e.cfg.DebugBypass {
 		// Debug mode is a developer's: say what failed and what to change.
 		p.Detail, p.Fix = err.Error(), fixOf(err)
 	}
@@ -38,25 +38,22 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error, retry str
 }
 
 // SessionStoreError answers a failure of the session store (Redis down,
-// say) as one of the Auth's own: logged, as a failure with status 503,
-// then through Options.ErrorHandler or the default "unavailable for a
-// moment" page. err is kept in the chain (errors.Is and errors.As see it)
-// but never shown. Set Options.Sessions.ErrorFunc to it, instead of scs's
-// bare 500:
-//
-//	sessions.ErrorFunc = auth.SessionStoreError
-func (a *Auth) SessionStoreError(w http.ResponseWriter, r *http.Request, err error) {
+// say) as one of the flow's own: logged, as a failure with status 503,
+// then through Config.ErrorHandler or the default "unavailable for a
+// moment" page. err is kept in the chain but never shown.
+func (e *Engine[U]) SessionStoreError(w http.ResponseWriter, r *http.Request, err error) {
 	var sf *storeFailure
 	if !errors.As(err, &sf) { // Logout's may name another store already
-		err = storeError("session", err)
+		err = StoreError("session", err)
 	}
-	a.fail(w, r, err, "/")
+	e.fail(w, r, err, "/")
 }
 
 // explain gives the default page's words for err: what happened and what
-// to do, never err's own text, which may hold internals.
-func explain(err error) (title, advice string) {
-	switch status := HTTPStatus(err); {
+// to do, never err's own text, which may hold internals. status is
+// err's.
+func explain(err error, status int) (title, advice string) {
+	switch {
 	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
 		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
 	case fixOf(err) != "":
@@ -81,9 +78,9 @@ func explain(err error) (title, advice string) {
 	return "无法完成登录 · The login could not be completed", "服务暂时出现问题，请稍后重试。 · This is a problem on our side. Try again later."
 }
 
-func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL string) {
-	if a.opts.Unauthorized != nil {
-		a.opts.Unauthorized(w, a.hookRequest(r), loginURL)
+func (e *Engine[U]) unauthorized(w http.ResponseWriter, r *http.Request, loginURL string) {
+	if e.cfg.Unauthorized != nil {
+		e.cfg.Unauthorized(w, e.hookRequest(r), loginURL)
 		return
 	}
 	writeJSON(w, http.StatusUnauthorized, struct {
@@ -94,13 +91,13 @@ func (a *Auth) unauthorized(w http.ResponseWriter, r *http.Request, loginURL str
 
 // writeJSON answers an API request (not a page navigation) with v.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	writeHead(w, status, "application/json; charset=utf-8")
+	WriteHead(w, status, "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(v)
 }
 
-// writeHead writes the headers of the package's own answers, which no
+// WriteHead writes the headers of the package's own answers, which no
 // cache keeps and no browser sniffs, and status.
-func writeHead(w http.ResponseWriter, status int, contentType string) {
+func WriteHead(w http.ResponseWriter, status int, contentType string) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
@@ -108,9 +105,9 @@ func writeHead(w http.ResponseWriter, status int, contentType string) {
 	w.WriteHeader(status)
 }
 
-func (a *Auth) refused(w http.ResponseWriter, r *http.Request, retry string) {
-	if a.opts.Refused != nil {
-		a.opts.Refused(w, a.hookRequest(r), retry)
+func (e *Engine[U]) refused(w http.ResponseWriter, r *http.Request, retry string) {
+	if e.cfg.Refused != nil {
+		e.cfg.Refused(w, e.hookRequest(r), retry)
 		return
 	}
 	writePage(w, http.StatusForbidden, page{
@@ -140,6 +137,6 @@ a.button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#0
 `))
 
 func writePage(w http.ResponseWriter, status int, p page) {
-	writeHead(w, status, "text/html; charset=utf-8")
+	WriteHead(w, status, "text/html; charset=utf-8")
 	pageTemplate.Execute(w, p)
 }

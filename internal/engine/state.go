@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"crypto/hmac"

@@ -1,23 +1,25 @@
-package wechatauth
+package engine
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
-// site is where Options.CallbackURL puts the site: the public origin of
+// site is where Config.CallbackURL puts the site: the public origin of
 // every redirect (never the request's Host) and the callback's path.
 type site struct {
-	origin          string // scheme://host of Options.CallbackURL
+	origin          string // scheme://host of Config.CallbackURL
 	callbackHost    string // its host name, without port
 	callbackPath    string
 	callbackEscPath string // callbackPath as a request line has it
 }
 
 // What the flow reads of a request: the page the browser asked for, whether
-// it is a navigation that may be redirected, where it came from, and
-// whether it is WeChat's own browser. Return paths pass safeReturn.
+// it is a navigation that may be redirected, and where it came from.
+// Return paths pass SafeReturn.
 
 // browserURI returns the path and query the browser asked for: the
 // request line's, which http.StripPrefix and routers that mount a handler
@@ -43,9 +45,9 @@ func (s site) atCallback(r *http.Request) bool {
 }
 
 // requestFor returns a copy of r for the page at returnTo, a path on this
-// site: what Options.OutsideWeChat is asked to show.
+// site: what Face.Outside is asked to show.
 func requestFor(r *http.Request, returnTo string) *http.Request {
-	u, err := url.Parse(safeReturn(returnTo))
+	u, err := url.Parse(SafeReturn(returnTo))
 	if err != nil || r.URL.RequestURI() == u.RequestURI() {
 		return r
 	}
@@ -78,16 +80,16 @@ func (s site) refererPath(r *http.Request) string {
 	if err != nil || ref.Scheme+"://"+ref.Host != s.origin {
 		return "/"
 	}
-	return safeReturn(ref.RequestURI())
+	return SafeReturn(ref.RequestURI())
 }
 
 // maxReturnLen bounds the return URL kept in the session.
 const maxReturnLen = 2048
 
-// safeReturn returns s when it is a path (with optional query) on this
+// SafeReturn returns s when it is a path (with optional query) on this
 // site, and "/" otherwise: nothing that a browser could read as another
 // host, scheme or a script, whatever the encoding.
-func safeReturn(s string) string {
+func SafeReturn(s string) string {
 	if s == "" || len(s) > maxReturnLen || s[0] != '/' {
 		return "/"
 	}
@@ -111,9 +113,6 @@ func safeReturn(s string) string {
 	return s
 }
 
-// insideWeChat reports whether r comes from WeChat's own browser, whose
-// User-Agent carries "MicroMessenger/x.y" (also on WeChat for Windows and
-// macOS).
-func insideWeChat(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("User-Agent"), "MicroMessenger")
-}
+// isToken reports whether s is non-empty and URL-safe in the way WeChat's
+// appids, openids, codes and tokens are: letters, digits, '-' and '_'.
+func isToken(s string) bool { return wxspec.Valid(s, wxspec.MaxToken) }

@@ -1,4 +1,4 @@
-package wechatauth
+package engine
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 )
 
 // newTestLedger returns two ledgers on one store: two instances.
-func newTestLedger() (*ledger, *ledger) {
-	store := NewMemoryStore()
+func newTestLedger() (*ledger[testUser], *ledger[testUser]) {
+	store := newTestStore()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &ledger{store: store, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log},
-		&ledger{store: store, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log}
+	return &ledger[testUser]{store: store, notFound: errNotFound, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log, face: testFace{}},
+		&ledger[testUser]{store: store, notFound: errNotFound, timeout: 5 * time.Second, keep: 10 * time.Minute, log: log, face: testFace{}}
 }
 
 // However many deliveries on however many instances, the work runs once
@@ -25,13 +25,13 @@ func TestLedgerRunsWorkOnce(t *testing.T) {
 	a, b := newTestLedger()
 	var runs atomic.Int32
 	release := make(chan struct{})
-	work := func(context.Context) (*loginRecord, error) {
+	work := func(context.Context) (*loginRecord[testUser], error) {
 		runs.Add(1)
 		<-release
-		return &loginRecord{User: User{OpenID: "oAlice"}, Return: "/"}, nil
+		return &loginRecord[testUser]{User: testUser{OpenID: "oAlice"}, Return: "/"}, nil
 	}
 	var wg sync.WaitGroup
-	got := make([]*loginRecord, 6)
+	got := make([]*loginRecord[testUser], 6)
 	errs := make([]error, 6)
 	for i := range got {
 		l := a
@@ -63,10 +63,12 @@ func TestLedgerRunsWorkOnce(t *testing.T) {
 func TestLedgerFailedWorkIsRetried(t *testing.T) {
 	a, b := newTestLedger()
 	boom := errors.New("boom")
-	if _, err := a.once(context.Background(), "key", func(context.Context) (*loginRecord, error) { return nil, boom }); !errors.Is(err, boom) {
+	if _, err := a.once(context.Background(), "key", func(context.Context) (*loginRecord[testUser], error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Fatalf("first: got %v, want boom", err)
 	}
-	rec, err := b.once(context.Background(), "key", func(context.Context) (*loginRecord, error) { return &loginRecord{User: User{OpenID: "oBob"}}, nil })
+	rec, err := b.once(context.Background(), "key", func(context.Context) (*loginRecord[testUser], error) {
+		return &loginRecord[testUser]{User: testUser{OpenID: "oBob"}}, nil
+	})
 	if err != nil || rec.User.OpenID != "oBob" {
 		t.Errorf("retry: got %+v, %v", rec, err)
 	}

@@ -1,0 +1,163 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/engine"
+)
+
+// A second public face needs no line of the flow: a toy identity (a
+// member of a corp, as WeCom has them), a toy face and a toy app, built on
+// the engine's exported names alone, log a browser in through an
+// authorize page and a code exchange.
+
+// member is the toy identity: not an openid, not a wechatauth.User.
+type member struct{ CorpID, UserID string }
+
+// memberFace keeps members as "m1 corp user flags" in the session.
+type memberFace struct{ app engine.App[member] }
+
+func (memberFace) Encode(m member, profile bool) string {
+	flags := "-"
+	if profile {
+		flags = "p"
+	}
+	return strings.Join([]string{"m1", m.CorpID, m.UserID, flags}, "\x1f")
+}
+
+func (memberFace) Decode(s string) (member, bool) {
+	f := strings.SplitN(s, "\x1f", 5)
+	if len(f) < 4 || f[0] != "m1" || f[2] == "" {
+		return member{}, false
+	}
+	return member{CorpID: f[1], UserID: f[2]}, true
+}
+
+func (memberFace) LoginKey(s string) string {
+	if f := strings.SplitN(s, "\x1f", 5); len(f) == 5 {
+		return f[4]
+	}
+	return ""
+}
+
+func (memberFace) Key(m member) string                       { return m.CorpID + "/" + m.UserID }
+func (memberFace) Alias(member) string                       { return "" }
+func (memberFace) Guest(member) bool                         { return false }
+func (memberFace) HasProfile(s string) (has, guest bool)     { return strings.Contains(s, "\x1fp"), false }
+func (f memberFace) AppFor(*http.Request) engine.App[member] { return f.app }
+func (f memberFace) App(name string) engine.App[member] {
+	if name == f.app.Name() {
+		return f.app
+	}
+	return nil
+}
+func (memberFace) Outside(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }
+func (memberFace) Resolve(_ context.Context, _ engine.App[member], g engine.Grant[member]) (member, bool, error) {
+	return g.User, false, nil
+}
+func (memberFace) DebugUser(_ context.Context, key string) member {
+	corp, user, _ := strings.Cut(key, "/")
+	return member{corp, user}
+}
+func (memberFace) Errcode(error) (int, bool) { return 0, false }
+func (memberFace) Upstream(error) bool       { return false }
+
+// corpApp is the toy app: its authorize page sends the browser straight
+// back with a code, and a code names the member it was issued for.
+type corpApp struct {
+	authorize string // the authorize page's URL
+	redeemed  atomic.Int32
+}
+
+func (*corpApp) Name() string                         { return "corp" }
+func (*corpApp) Scope(want engine.Scope) engine.Scope { return want }
+func (a *corpApp) AuthorizeURL(callbackURL, state string, scope engine.Scope) string {
+	return a.authorize + "?" + url.Values{"redirect_uri": {callbackURL}, "state": {state}, "scope": {string(scope)}}.Encode()
+}
+func (a *corpApp) Redeem(_ context.Context, code string) (engine.Grant[member], error) {
+	a.redeemed.Add(1)
+	corp, user, ok := strings.Cut(code, "-")
+	if !ok {
+		return engine.Grant[member]{}, errors.New("corp: unknown code")
+	}
+	return engine.Grant[member]{User: member{corp, user}}, nil
+}
+func (*corpApp) Spent(error) bool              { return false }
+func (*corpApp) Misconfigured(err error) error { return err }
+
+func TestASecondFace(t *testing.T) {
+	// The authorize page, standing in for the platform's.
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"wwcorp-zhangsan"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+	}))
+	defer platform.Close()
+
+	mux := http.NewServeMux()
+	site := httptest.NewServer(mux)
+	defer site.Close()
+
+	app := &corpApp{authorize: platform.URL + "/connect/oauth2/authorize"}
+	sessions := scs.New()
+	var admitted []member
+	var events []engine.Event
+	e := engine.New(engine.Config[member]{
+		CallbackURL: site.URL + "/corp/callback", Sessions: sessions,
+		Store: wechatauth.NewMemoryStore(), NotFound: wechatauth.ErrNotFound, Secret: "corp secret",
+		Scope: "snsapi_base", ProfileScope: "snsapi_privateinfo", Scopes: []engine.Scope{"snsapi_base", "snsapi_privateinfo"},
+		Timeout: 5 * time.Second, StateTTL: 10 * time.Minute, MaxAttempts: 5,
+		Logger: slog.New(slog.DiscardHandler), IDName: "userid",
+		OnLogin: func(_ *http.Request, m member) error { admitted = append(admitted, m); return nil },
+		OnEvent: func(_ *http.Request, ev engine.Event) { events = append(events, ev) },
+	}, memberFace{app: app})
+	mux.Handle("/corp/callback", sessions.LoadAndSave(http.HandlerFunc(e.ServeCallback)))
+	mux.Handle("/", sessions.LoadAndSave(e.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := engine.UserFrom[member](r)
+		if !ok {
+			http.Error(w, "no member", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "%s of %s at %s", m.UserID, m.CorpID, r.URL.RequestURI())
+	}), "", false)))
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	for i, want := range []string{"zhangsan of wwcorp at /orders?id=7", "zhangsan of wwcorp at /orders?id=7"} {
+		resp, err := client.Get(site.URL + "/orders?id=7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
+			t.Fatalf("request %d: %d %q, %v; want 200 %q", i+1, resp.StatusCode, body, err, want)
+		}
+	}
+	if n := app.redeemed.Load(); n != 1 {
+		t.Errorf("codes redeemed: %d, want 1 (the second request is logged in)", n)
+	}
+	if len(admitted) != 1 || admitted[0] != (member{"wwcorp", "zhangsan"}) {
+		t.Errorf("OnLogin saw %v, want the member once", admitted)
+	}
+	var kinds []engine.EventKind
+	for _, ev := range events {
+		kinds = append(kinds, ev.Kind)
+	}
+	if len(events) != 2 || kinds[0] != engine.EventRedirect || kinds[1] != engine.EventLogin || events[1].ID != "wwcorp/zhangsan" {
+		t.Errorf("events %+v, want a redirect, then the login of wwcorp/zhangsan", events)
+	}
+}
