@@ -134,10 +134,7 @@ func (m *mpApp) profile(ctx context.Context, g grant) (profile, error) {
 // Spent reports errcodes that mean the code can no longer be exchanged.
 func (m *mpApp) Spent(err error) bool {
 	var apiErr *mp.Error
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return apiErr.Code == mp.CodeInvalidCode || apiErr.Code == mp.CodeCodeUsed || apiErr.Code == mp.CodeCodeExpired
+	return errors.As(err, &apiErr) && apiErr.SpentCode()
 }
 
 // Misconfigured wraps an error of WeChat's that blames the site's setup
