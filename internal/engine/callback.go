@@ -203,7 +203,7 @@ func (e *Engine[U]) finishLogin(w http.ResponseWriter, r *http.Request, rec *log
 			}
 		}
 		// The same user may come back with more: the profile of a consent.
-		e.cfg.Sessions.Put(ctx, keyUser, enc)
+		e.cfg.Sessions.Put(ctx, e.key, enc)
 	}
 	redirect(w, SafeReturn(rec.Return))
 }

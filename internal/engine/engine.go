@@ -32,6 +32,7 @@ type Engine[U any] struct {
 	watch  setupWatch // mistakes that show only at run time
 	states states     // under a key derived from Config.Secret
 	logins loginCookies
+	key    string // the session key of the face's users
 }
 
 // New returns the flow of cfg, which its face has checked, for face.
@@ -48,7 +49,8 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 	}
 	e.watch.site, e.watch.callbackURL, e.watch.log, e.watch.debug = e.site, cfg.CallbackURL, cfg.Logger, cfg.DebugBypass
 	e.ledger = &ledger[U]{store: cfg.Store, notFound: cfg.NotFound, timeout: cfg.Timeout, keep: cfg.StateTTL, log: cfg.Logger, face: face}
-	e.logins = newLoginCookies(e.origin, cfg.Sessions.Cookie, deriveKey(cfg.Secret, "wechatauth login cookie v1"), e.knownLogin)
+	e.key = sessionKey(cfg.Name)
+	e.logins = newLoginCookies(e.origin, cfg.Name, cfg.Sessions.Cookie, deriveKey(cfg.Secret, "wechatauth login cookie v1"), e.knownLogin)
 	return e
 }
 

@@ -116,6 +116,7 @@ func TestASecondFace(t *testing.T) {
 	var admitted []member
 	var events []engine.Event
 	e := engine.New(engine.Config[member]{
+		Name:        "corp", // a face of its own beside an Official Account's on one site
 		CallbackURL: site.URL + "/corp/callback", Sessions: sessions,
 		Store: wechatauth.NewMemoryStore(), NotFound: wechatauth.ErrNotFound, Secret: "corp secret",
 		Scope: "snsapi_base", ProfileScope: "snsapi_privateinfo", Scopes: []engine.Scope{"snsapi_base", "snsapi_privateinfo"},
@@ -125,6 +126,9 @@ func TestASecondFace(t *testing.T) {
 		OnEvent: func(_ *http.Request, ev engine.Event) { events = append(events, ev) },
 	}, memberFace{app: app})
 	mux.Handle("/corp/callback", sessions.LoadAndSave(http.HandlerFunc(e.ServeCallback)))
+	mux.Handle("/peek", sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "own=%t official=%t", sessions.GetString(r.Context(), "wechatauth.corp.user") != "", sessions.Exists(r.Context(), "wechatauth.user"))
+	})))
 	mux.Handle("/", sessions.LoadAndSave(e.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, ok := engine.UserFrom[member](r)
 		if !ok {
@@ -135,7 +139,18 @@ func TestASecondFace(t *testing.T) {
 	}), "", false)))
 
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
+	var loginCookies []string
+	client := &http.Client{Jar: jar, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil {
+			for _, c := range resp.Cookies() {
+				if strings.Contains(c.Name, "login-") {
+					loginCookies = append(loginCookies, c.Name)
+				}
+			}
+		}
+		return resp, err
+	})}
 	for i, want := range []string{"zhangsan of wwcorp at /orders?id=7", "zhangsan of wwcorp at /orders?id=7"} {
 		resp, err := client.Get(site.URL + "/orders?id=7")
 		if err != nil {
@@ -146,6 +161,23 @@ func TestASecondFace(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
 			t.Fatalf("request %d: %d %q, %v; want 200 %q", i+1, resp.StatusCode, body, err, want)
 		}
+	}
+	for _, name := range loginCookies {
+		if !strings.HasPrefix(name, "wechatauth-corp-login-") {
+			t.Errorf("login cookie %q, want the face's own prefix wechatauth-corp-login-", name)
+		}
+	}
+	if len(loginCookies) == 0 {
+		t.Error("no login cookie seen")
+	}
+	resp, err := client.Get(site.URL + "/peek")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peek, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(peek) != "own=true official=false" {
+		t.Errorf("session keys: %s, want the face's own key only", peek)
 	}
 	if n := app.redeemed.Load(); n != 1 {
 		t.Errorf("codes redeemed: %d, want 1 (the second request is logged in)", n)
@@ -161,3 +193,8 @@ func TestASecondFace(t *testing.T) {
 		t.Errorf("events %+v, want a redirect, then the login of wwcorp/zhangsan", events)
 	}
 }
+
+// roundTrip is an http.RoundTripper of a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

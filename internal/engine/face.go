@@ -19,6 +19,13 @@ type Scope string
 // Config is what the flow needs of a face's options, checked and with
 // their defaults filled in.
 type Config[U any] struct {
+	// Name tells the faces of one site apart in the session and the
+	// browser: "" for the Official Account's (session key
+	// "wechatauth.user", login cookies "wechatauth-login-…"), a word such
+	// as "wecom" for another ("wechatauth.wecom.user",
+	// "wechatauth-wecom-login-…"), so that two faces mounted on one site
+	// keep their users and logins apart.
+	Name string
 	// CallbackURL is the public, absolute URL of the callback: the origin
 	// of every redirect and the path of the callback.
 	CallbackURL string

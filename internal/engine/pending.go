@@ -77,13 +77,17 @@ type loginCookies struct {
 	known func(app string, scope Scope) bool
 }
 
-// newLoginCookies returns the login cookies of a site at origin whose
-// session cookie is sc. On an https site they are Secure and named
+// newLoginCookies returns the login cookies of the face named face
+// (Config.Name) of a site at origin whose session cookie is sc. On an https site they are Secure and named
 // "__Host-", which only this host can set over https, whatever the
 // session cookie says: a sibling subdomain or a tampered plain-http answer
 // cannot plant a login.
-func newLoginCookies(origin string, sc scs.SessionCookie, key []byte, known func(app string, scope Scope) bool) loginCookies {
-	c := loginCookies{prefix: "wechatauth-login-", secure: sc.Secure || strings.HasPrefix(origin, "https:"), sameSite: sc.SameSite, key: key, known: known}
+func newLoginCookies(origin, face string, sc scs.SessionCookie, key []byte, known func(app string, scope Scope) bool) loginCookies {
+	prefix := "wechatauth-login-"
+	if face != "" {
+		prefix = "wechatauth-" + face + "-login-"
+	}
+	c := loginCookies{prefix: prefix, secure: sc.Secure || strings.HasPrefix(origin, "https:"), sameSite: sc.SameSite, key: key, known: known}
 	if c.secure {
 		c.prefix = "__Host-" + c.prefix
 	}

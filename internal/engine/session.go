@@ -12,6 +12,14 @@ import (
 // scs codec stores it.
 const keyUser = "wechatauth.user"
 
+// sessionKey is the session key of the face named name (Config.Name).
+func sessionKey(name string) string {
+	if name == "" {
+		return keyUser
+	}
+	return "wechatauth." + name + ".user"
+}
+
 // sessionUser returns the session's value, or "" when nobody is logged
 // in. It reports errNoSession instead of letting scs panic when the
 // handler is not inside Sessions.LoadAndSave.
@@ -21,7 +29,7 @@ func (e *Engine[U]) sessionUser(ctx context.Context) (s string, err error) {
 			err = errNoSession
 		}
 	}()
-	return e.cfg.Sessions.GetString(ctx, keyUser), nil
+	return e.cfg.Sessions.GetString(ctx, e.key), nil
 }
 
 // sessionValue is what a session holds for u, logged in by the login kept
@@ -109,6 +117,6 @@ func (e *Engine[U]) Logout(r *http.Request) error {
 	if err := e.cfg.Sessions.RenewToken(ctx); err != nil {
 		return fmt.Errorf("wechatauth: renewing the session token: %w", err)
 	}
-	e.cfg.Sessions.Remove(ctx, keyUser)
+	e.cfg.Sessions.Remove(ctx, e.key)
 	return nil
 }
