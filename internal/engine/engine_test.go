@@ -29,7 +29,10 @@ import (
 type member struct{ CorpID, UserID string }
 
 // memberFace keeps members as "m1 corp user flags" in the session.
-type memberFace struct{ app engine.App[member] }
+type memberFace struct {
+	app    engine.App[member]
+	refuse string // a userid the face refuses, with a page of its own
+}
 
 func (memberFace) Encode(m member, profile bool) string {
 	flags := "-"
@@ -66,7 +69,11 @@ func (f memberFace) App(name string) engine.App[member] {
 	return nil
 }
 func (memberFace) Outside(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }
-func (memberFace) Resolve(_ context.Context, _ engine.App[member], g engine.Grant[member]) (member, bool, error) {
+func (f memberFace) Resolve(_ context.Context, _ engine.App[member], g engine.Grant[member]) (member, bool, error) {
+	if g.User.UserID == f.refuse {
+		return member{}, false, &engine.Refusal{Err: errors.New("not a member of the corp"), Status: http.StatusForbidden,
+			Title: "您不是本企业成员 · You are not a member", Advice: "请联系管理员。 · Ask your administrator."}
+	}
 	return g.User, false, nil
 }
 func (memberFace) DebugUser(_ context.Context, key string) member {
@@ -198,3 +205,38 @@ func TestASecondFace(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A face refuses a login for a reason of its own, with its own page and
+// status, and the session stays logged out.
+func TestAFaceRefusesALogin(t *testing.T) {
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"wwcorp-stranger"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+	}))
+	defer platform.Close()
+	mux := http.NewServeMux()
+	site := httptest.NewServer(mux)
+	defer site.Close()
+	sessions := scs.New()
+	e := engine.New(engine.Config[member]{
+		CallbackURL: site.URL + "/corp/callback", Sessions: sessions,
+		Store: wechatauth.NewMemoryStore(), NotFound: wechatauth.ErrNotFound, Secret: "corp secret",
+		Scope: "snsapi_base", ProfileScope: "snsapi_privateinfo", Scopes: []engine.Scope{"snsapi_base", "snsapi_privateinfo"},
+		Timeout: 5 * time.Second, StateTTL: 10 * time.Minute, MaxAttempts: 5,
+		Logger: slog.New(slog.DiscardHandler), IDName: "userid",
+	}, memberFace{app: &corpApp{authorize: platform.URL + "/connect/oauth2/authorize"}, refuse: "stranger"})
+	mux.Handle("/corp/callback", sessions.LoadAndSave(http.HandlerFunc(e.ServeCallback)))
+	mux.Handle("/", sessions.LoadAndSave(e.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "inside")
+	}), "", false)))
+	jar, _ := cookiejar.New(nil)
+	resp, err := (&http.Client{Jar: jar}).Get(site.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "您不是本企业成员") || strings.Contains(string(body), "inside") {
+		t.Errorf("refused login: %d %q; want 403 with the face's page", resp.StatusCode, body)
+	}
+}

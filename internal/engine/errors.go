@@ -34,7 +34,10 @@ var (
 // errors, an unreachable platform), and 500 for everything else.
 func Status(err error, upstream func(error) bool) int {
 	var netErr net.Error
+	var refusal *Refusal
 	switch {
+	case errors.As(err, &refusal):
+		return refusal.Status
 	case errors.Is(err, ErrInvalidState):
 		return http.StatusBadRequest
 	case errors.Is(err, errSnapshotUser), errors.Is(err, errLoginDenied):
@@ -96,3 +99,15 @@ func fixOf(err error) string {
 	}
 	return ""
 }
+
+// Refusal is a face's own reason to refuse a login (a WeCom non-member,
+// say), with the status and the words of the default page: Title and
+// Advice, Chinese first, as the flow's own pages are.
+type Refusal struct {
+	Err           error // what happened, for the log and errors.Is
+	Status        int
+	Title, Advice string
+}
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }

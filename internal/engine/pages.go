@@ -53,7 +53,10 @@ func (e *Engine[U]) SessionStoreError(w http.ResponseWriter, r *http.Request, er
 // to do, never err's own text, which may hold internals. status is
 // err's.
 func explain(err error, status int) (title, advice string) {
+	var refusal *Refusal
 	switch {
+	case errors.As(err, &refusal):
+		return refusal.Title, refusal.Advice
 	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
 		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
 	case fixOf(err) != "":
