@@ -209,26 +209,35 @@ func TestUser(t *testing.T) {
 	}
 }
 
-// calls are the four API calls, each a function of a client and a context.
-var calls = []struct {
+// apiCall is one of the client's API calls.
+type apiCall struct {
 	name, path string
 	creds      string // what the call sends besides the secret, as WeCom might repeat it
-	call       func(ctx context.Context, c *work.Client) error
-}{
-	{"AccessToken", "/cgi-bin/gettoken", "corp " + corpID, func(ctx context.Context, c *work.Client) error {
+	// callWith makes the call; the calls that take no token source ignore ts.
+	callWith func(ctx context.Context, c *work.Client, ts mp.AccessTokenSource) error
+}
+
+// call makes the call with a token source of one token.
+func (a apiCall) call(ctx context.Context, c *work.Client) error {
+	return a.callWith(ctx, c, &staticTokens{token: "ACCESSTOKEN-X"})
+}
+
+// calls are the four API calls, AccessToken first.
+var calls = []apiCall{
+	{"AccessToken", "/cgi-bin/gettoken", "corp " + corpID, func(ctx context.Context, c *work.Client, _ mp.AccessTokenSource) error {
 		_, err := c.AccessToken(ctx)
 		return err
 	}},
-	{"UserInfo", "/cgi-bin/auth/getuserinfo", "access_token ACCESSTOKEN-X, code " + code, func(ctx context.Context, c *work.Client) error {
-		_, err := c.UserInfo(ctx, &staticTokens{token: "ACCESSTOKEN-X"}, code)
+	{"UserInfo", "/cgi-bin/auth/getuserinfo", "access_token ACCESSTOKEN-X, code " + code, func(ctx context.Context, c *work.Client, ts mp.AccessTokenSource) error {
+		_, err := c.UserInfo(ctx, ts, code)
 		return err
 	}},
-	{"UserDetail", "/cgi-bin/auth/getuserdetail", "access_token ACCESSTOKEN-X, ticket " + ticket, func(ctx context.Context, c *work.Client) error {
-		_, err := c.UserDetail(ctx, &staticTokens{token: "ACCESSTOKEN-X"}, ticket)
+	{"UserDetail", "/cgi-bin/auth/getuserdetail", "access_token ACCESSTOKEN-X, ticket " + ticket, func(ctx context.Context, c *work.Client, ts mp.AccessTokenSource) error {
+		_, err := c.UserDetail(ctx, ts, ticket)
 		return err
 	}},
-	{"User", "/cgi-bin/user/get", "access_token ACCESSTOKEN-X", func(ctx context.Context, c *work.Client) error {
-		_, err := c.User(ctx, &staticTokens{token: "ACCESSTOKEN-X"}, "zhangsan")
+	{"User", "/cgi-bin/user/get", "access_token ACCESSTOKEN-X", func(ctx context.Context, c *work.Client, ts mp.AccessTokenSource) error {
+		_, err := c.User(ctx, ts, "zhangsan")
 		return err
 	}},
 }
