@@ -9,7 +9,7 @@
 // [Identity] with the app's corp access_token. The identity is a member's
 // userid, unique within the corp ("CorpId/userid" for a member of a linked
 // corp, see [Identity.LinkedCorp]), or for anyone else an openid of the
-// corp's own, never both. The corp access_token belongs to one app, its
+// corp's own. The corp access_token belongs to one app, its
 // Secret: it is cached per app (CorpID and AgentID), never per corp, and
 // never reaches a browser or a user's session. The authorize page is the
 // Official Account's, with the CorpID as appid, the AgentID beside it and
