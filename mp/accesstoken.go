@@ -35,16 +35,13 @@ func NewAccessTokenSource(c *Client, opts CredentialOptions) AccessTokenSource {
 		}
 		return c.AccessToken(ctx)
 	}
-	return &accessTokenSource{newShared("access token", opts.Cache, opts.RefreshAhead, opts.LockTTL, c.clock, fetch)}
+	return &accessTokenSource{NewCredentialSource(CredentialFetcher{Name: "access token", Fetch: fetch, Now: c.clock}, opts)}
 }
 
-type accessTokenSource struct{ s *shared }
+// accessTokenSource is an AccessTokenSource over a CredentialSource.
+type accessTokenSource struct{ *CredentialSource }
 
-func (a *accessTokenSource) Token(ctx context.Context) (string, error) { return a.s.get(ctx) }
-
-func (a *accessTokenSource) Invalidate(ctx context.Context, token string) error {
-	return a.s.invalidate(ctx, token)
-}
+func (a *accessTokenSource) Token(ctx context.Context) (string, error) { return a.Get(ctx) }
 
 type accessTokenReply struct {
 	apiStatus
@@ -83,16 +80,20 @@ func (c *Client) StableAccessToken(ctx context.Context, forceRefresh bool) (Cred
 	return c.credential(reply.AccessToken, reply.ExpiresIn, "/cgi-bin/stable_token")
 }
 
-// withAccessToken calls call with a token from ts; when WeChat refuses the
-// token as stale, it invalidates it and calls once more with a fresh one.
-func withAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
+// WithAccessToken calls call with a token from ts. When the platform
+// refuses the token as stale (call's error is a [Refusal] whose
+// StaleAccessToken is true), it invalidates the token and calls once more
+// with a fresh one; it returns the last call's error. The calls of
+// [Client] that take an [AccessTokenSource] go through it, and so can
+// those of sibling packages for other platforms.
+func WithAccessToken(ctx context.Context, ts AccessTokenSource, call func(token string) error) error {
 	for try := 0; ; try++ {
 		token, err := ts.Token(ctx)
 		if err != nil {
 			return err
 		}
 		err = call(token)
-		if try == 0 && staleToken(err) {
+		if r, ok := refusal(err); try == 0 && ok && r.StaleAccessToken() {
 			if err := ts.Invalidate(ctx, token); err != nil {
 				return err
 			}

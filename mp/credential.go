@@ -45,8 +45,9 @@ const (
 )
 
 // CredentialOptions configures the source of an account-wide credential:
-// [NewAccessTokenSource] and [NewTicketSource] take it, and so does every
-// other source of one, such as a sibling package's. Every field has a
+// [NewAccessTokenSource] and [NewTicketSource] take it, and so does
+// [NewCredentialSource], beneath every other source of one, such as a
+// sibling package's. Every field has a
 // working zero value.
 type CredentialOptions struct {
 	// Cache shares the credential. Default: an in-memory cache, for one
@@ -122,11 +123,11 @@ type Failure struct {
 	Until    time.Time // no fetch goes upstream before it
 }
 
-// err is the failure as an error: an *Error for WeChat's refusals, an
-// error wrapping ErrUpstream otherwise.
-func (f Failure) err() error {
+// failureErr is f as an error: the platform's refusal, rebuilt by the
+// fetcher's Refused, or an error wrapping ErrUpstream.
+func (s *CredentialSource) failureErr(f Failure) error {
 	if f.Code != 0 {
-		return &Error{Code: f.Code, Msg: f.Msg, Endpoint: f.Endpoint}
+		return s.refused(f.Code, f.Msg, f.Endpoint)
 	}
 	return &upstreamFailure{msg: f.Msg}
 }
@@ -191,37 +192,70 @@ func (e *BackoffError) Error() string {
 // Unwrap returns the last failure.
 func (e *BackoffError) Unwrap() error { return e.Err }
 
+// Refusal is a platform's refusal that carries an errcode, as the
+// credential mechanism reads it: [*Error] is one, and so are the errors of
+// sibling packages for other platforms, such as WeCom's. A source keeps a
+// failed fetch whose error is a Refusal as a [Failure] with its errcode,
+// and [WithAccessToken] retries a call whose error is a stale one.
+type Refusal interface {
+	error
+	// Refusal returns the errcode, the errmsg and the API path that
+	// answered.
+	Refusal() (code int, msg, endpoint string)
+	// StaleAccessToken reports whether a fresh access token may cure the
+	// refusal. A source does not back off from such a refusal: the call
+	// that met it retries once with a fresh token instead.
+	StaleAccessToken() bool
+}
+
+// Refusal returns the errcode, the errmsg and the API path, for the
+// credential mechanism: *Error is a [Refusal].
+func (e *Error) Refusal() (code int, msg, endpoint string) { return e.Code, e.Msg, e.Endpoint }
+
+// refusal returns the Refusal in err's chain, if there is one.
+func refusal(err error) (Refusal, bool) {
+	var r Refusal
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
 // backoffFor reports whether a failed fetch's err starts or continues a
-// back-off: WeChat's errcodes, except a stale access token (which the
+// back-off: a platform's errcodes, except a stale access token (which the
 // ticket's fetch has already tried to cure with a fresh one), and
-// failures to reach WeChat. Another credential's back-off (the access
-// token's, met while fetching the ticket) is that credential's to keep.
+// failures to reach the platform. Another credential's back-off (the
+// access token's, met while fetching the ticket) is that credential's to
+// keep.
 func backoffFor(err error) bool {
 	var be *BackoffError
 	if errors.As(err, &be) {
 		return false
 	}
-	var e *Error
-	if errors.As(err, &e) {
-		return !e.StaleAccessToken()
+	if r, ok := refusal(err); ok {
+		return !r.StaleAccessToken()
 	}
 	return errors.Is(err, ErrUpstream)
 }
 
-// busy reports whether err is WeChat's -1, system busy, which one
+// busy reports whether err is the platform's -1, system busy, which one
 // immediate retry may get past.
 func busy(err error) bool {
 	var be *BackoffError
-	var e *Error
-	return !errors.As(err, &be) && errors.As(err, &e) && e.Code == CodeBusy
+	if errors.As(err, &be) {
+		return false
+	}
+	r, ok := refusal(err)
+	if !ok {
+		return false
+	}
+	code, _, _ := r.Refusal()
+	return code == CodeBusy
 }
 
 // failureOf records err, the count-th failure in a row, at now.
 func failureOf(err error, count int, now time.Time) Failure {
 	f := Failure{Count: count, Until: now.Add(backoffDelay(count))}
-	var e *Error
-	if errors.As(err, &e) {
-		f.Code, f.Msg, f.Endpoint = e.Code, e.Msg, e.Endpoint
+	if r, ok := refusal(err); ok {
+		f.Code, f.Msg, f.Endpoint = r.Refusal()
 	} else {
 		f.Msg = err.Error()
 	}
@@ -233,52 +267,108 @@ func cacheError(what string, err error) error {
 	return fmt.Errorf("mp: %s cache: %w", what, err)
 }
 
-// shared is an account-wide credential, cached and shared: the one
-// mechanism behind the access_token and the jsapi_ticket sources. However
-// many goroutines and instances ask when it expires, one fetch goes
-// upstream: goroutines of a process share one flight, and instances take
-// the cache's lock, while the others keep using the old credential, still
-// valid, or wait for the new one.
-type shared struct {
-	what         string // "access token", "jsapi ticket": for errors
+// CredentialFetcher is how a [CredentialSource] gets one kind of
+// account-wide credential from its platform, for [NewCredentialSource].
+type CredentialFetcher struct {
+	// Name names the credential in errors, such as "access token".
+	// Default "credential".
+	Name string
+	// Fetch gets a new credential upstream; it is required. A refusal of
+	// the platform is an error that is a [Refusal]; a failure to reach
+	// the platform or to read its answer wraps [ErrUpstream]. Either
+	// starts or continues a back-off (see [MaxBackoff]), except a stale
+	// access token. An empty credential counts as an unreadable answer.
+	Fetch func(ctx context.Context) (Credential, error)
+	// Refused rebuilds the platform's refusal from what a [Failure] kept
+	// of it, for the [BackoffError] of callers met by a back-off that this
+	// or another instance started. Default: an [*Error].
+	Refused func(code int, msg, endpoint string) error
+	// Now is the clock against which Credential.Expiry is read, the one
+	// Fetch sets it by. Default time.Now.
+	Now func() time.Time
+}
+
+// CredentialSource is an account-wide credential, cached and shared: the
+// one mechanism behind every source of one, the access_token of
+// [NewAccessTokenSource], the jsapi_ticket of [NewTicketSource], and those
+// of sibling packages for other platforms. However many goroutines and
+// instances ask when it expires, one fetch goes upstream: goroutines of a
+// process share one flight, and instances take the cache's lock, while the
+// others keep using the old credential, still valid, or wait for the new
+// one. A CredentialSource is safe for concurrent use.
+type CredentialSource struct {
+	what         string // for errors
 	cache        CredentialCache
 	refreshAhead time.Duration
 	lockTTL      time.Duration
 	now          func() time.Time
 	// fetch gets a new credential upstream; it never returns an empty one.
-	fetch  func(ctx context.Context) (Credential, error)
-	flight singleflight.Group
+	fetch   func(ctx context.Context) (Credential, error)
+	refused func(code int, msg, endpoint string) error
+	flight  singleflight.Group
 	// backoff keeps the back-off: the cache when it is a BackoffCache,
 	// this source's own memory otherwise.
 	backoff BackoffCache
 }
 
-func newShared(what string, cache CredentialCache, refreshAhead, lockTTL time.Duration, now func() time.Time, fetch func(context.Context) (Credential, error)) *shared {
-	if cache == nil {
-		cache = newMemoryCache(now)
+// NewCredentialSource returns the [CredentialSource] of the credential f
+// fetches, cached in opts.Cache (in memory by default) and replaced
+// opts.RefreshAhead before its expiry, with failed fetches backed off
+// (see [MaxBackoff]), in the cache when it is a [BackoffCache]. It
+// ignores opts.Stable, which only [NewAccessTokenSource] reads. It panics
+// when f.Fetch is nil.
+//
+// A package for another platform builds its credentials on it, with a
+// [CredentialKind] of its own for the cache:
+//
+//	src := mp.NewCredentialSource(mp.CredentialFetcher{
+//		Name:  "corp access token",
+//		Fetch: client.AccessToken,
+//	}, opts)
+func NewCredentialSource(f CredentialFetcher, opts CredentialOptions) *CredentialSource {
+	if f.Fetch == nil {
+		panic("mp: NewCredentialSource: CredentialFetcher.Fetch is nil")
 	}
-	if refreshAhead <= 0 {
-		refreshAhead = 5 * time.Minute
+	s := &CredentialSource{what: f.Name, cache: opts.Cache, refreshAhead: opts.RefreshAhead,
+		lockTTL: opts.LockTTL, now: f.Now, fetch: f.Fetch, refused: f.Refused}
+	if s.what == "" {
+		s.what = "credential"
 	}
-	if lockTTL <= 0 {
-		lockTTL = 10 * time.Second
+	if s.now == nil {
+		s.now = time.Now
 	}
-	s := &shared{what: what, cache: cache, refreshAhead: refreshAhead, lockTTL: lockTTL, now: now, fetch: fetch}
-	if b, ok := cache.(BackoffCache); ok {
+	if s.refused == nil {
+		s.refused = func(code int, msg, endpoint string) error {
+			return &Error{Code: code, Msg: msg, Endpoint: endpoint}
+		}
+	}
+	if s.cache == nil {
+		s.cache = newMemoryCache(s.now)
+	}
+	if s.refreshAhead <= 0 {
+		s.refreshAhead = 5 * time.Minute
+	}
+	if s.lockTTL <= 0 {
+		s.lockTTL = 10 * time.Second
+	}
+	if b, ok := s.cache.(BackoffCache); ok {
 		s.backoff = b
 	} else {
-		s.backoff = &failureMemory{now: now}
+		s.backoff = &failureMemory{now: s.now}
 	}
 	return s
 }
 
 // fresh reports whether c is cached and not yet due for renewal.
-func (s *shared) fresh(c Credential, err error) bool {
+func (s *CredentialSource) fresh(c Credential, err error) bool {
 	return err == nil && s.now().Before(c.Expiry.Add(-s.refreshAhead))
 }
 
-// get returns a credential that is valid now, fetching one when needed.
-func (s *shared) get(ctx context.Context) (string, error) {
+// Get returns the credential's value, valid now, fetching a new one when
+// the cached one is missing or due for renewal. A caller met by a back-off
+// gets a [*BackoffError], unless a cached credential still works; one
+// whose ctx ends stops waiting while the fetch goes on for the others.
+func (s *CredentialSource) Get(ctx context.Context) (string, error) {
 	c, err := s.cache.Load(ctx)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", cacheError(s.what, err)
@@ -306,7 +396,7 @@ func (s *shared) get(ctx context.Context) (string, error) {
 
 // refresh returns a credential that is fresh, or still valid while another
 // instance fetches, fetching it itself when it holds the lock.
-func (s *shared) refresh(ctx context.Context) (string, error) {
+func (s *CredentialSource) refresh(ctx context.Context) (string, error) {
 	wait := 10 * time.Millisecond
 	for {
 		c, err := s.cache.Load(ctx)
@@ -344,7 +434,7 @@ func (s *shared) refresh(ctx context.Context) (string, error) {
 // backingOff reports whether a back-off is under way, and then what to
 // answer: the cached credential c while it still works, or a
 // *BackoffError.
-func (s *shared) backingOff(ctx context.Context, c Credential, cached bool) (string, error, bool) {
+func (s *CredentialSource) backingOff(ctx context.Context, c Credential, cached bool) (string, error, bool) {
 	f, err := s.backoff.LoadFailure(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -356,14 +446,14 @@ func (s *shared) backingOff(ctx context.Context, c Credential, cached bool) (str
 	case cached && s.now().Before(c.Expiry):
 		return c.Value, nil, true
 	}
-	return "", &BackoffError{What: s.what, Until: f.Until, Count: f.Count, Err: f.err()}, true
+	return "", &BackoffError{What: s.what, Until: f.Until, Count: f.Count, Err: s.failureErr(f)}, true
 }
 
 // fetchLocked gets a new credential upstream under the lock, unless one
 // arrived meanwhile or a back-off is under way, and caches it. When the
 // fetch fails, the failure starts or continues a back-off, and a cached
 // credential that still works is better than an error.
-func (s *shared) fetchLocked(ctx context.Context, unlock func(context.Context) error) (string, error) {
+func (s *CredentialSource) fetchLocked(ctx context.Context, unlock func(context.Context) error) (string, error) {
 	defer unlock(context.WithoutCancel(ctx))
 	cached, cerr := s.cache.Load(ctx)
 	if s.fresh(cached, cerr) {
@@ -376,7 +466,7 @@ func (s *shared) fetchLocked(ctx context.Context, unlock func(context.Context) e
 		if cerr == nil && s.now().Before(cached.Expiry) {
 			return cached.Value, nil
 		}
-		return "", &BackoffError{What: s.what, Until: prev.Until, Count: prev.Count, Err: prev.err()}
+		return "", &BackoffError{What: s.what, Until: prev.Until, Count: prev.Count, Err: s.failureErr(prev)}
 	case ferr != nil && !errors.Is(ferr, ErrNotFound):
 		return "", cacheError(s.what, ferr)
 	}
@@ -416,7 +506,7 @@ func (s *shared) fetchLocked(ctx context.Context, unlock func(context.Context) e
 }
 
 // fetchOnce fetches upstream once; an empty credential is an error.
-func (s *shared) fetchOnce(ctx context.Context) (Credential, error) {
+func (s *CredentialSource) fetchOnce(ctx context.Context) (Credential, error) {
 	c, err := s.fetch(ctx)
 	if err == nil && c.Value == "" {
 		err = fmt.Errorf("mp: an empty %s: %w", s.what, ErrUpstream)
@@ -424,9 +514,11 @@ func (s *shared) fetchOnce(ctx context.Context) (Credential, error) {
 	return c, err
 }
 
-// invalidate drops value from the cache, so that the next get fetches
-// anew unless a newer credential is already there.
-func (s *shared) invalidate(ctx context.Context, value string) error {
+// Invalidate drops value from the cache, when it is still the one cached,
+// so that the next [CredentialSource.Get] fetches anew unless a newer
+// credential is already there: call it when the platform refuses value as
+// no longer valid.
+func (s *CredentialSource) Invalidate(ctx context.Context, value string) error {
 	if err := s.cache.Delete(ctx, value); err != nil {
 		return cacheError(s.what, err)
 	}

@@ -91,10 +91,3 @@ var (
 	// the JSON expected. WeChat's own refusals are [*Error] instead.
 	ErrUpstream = errors.New("WeChat unreachable or its answer unreadable")
 )
-
-// staleToken reports whether err is WeChat refusing an access token as
-// no longer valid.
-func staleToken(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.StaleAccessToken()
-}

@@ -142,7 +142,7 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	return withAccessToken(ctx, ts, func(token string) error {
+	return WithAccessToken(ctx, ts, func(token string) error {
 		var reply apiStatus
 		return c.post(ctx, "/cgi-bin/menu/create", query{"access_token", token}, m, nil, &reply)
 	})
@@ -156,7 +156,7 @@ func (c *Client) CreateMenu(ctx context.Context, ts AccessTokenSource, m Menu) e
 // through the API are not part of its answer.
 func (c *Client) Menu(ctx context.Context, ts AccessTokenSource) (Menu, error) {
 	var m Menu
-	err := withAccessToken(ctx, ts, func(token string) error {
+	err := WithAccessToken(ctx, ts, func(token string) error {
 		var reply struct { // fresh for each try: a success carries no errcode
 			apiStatus
 			Menu Menu `json:"menu"`

@@ -39,22 +39,22 @@ type TicketSourceOptions = CredentialOptions
 func NewTicketSource(c *Client, tokens AccessTokenSource, opts CredentialOptions) TicketSource {
 	fetch := func(ctx context.Context) (Credential, error) {
 		var ticket Credential
-		err := withAccessToken(ctx, tokens, func(token string) error {
+		err := WithAccessToken(ctx, tokens, func(token string) error {
 			var err error
 			ticket, err = c.JSAPITicket(ctx, token)
 			return err
 		})
 		return ticket, err
 	}
-	return &ticketSource{newShared("jsapi ticket", opts.Cache, opts.RefreshAhead, opts.LockTTL, c.clock, fetch)}
+	return &ticketSource{NewCredentialSource(CredentialFetcher{Name: "jsapi ticket", Fetch: fetch, Now: c.clock}, opts)}
 }
 
-type ticketSource struct{ s *shared }
+type ticketSource struct{ s *CredentialSource }
 
-func (t *ticketSource) Ticket(ctx context.Context) (string, error) { return t.s.get(ctx) }
+func (t *ticketSource) Ticket(ctx context.Context) (string, error) { return t.s.Get(ctx) }
 
 func (t *ticketSource) Invalidate(ctx context.Context, ticket string) error {
-	return t.s.invalidate(ctx, ticket)
+	return t.s.Invalidate(ctx, ticket)
 }
 
 // AllowRenew implements RenewLimiter through the cache, when the cache is
