@@ -1,6 +1,7 @@
 package wechattest
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -437,4 +438,52 @@ func (s *Server) routeWeCom(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+pathWWLegacyInfo, s.handleWeComLegacyUserInfo)
 	mux.HandleFunc("POST "+pathWWUserDetail, s.handleWeComUserDetail)
 	mux.HandleFunc("GET "+pathWWUserGet, s.handleWeComUserGet)
+}
+
+// isWeComLink reports whether loc, where an application sent a browser,
+// is one of the emulator's WeCom login pages.
+func (s *Server) isWeComLink(loc *url.URL) bool {
+	l := loc.String()
+	switch {
+	case strings.HasPrefix(l, s.URL+pathWWLogin+"?"), strings.HasPrefix(l, s.URL+pathWWQRConnect+"?"):
+		return true
+	case strings.HasPrefix(l, s.URL+pathAuthorize+"?"):
+		return s.CorpID != "" && loc.Query().Get("appid") == s.CorpID
+	}
+	return false
+}
+
+// logInWeCom is LogIn's step on a WeCom login page at loc: the callback
+// and a code for id, as the page would give it once the person agreed.
+func (s *Server) logInWeCom(loc *url.URL, id string) (*url.URL, string, error) {
+	q := loc.Query()
+	web := loc.Path != pathAuthorize
+	scope := q.Get("scope")
+	if web {
+		scope = wecomScopeWeb
+	} else if scope != wecomScopeBase && scope != wecomScopePrivate {
+		return nil, "", fmt.Errorf("wechattest: LogIn: the WeCom authorize link asks for scope %q", scope)
+	}
+	cb, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || cb.Host == "" {
+		return nil, "", fmt.Errorf("wechattest: LogIn: the WeCom link's redirect_uri %q is not absolute", q.Get("redirect_uri"))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if agentID := q.Get("agentid"); agentID != "" {
+		if _, ok := s.appLocked(agentID); !ok {
+			return nil, "", fmt.Errorf("wechattest: LogIn: the WeCom link's agentid %q is not an app of the corp", agentID)
+		}
+	}
+	switch {
+	case id == "":
+		id = s.wecom.visitor
+	case s.knownWeComLocked(id):
+	case validUserID(id):
+		s.wecom.members[id] = Member{UserID: id}
+		s.wecom.order = append(s.wecom.order, id)
+	default:
+		return nil, "", fmt.Errorf("wechattest: LogIn: %q is neither a known WeCom id nor a valid userid", id)
+	}
+	return cb, s.mintWeComCodeLocked(id, q.Get("agentid"), redirectHost(cb), scope, !web), nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -809,4 +810,73 @@ func TestWeComPanics(t *testing.T) {
 			f()
 		})
 	}
+}
+
+// wecomApp is a minimal application that logs in with WeCom: its page
+// sends strangers to start (the authorize link or the Web login), its
+// callback trades the code and keeps the identity in a cookie.
+func wecomApp(t *testing.T, s *wechattest.Server, start func(callback string) string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("who"); err == nil {
+			io.WriteString(w, "hello "+c.Value)
+			return
+		}
+		http.Redirect(w, r, start("http://"+r.Host+"/cb"), http.StatusFound)
+	})
+	mux.HandleFunc("/cb", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("state") != "st" {
+			http.Error(w, "state", http.StatusBadRequest)
+			return
+		}
+		a := wwGet(t, s, wwUserInfo, "access_token", wwToken(t, s), "code", r.URL.Query().Get("code"))
+		who, _ := a.fields["userid"].(string)
+		if who == "" {
+			who, _ = a.fields["openid"].(string)
+		}
+		if _, ok := a.fields["user_ticket"]; ok {
+			who += "+ticket"
+		}
+		http.SetCookie(w, &http.Cookie{Name: "who", Value: url.QueryEscape(who)})
+		http.Redirect(w, r, "/page", http.StatusFound)
+	})
+	return mux
+}
+
+// LogIn walks a WeCom application's login, in the client and on the
+// desktop, for the id given.
+func TestWeComLogIn(t *testing.T) {
+	s := newServer(t)
+	for _, tt := range []struct {
+		name, id, want string
+		start          func(callback string) string
+	}{
+		{"privateinfo", "", "zhangsan%2Bticket", func(cb string) string { return wwLink(s, cb, "snsapi_privateinfo", "st", s.AgentID) }},
+		{"base, a new member", "zhao.liu@corp", "zhao.liu%40corp", func(cb string) string { return wwLink(s, cb, "snsapi_base", "st", "") }},
+		{"web login, non-member", wwGuest, wwGuest, func(cb string) string {
+			return s.URL + wwLogin + "?" + query("login_type", "CorpApp", "appid", s.CorpID, "agentid", s.AgentID, "redirect_uri", cb, "state", "st")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := wecomApp(t, s, tt.start)
+			req, err := http.NewRequest(http.MethodGet, "http://app.example/page", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.LogIn(app, req, tt.id); err != nil {
+				t.Fatal(err)
+			}
+			rec := httptestRecorder(app, req)
+			if rec != "hello "+tt.want {
+				t.Errorf("after LogIn: got %q, want %q", rec, "hello "+tt.want)
+			}
+		})
+	}
+}
+
+// httptestRecorder serves req with h and returns the body.
+func httptestRecorder(h http.Handler, req *http.Request) string {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.String()
 }
