@@ -880,3 +880,42 @@ func httptestRecorder(h http.Handler, req *http.Request) string {
 	h.ServeHTTP(rec, req)
 	return rec.Body.String()
 }
+
+// Of concurrent exchanges of one code, exactly one succeeds.
+func TestWeComConcurrentExchange(t *testing.T) {
+	s := newServer(t)
+	tok := wwToken(t, s)
+	code := s.IssueWeComCode("", "snsapi_privateinfo")
+	const n = 8
+	results := make(chan int, n)
+	for range n {
+		go func() {
+			resp, err := s.Client().Get(s.URL + wwUserInfo + "?" + query("access_token", tok, "code", code))
+			if err != nil {
+				results <- -2
+				return
+			}
+			defer resp.Body.Close()
+			var r struct {
+				ErrCode int `json:"errcode"`
+			}
+			if json.NewDecoder(resp.Body).Decode(&r) != nil {
+				r.ErrCode = -3
+			}
+			results <- r.ErrCode
+		}()
+	}
+	ok := 0
+	for range n {
+		switch code := <-results; code {
+		case 0:
+			ok++
+		case 40029:
+		default:
+			t.Errorf("errcode %d, want 0 or 40029", code)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d exchanges succeeded, want 1", ok)
+	}
+}
