@@ -68,7 +68,7 @@
 //     ([Server.InvalidateWeComTokens]) and an app created after
 //     2022-06-20 ([Server.SetWeComCreatedAfter20220620]). Errors carry
 //     WeCom's ", hint: […], from ip: …, more info at …" suffix;
-//     [WeComEndpoints] gives the addresses.
+//     [Server.WeComEndpoints] gives the addresses.
 //
 // By default the authorization page approves at once for the visitor, a
 // registered user. [Server.SetMode] with [ConsentPage] shows a page where a

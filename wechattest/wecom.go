@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wechatauth/wechatauth/work"
 )
 
 // WeCom (企业微信): the emulated corp, its self-built apps and the people
@@ -467,34 +469,10 @@ func wecomDerived(kind, id string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:24]
 }
 
-// WeComEndpoints are the addresses of the emulator's WeCom pages and API,
-// in the place of open.weixin.qq.com, login.work.weixin.qq.com,
-// open.work.weixin.qq.com and qyapi.weixin.qq.com.
-type WeComEndpoints struct {
-	// Authorize is the authorize page inside the WeCom client
-	// (https://open.weixin.qq.com/connect/oauth2/authorize).
-	Authorize string
-	// WebLogin is the Web login page for desktop browsers
-	// (https://login.work.weixin.qq.com/wwlogin/sso/login).
-	WebLogin string
-	// QRConnect is the old QR login page
-	// (https://open.work.weixin.qq.com/wwopen/sso/qrConnect).
-	QRConnect string
-	// API is the base of the API (https://qyapi.weixin.qq.com), without
-	// a trailing slash.
-	API string
-}
-
-// WeComEndpoints returns the emulator's WeCom endpoints: [WeComEndpointsFor]
-// of s.URL.
-func (s *Server) WeComEndpoints() WeComEndpoints {
-	return WeComEndpointsFor(s.URL)
-}
-
-// WeComEndpointsFor returns the WeCom endpoints of an emulator whose base
-// URL is baseURL, such as "http://127.0.0.1:9000" where cmd/wechatemu
-// runs. A trailing slash on baseURL is ignored.
-func WeComEndpointsFor(baseURL string) WeComEndpoints {
-	base := strings.TrimRight(baseURL, "/")
-	return WeComEndpoints{Authorize: base + pathAuthorize, WebLogin: base + pathWWLogin, QRConnect: base + pathWWQRConnect, API: base}
+// WeComEndpoints returns the emulator's WeCom endpoints, in the place of
+// open.weixin.qq.com, login.work.weixin.qq.com and qyapi.weixin.qq.com:
+// [work.EndpointsAt] of s.URL, which gives them for an emulator in another
+// process too. The old QR login page is at s.URL + "/wwopen/sso/qrConnect".
+func (s *Server) WeComEndpoints() work.Endpoints {
+	return work.EndpointsAt(s.URL)
 }

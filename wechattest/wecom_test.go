@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 const (
@@ -226,8 +227,8 @@ func TestWeComDefaults(t *testing.T) {
 		t.Errorf("defaults: got %q %q %q", s.CorpID, s.AgentID, s.CorpSecret)
 	}
 	e := s.WeComEndpoints()
-	want := wechattest.WeComEndpoints{Authorize: s.URL + pathAuthorize, WebLogin: s.URL + wwLogin, QRConnect: s.URL + wwQRConnect, API: s.URL}
-	if e != want || wechattest.WeComEndpointsFor(s.URL+"/") != want {
+	want := work.Endpoints{Authorize: s.URL + pathAuthorize, WebLogin: s.URL + wwLogin, API: s.URL}
+	if e != want {
 		t.Errorf("WeComEndpoints: got %+v, want %+v", e, want)
 	}
 }

@@ -91,6 +91,7 @@ import (
 
 	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 func main() {
@@ -295,10 +296,10 @@ func printBanner(w io.Writer, wx *wechattest.Server, mode string, users []userJS
 }
 
 // printWeComBanner prints what a WeCom app needs: the corp's credentials,
-// the WeCom endpoints (those of wechattest.WeComEndpointsFor), the people
+// the WeCom endpoints (those of work.EndpointsAt), the people
 // to pick from and the app's switches.
 func printWeComBanner(w io.Writer, wx *wechattest.Server, domain string, ips []string, createdAfter bool) {
-	e := wechattest.WeComEndpointsFor(wx.URL)
+	e := work.EndpointsAt(wx.URL)
 	if domain == "" {
 		domain = "any host"
 	}
@@ -322,8 +323,8 @@ func printWeComBanner(w io.Writer, wx *wechattest.Server, domain string, ips []s
   people     zhangsan (张三, member; the visitor), ww0000000000000002/lisi (linked corp), oWeComGuest0000000000000000001 (non-member)
   trusted    domain %[8]s; IPs %[9]s (others get 60020, gettoken exempt)
   app        created %[10]s
-  WeCom Go   wechattest.WeComEndpointsFor(%[11]q)
-`, wx.CorpID, wx.AgentID, wx.CorpSecret, e.Authorize, e.WebLogin, e.QRConnect, e.API, domain, trusted, created, wx.URL)
+  WeCom Go   work.EndpointsAt(%[11]q)
+`, wx.CorpID, wx.AgentID, wx.CorpSecret, e.Authorize, e.WebLogin, wx.URL+"/wwopen/sso/qrConnect", e.API, domain, trusted, created, wx.URL)
 }
 
 // requestLog is the emulator's request log on w: one line a request, with

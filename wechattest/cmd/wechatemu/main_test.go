@@ -19,6 +19,7 @@ import (
 
 	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 // started is a running wechatemu and what it printed.
@@ -485,15 +486,15 @@ func TestRunWeCom(t *testing.T) {
 		}
 		return m[1]
 	}
-	e := wechattest.WeComEndpointsFor(s.url)
+	e := work.EndpointsAt(s.url)
 	for _, tt := range []struct{ name, want string }{
 		{"corpid", "wwFlagCorp000001"},
 		{"agentid", "1000009"},
 		{"corpsecret", secret},
 		{"weblogin", e.WebLogin},
-		{"qrlogin", e.QRConnect},
+		{"qrlogin", s.url + "/wwopen/sso/qrConnect"},
 		{"wecom api", e.API},
-		{"WeCom Go", `wechattest.WeComEndpointsFor("` + s.url + `")`},
+		{"WeCom Go", `work.EndpointsAt("` + s.url + `")`},
 	} {
 		if got := line(tt.name); got != tt.want {
 			t.Errorf("banner %s: got %q, want %q", tt.name, got, tt.want)
