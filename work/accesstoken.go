@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/wechatauth/wechatauth/mp"
@@ -41,7 +40,7 @@ func (c *Client) AccessToken(ctx context.Context) (mp.Credential, error) {
 		return mp.Credential{}, err
 	}
 	if reply.AccessToken == "" || reply.ExpiresIn <= 0 {
-		return mp.Credential{}, fmt.Errorf("work: %s: reply without access_token or expires_in: %w", endpoint, mp.ErrUpstream)
+		return mp.Credential{}, incomplete(endpoint, "access_token or expires_in")
 	}
 	return mp.Credential{Value: reply.AccessToken, Expiry: c.clock().Add(time.Duration(reply.ExpiresIn) * time.Second)}, nil
 }

@@ -77,16 +77,14 @@ type identityReply struct {
 // the call made once more.
 func (c *Client) UserInfo(ctx context.Context, tokens mp.AccessTokenSource, code string) (Identity, error) {
 	const endpoint = "/cgi-bin/auth/getuserinfo"
-	var reply identityReply
-	err := mp.WithAccessToken(ctx, tokens, func(token string) error {
-		reply = identityReply{}
-		return c.get(ctx, endpoint, query{"access_token", token, "code", code}, &reply)
+	reply, err := withToken(ctx, tokens, func(token string, r *identityReply) error {
+		return c.get(ctx, endpoint, query{"access_token", token, "code", code}, r)
 	})
 	if err != nil {
 		return Identity{}, err
 	}
 	if reply.UserID == "" && reply.OpenID == "" {
-		return Identity{}, fmt.Errorf("work: %s: reply without userid or openid: %w", endpoint, mp.ErrUpstream)
+		return Identity{}, incomplete(endpoint, "userid or openid")
 	}
 	id := Identity{UserID: reply.UserID, OpenID: reply.OpenID, ExternalUserID: reply.ExternalUserID, UserTicket: reply.UserTicket}
 	if id.UserTicket != "" {
@@ -160,19 +158,17 @@ type detailReply struct {
 // detail".
 func (c *Client) UserDetail(ctx context.Context, tokens mp.AccessTokenSource, userTicket string) (Detail, error) {
 	const endpoint = "/cgi-bin/auth/getuserdetail"
-	var reply detailReply
 	body := struct {
 		UserTicket string `json:"user_ticket"`
 	}{userTicket}
-	err := mp.WithAccessToken(ctx, tokens, func(token string) error {
-		reply = detailReply{}
-		return c.post(ctx, endpoint, query{"access_token", token}, body, []string{userTicket}, &reply)
+	reply, err := withToken(ctx, tokens, func(token string, r *detailReply) error {
+		return c.post(ctx, endpoint, query{"access_token", token}, body, []string{userTicket}, r)
 	})
 	if err != nil {
 		return Detail{}, err
 	}
 	if reply.UserID == "" {
-		return Detail{}, fmt.Errorf("work: %s: reply without userid: %w", endpoint, mp.ErrUpstream)
+		return Detail{}, incomplete(endpoint, "userid")
 	}
 	return Detail{
 		UserID:  reply.UserID,
@@ -222,16 +218,14 @@ type memberReply struct {
 // and the call made once more.
 func (c *Client) User(ctx context.Context, tokens mp.AccessTokenSource, userID string) (Member, error) {
 	const endpoint = "/cgi-bin/user/get"
-	var reply memberReply
-	err := mp.WithAccessToken(ctx, tokens, func(token string) error {
-		reply = memberReply{}
-		return c.get(ctx, endpoint, query{"access_token", token, "userid", userID}, &reply)
+	reply, err := withToken(ctx, tokens, func(token string, r *memberReply) error {
+		return c.get(ctx, endpoint, query{"access_token", token, "userid", userID}, r)
 	})
 	if err != nil {
 		return Member{}, err
 	}
 	if reply.UserID == "" {
-		return Member{}, fmt.Errorf("work: %s: reply without userid: %w", endpoint, mp.ErrUpstream)
+		return Member{}, incomplete(endpoint, "userid")
 	}
 	return Member{
 		UserID:         reply.UserID,
@@ -243,4 +237,23 @@ func (c *Client) User(ctx context.Context, tokens mp.AccessTokenSource, userID s
 		Status:         reply.Status,
 		OpenUserID:     reply.OpenUserID,
 	}, nil
+}
+
+// withToken makes call with a corp access_token from tokens, and once
+// more with a fresh one when WeCom calls the first stale
+// ([mp.WithAccessToken]), each time into a fresh reply, so that nothing
+// of a refused try stays in the one returned.
+func withToken[R any](ctx context.Context, tokens mp.AccessTokenSource, call func(token string, reply *R) error) (R, error) {
+	var reply R
+	err := mp.WithAccessToken(ctx, tokens, func(token string) error {
+		var fresh R
+		reply = fresh
+		return call(token, &reply)
+	})
+	return reply, err
+}
+
+// incomplete is the error of a reply without the fields a call needs.
+func incomplete(endpoint, missing string) error {
+	return fmt.Errorf("work: %s: reply without %s: %w", endpoint, missing, mp.ErrUpstream)
 }
