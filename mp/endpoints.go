@@ -1,8 +1,9 @@
 package mp
 
 import (
-	"net/url"
 	"strings"
+
+	"github.com/wechatauth/wechatauth/internal/wxhttp"
 )
 
 // Production WeChat endpoints, used where [Endpoints] leaves a field empty.
@@ -56,21 +57,11 @@ func (e Endpoints) WithDefaults() Endpoints {
 // pattern, so the parameters keep its documented order; state must be
 // [A-Za-z0-9]{1,128}.
 func (c *Client) AuthorizeURL(redirectURI, scope, state string) string {
-	return authLink(c.Endpoints.WithDefaults().Authorize, c.AppID, redirectURI, scope, state)
+	return wxhttp.AuthorizeLink(c.Endpoints.WithDefaults().Authorize, c.AppID, redirectURI, scope, state, "")
 }
 
 // QRConnectURL returns the link of WeChat's website QR login page
 // (scope snsapi_login) for a [Client] of an Open Platform website app.
 func (c *Client) QRConnectURL(redirectURI, state string) string {
-	return authLink(c.Endpoints.WithDefaults().QRConnect, c.AppID, redirectURI, "snsapi_login", state)
-}
-
-func authLink(page, appID, redirectURI, scope, state string) string {
-	return page +
-		"?appid=" + url.QueryEscape(appID) +
-		"&redirect_uri=" + url.QueryEscape(redirectURI) +
-		"&response_type=code" +
-		"&scope=" + url.QueryEscape(scope) +
-		"&state=" + url.QueryEscape(state) +
-		"#wechat_redirect"
+	return wxhttp.AuthorizeLink(c.Endpoints.WithDefaults().QRConnect, c.AppID, redirectURI, "snsapi_login", state, "")
 }

@@ -100,6 +100,27 @@ func (s *Server) checkWeComLink(p map[string]string, web bool) (*wecomLink, *pag
 	return l, nil
 }
 
+// readWeComLink reads the values of a link from v, a query or a form that
+// repeats one, each key at most once, and checks them: a Web login's
+// login_type as checkLoginType does for path (web true), then the rest as
+// checkWeComLink does. It returns the values and the link, or shows
+// WeCom's error page and returns a nil link.
+func (s *Server) readWeComLink(w http.ResponseWriter, v url.Values, web bool, path string) (map[string]string, *wecomLink) {
+	p, perr := singleValues(v)
+	var l *wecomLink
+	if perr == nil && web {
+		perr = checkLoginType(path, p["login_type"])
+	}
+	if perr == nil {
+		l, perr = s.checkWeComLink(p, web)
+	}
+	if perr != nil {
+		s.wecomErrorPage(w, perr)
+		return nil, nil
+	}
+	return p, l
+}
+
 // trustsLinkLocked reports whether the redirect of l is on a trusted
 // domain: that of l's app, or, for a link without agentid, that of any
 // app of the corp. The caller holds s.mu.
@@ -144,13 +165,8 @@ func (s *Server) wecomTrusts(u *url.URL) bool {
 // redirect_uri outside the app's trusted domain goes to WeCom's
 // uriconfirm page, never to the app.
 func (s *Server) handleWeComAuthorize(w http.ResponseWriter, r *http.Request) {
-	p, perr := singleValues(r.URL.Query())
-	var l *wecomLink
-	if perr == nil {
-		l, perr = s.checkWeComLink(p, false)
-	}
-	if perr != nil {
-		s.wecomErrorPage(w, perr)
+	_, l := s.readWeComLink(w, r.URL.Query(), false, r.URL.Path)
+	if l == nil {
 		return
 	}
 	s.mu.Lock()
@@ -207,16 +223,8 @@ func (s *Server) handleWeComConfirm(w http.ResponseWriter, r *http.Request) {
 // [AutoApprove] confirms at once for the WeCom visitor; [Refuse] returns
 // state alone.
 func (s *Server) handleWeComWebLogin(w http.ResponseWriter, r *http.Request) {
-	p, perr := singleValues(r.URL.Query())
-	var l *wecomLink
-	if perr == nil {
-		perr = checkLoginType(r.URL.Path, p["login_type"])
-	}
-	if perr == nil {
-		l, perr = s.checkWeComLink(p, true)
-	}
-	if perr != nil {
-		s.wecomErrorPage(w, perr)
+	_, l := s.readWeComLink(w, r.URL.Query(), true, r.URL.Path)
+	if l == nil {
 		return
 	}
 	s.mu.Lock()
@@ -269,19 +277,12 @@ func (s *Server) wecomConfirm(w http.ResponseWriter, r *http.Request, web bool) 
 		s.wecomErrorPage(w, &pageError{0, "表单无效", "malformed form"})
 		return
 	}
-	p, perr := singleValues(r.PostForm)
-	var l *wecomLink
-	if perr == nil && web {
-		perr = checkLoginType(pathWWLogin, p["login_type"])
-		if p["login_type"] == "" {
-			perr = nil // from the old qrConnect
-		}
+	path := pathWWLogin
+	if r.PostForm.Get("login_type") == "" {
+		path = pathWWQRConnect // the form of the old qrConnect, which has none
 	}
-	if perr == nil {
-		l, perr = s.checkWeComLink(p, web)
-	}
-	if perr != nil {
-		s.wecomErrorPage(w, perr)
+	p, l := s.readWeComLink(w, r.PostForm, web, path)
+	if l == nil {
 		return
 	}
 	switch p["decision"] {

@@ -42,15 +42,11 @@ type Client struct {
 
 func (c *Client) clock() time.Time { return c.now.Now() }
 
-// query is a URL query as key, value, key, value..., in the order WeCom
-// documents (url.Values.Encode would sort).
-type query = wxhttp.Query
-
-// apiStatus is the errcode and errmsg every reply carries; reply is what
-// get and post decode into, a struct that embeds apiStatus.
+// A query is a URL query in the order WeCom documents; a reply embeds
+// apiStatus, the errcode and errmsg every reply carries.
 type (
+	query     = wxhttp.Query
 	apiStatus = wxhttp.Status
-	reply     = wxhttp.Reply
 )
 
 // api is how this package calls WeCom: its errors start with "work" and
@@ -69,13 +65,13 @@ var api = &wxhttp.API{
 }
 
 // get calls endpoint with q and decodes the JSON reply into v.
-func (c *Client) get(ctx context.Context, endpoint string, q query, v reply) error {
+func (c *Client) get(ctx context.Context, endpoint string, q query, v wxhttp.Reply) error {
 	return api.Get(ctx, c.HTTPClient, c.Endpoints.WithDefaults().API, endpoint, q, []string{c.Secret}, v)
 }
 
 // post sends body as JSON to endpoint with q and decodes the reply into v.
 // secrets are the body's values that no error may show.
-func (c *Client) post(ctx context.Context, endpoint string, q query, body any, secrets []string, v reply) error {
+func (c *Client) post(ctx context.Context, endpoint string, q query, body any, secrets []string, v wxhttp.Reply) error {
 	return api.Post(ctx, c.HTTPClient, c.Endpoints.WithDefaults().API, endpoint, q, body, append([]string{c.Secret}, secrets...), v)
 }
 

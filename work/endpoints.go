@@ -3,6 +3,8 @@ package work
 import (
 	"net/url"
 	"strings"
+
+	"github.com/wechatauth/wechatauth/internal/wxhttp"
 )
 
 // Production WeCom endpoints, used where [Endpoints] leaves a field empty.
@@ -79,16 +81,7 @@ func (c *Client) AuthorizeURL(redirectURI, scope, state string) string {
 	if scope != ScopePrivateInfo {
 		scope = ScopeBase
 	}
-	u := c.Endpoints.WithDefaults().Authorize +
-		"?appid=" + url.QueryEscape(c.CorpID) +
-		"&redirect_uri=" + url.QueryEscape(redirectURI) +
-		"&response_type=code" +
-		"&scope=" + scope +
-		"&state=" + url.QueryEscape(state)
-	if c.AgentID != "" {
-		u += "&agentid=" + url.QueryEscape(c.AgentID)
-	}
-	return u + "#wechat_redirect"
+	return wxhttp.AuthorizeLink(c.Endpoints.WithDefaults().Authorize, c.CorpID, redirectURI, scope, state, c.AgentID)
 }
 
 // WebLoginURL returns the link of WeCom's Web login page, for desktop

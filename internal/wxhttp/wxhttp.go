@@ -70,6 +70,24 @@ func (c Clock) Now() time.Time {
 	return time.Now()
 }
 
+// AuthorizeLink returns the link of an authorization page on
+// open.weixin.qq.com's template, the Official Account's and WeCom's
+// alike: appid, redirect_uri, response_type=code, scope, state, then
+// agentid (WeCom's; left out when empty), then #wechat_redirect. The
+// platform matches the link against the template, so the order holds.
+func AuthorizeLink(page, appID, redirectURI, scope, state, agentID string) string {
+	u := page +
+		"?appid=" + url.QueryEscape(appID) +
+		"&redirect_uri=" + url.QueryEscape(redirectURI) +
+		"&response_type=code" +
+		"&scope=" + url.QueryEscape(scope) +
+		"&state=" + url.QueryEscape(state)
+	if agentID != "" {
+		u += "&agentid=" + url.QueryEscape(agentID)
+	}
+	return u + "#wechat_redirect"
+}
+
 // DefaultClient carries the calls of clients without an HTTP client of
 // their own.
 var DefaultClient = &http.Client{Timeout: 10 * time.Second}
