@@ -38,7 +38,11 @@
 // asked for from outside, such as package
 // [github.com/wechatauth/wechatauth/jssdk]'s after "invalid signature".
 // [Client.AccessToken], [Client.StableAccessToken] and
-// [Client.JSAPITicket] are the bare fetches beneath.
+// [Client.JSAPITicket] are the bare fetches beneath. Other platforms'
+// credentials (WeCom's corp access_token in package
+// [github.com/wechatauth/wechatauth/work]) are built on the same mechanism
+// with [NewCredentialSource]; their errors take part in the back-off and
+// the stale-token retry ([WithAccessToken]) as a [Refusal].
 //
 // # Menu
 //

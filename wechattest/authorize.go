@@ -37,6 +37,10 @@ type authRequest struct {
 
 // handleAuthorize serves GET /connect/oauth2/authorize.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if s.isWeComAuthorize(r) {
+		s.handleWeComAuthorize(w, r)
+		return
+	}
 	req, perr := s.parseAuthorize(r.URL.RawQuery, false)
 	if perr != nil {
 		s.errorPage(w, perr.code, perr.zh, perr.en)
@@ -284,7 +288,7 @@ func (s *Server) handleRelay(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	domain, retry := s.domain, s.retry
 	s.mu.Unlock()
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !domainMatches(domain, u) {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !(domainMatches(domain, u) || s.wecomTrusts(u)) {
 		// Only callbacks the authorization page would send: no open redirect.
 		s.errorPage(w, 10003, "", "")
 		return

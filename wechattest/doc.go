@@ -49,6 +49,26 @@
 //     website app can exchange, its own openids ([Server.WebsiteOpenID])
 //     and the person's unionid, which links them to the Official
 //     Account's.
+//   - WeCom (企业微信), for a corp ([Server.CorpID]) and its self-built
+//     app ([Server.AgentID], [Server.CorpSecret]): the authorize page
+//     inside the WeCom client for links whose appid is the CorpID
+//     (snsapi_base, snsapi_privateinfo; WeCom's uriconfirm page outside
+//     the trusted domain, [Server.SetWeComTrustedDomain]), the Web login
+//     /wwlogin/sso/login and the old /wwopen/sso/qrConnect, and the API:
+//     /cgi-bin/gettoken, /cgi-bin/auth/getuserinfo (lowercase keys), the
+//     legacy /cgi-bin/user/getuserinfo (CamelCase),
+//     /cgi-bin/auth/getuserdetail (the user_ticket's 1800 s, gender a
+//     string, no name) and /cgi-bin/user/get. Members ([Server.AddMember],
+//     the default 张三 "zhangsan"), linked-corp members ("CorpId/userid"),
+//     members outside the visible range, non-members and customers
+//     ([Server.AddNonMember]); single-use codes of five minutes; a second
+//     app ([Server.AddWeComApp]) whose token gets 50001 for the first
+//     app's codes; switches for 60020 ([Server.SetWeComTrustedIPs]),
+//     48002 ([Server.SetWeComForbidden]), 40014
+//     ([Server.InvalidateWeComTokens]) and an app created after
+//     2022-06-20 ([Server.SetWeComCreatedAfter20220620]). Errors carry
+//     WeCom's ", hint: […], from ip: …, more info at …" suffix;
+//     [Server.WeComEndpoints] gives the addresses.
 //
 // By default the authorization page approves at once for the visitor, a
 // registered user. [Server.SetMode] with [ConsentPage] shows a page where a

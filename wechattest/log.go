@@ -51,7 +51,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			case isAPI(r.URL.Path) && lw.status == http.StatusOK:
 				attrs = append(attrs, slog.Int("errcode", lw.errcode))
 				if lw.errcode != 0 {
-					attrs = append(attrs, slog.String("errmsg", errorMessage(lw.errcode)))
+					msg := errorMessage(lw.errcode)
+					if isWeComAPI(r.URL.Path) {
+						msg = wecomErrorText(lw.errcode)
+					}
+					attrs = append(attrs, slog.String("errmsg", msg))
 				}
 			default:
 				attrs = append(attrs, slog.Int("status", lw.status))

@@ -24,6 +24,13 @@ import (
 // emulator's for openID (added as a user if the emulator does not know
 // it), the callback; then it adds the cookies the application set to r.
 // The authorize page itself is skipped, whatever the Mode.
+//
+// For an application that logs in with WeCom (its link's appid is
+// [Server.CorpID], or it sends desktop browsers to the Web login),
+// openID is a member's userid or a non-member's openid, empty for the
+// WeCom visitor; an id the emulator does not know is added as a member.
+// The code is the one the link asks for: snsapi_base or
+// snsapi_privateinfo in the client, a Web-login code otherwise.
 func (s *Server) LogIn(app http.Handler, r *http.Request, openID string) error {
 	jar := &oneSiteJar{}
 	client := &http.Client{Jar: jar, Transport: inProcess{app}}
@@ -52,14 +59,6 @@ func (s *Server) LogInJar(jar http.CookieJar, pageURL, openID string) error {
 // logIn walks the login of pageURL for openID with client and returns the
 // URL of the callback, whose cookies are the login's.
 func (s *Server) logIn(client *http.Client, pageURL, openID, userAgent string) (*url.URL, error) {
-	if openID != "" {
-		mustValidUser("LogIn", User{OpenID: openID})
-		s.mu.Lock()
-		if _, ok := s.users[openID]; !ok {
-			s.addUserLocked(User{OpenID: openID})
-		}
-		s.mu.Unlock()
-	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	get := func(u string) (*http.Response, error) {
 		req, err := http.NewRequest(http.MethodGet, u, nil)
@@ -90,7 +89,17 @@ func (s *Server) logIn(client *http.Client, pageURL, openID, userAgent string) (
 			return resp.Request.URL, nil
 		case resp.StatusCode != http.StatusFound || loc == nil:
 			return nil, fmt.Errorf("wechattest: LogIn: GET %s answered HTTP %d, not a redirect to the emulator's authorize page: is the application on this emulator's Endpoints?", next, resp.StatusCode)
+		case s.isWeComLink(loc):
+			cb, code, err := s.logInWeCom(loc, openID)
+			if err != nil {
+				return nil, err
+			}
+			callback = cb
+			cbq := *cb
+			cbq.RawQuery = url.Values{"code": {code}, "state": {loc.Query().Get("state")}}.Encode()
+			next = cbq.String()
 		case strings.HasPrefix(loc.String(), s.URL+pathAuthorize+"?"), strings.HasPrefix(loc.String(), s.URL+pathQRConnect+"?"):
+			s.addLogInUser(openID)
 			q := loc.Query()
 			scope := q.Get("scope")
 			if scope != scopeBase && scope != scopeUserInfo && scope != scopeLogin {
@@ -113,6 +122,20 @@ func (s *Server) logIn(client *http.Client, pageURL, openID, userAgent string) (
 		}
 	}
 	return nil, errors.New("wechattest: LogIn: the application keeps sending the browser to WeChat")
+}
+
+// addLogInUser adds the user openID of LogIn if the emulator does not
+// know it. It panics if openID is not a valid OpenID.
+func (s *Server) addLogInUser(openID string) {
+	if openID == "" {
+		return
+	}
+	mustValidUser("LogIn", User{OpenID: openID})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[openID]; !ok {
+		s.addUserLocked(User{OpenID: openID})
+	}
 }
 
 // oneSiteJar keeps cookies by name alone: in process, the page and the

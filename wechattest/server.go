@@ -93,6 +93,21 @@ type Server struct {
 	// all, before the first request.
 	WebsiteAppSecret string
 
+	// CorpID is the emulated WeCom corp's CorpID (企业ID). An authorize
+	// link whose appid is the CorpID is WeCom's; any other stays the
+	// Official Account's. Default "ww0000000000000001". Change it, if at
+	// all, before the first request.
+	CorpID string
+	// AgentID is the AgentID of the corp's main self-built app. Default
+	// "1000002". Change it, if at all, before the first request;
+	// [Server.AddWeComApp] adds more apps.
+	AgentID string
+	// CorpSecret is the main app's secret, which gettoken requires.
+	// Default "emulator-corpsecret-0000000000000". The emulator never
+	// writes it into a reply or a log. Change it, if at all, before the
+	// first request.
+	CorpSecret string
+
 	ts    *httptest.Server
 	pages *template.Template
 	done  chan struct{} // closed by Close: ends latency waits
@@ -128,6 +143,9 @@ type Server struct {
 	tickets     map[string]*jsTicket
 	ticket      string     // the current ticket, which getticket hands out
 	ticketQuota dailyQuota // SetTicketQuota: getticket answers a day
+
+	// WeCom: the corp, its apps, people, codes and tokens (wecom.go).
+	wecom wecomState
 }
 
 // fault is one queued failure of [Server.FailNext] or [Server.DropNext].
@@ -233,7 +251,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		calls:            make(map[string]int),
 		faults:           make(map[string][]fault),
 		scopes:           map[string]bool{scopeBase: true, scopeUserInfo: true},
-		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates)),
+		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates + wecomTemplates)),
 		globals:          make(map[string]*globalToken),
 		tokenQuota:       dailyQuota{limit: defaultTokenQuota},
 		forced:           dailyQuota{limit: forcePerDay},
@@ -260,6 +278,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	mux.HandleFunc("GET "+pathTicket, s.handleTicket)
 	mux.HandleFunc("GET "+pathJWeixin, s.handleJWeixin)
 	mux.HandleFunc(pathJSVerify, s.handleJSVerify)
+	s.routeWeCom(mux)
 	s.ts = &httptest.Server{
 		Listener: ln,
 		Config:   &http.Server{Handler: s.logRequests(s.front(mux)), ReadHeaderTimeout: 10 * time.Second},
@@ -271,6 +290,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		HeadImgURL: s.URL + pathAvatar + "wechattest/default/132",
 	})
 	s.SetVisitor(defaultOpenID)
+	s.initWeCom()
 	return s, nil
 }
 
@@ -555,6 +575,8 @@ func (s *Server) front(routes http.Handler) http.Handler {
 		case f.drop:
 			routes.ServeHTTP(httptest.NewRecorder(), r)
 			dropConnection(w)
+		case isWeComAPI(path):
+			s.writeWeComError(w, r, f.errcode)
 		case api:
 			writeError(w, r, f.errcode)
 		default:

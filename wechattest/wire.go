@@ -40,6 +40,8 @@ func isCGI(path string) bool { return strings.HasPrefix(path, "/cgi-bin/") }
 // contentType is the Content-Type of a JSON answer on path.
 func contentType(path string) string {
 	switch {
+	case isWeComAPI(path):
+		return wecomContentType
 	case isCGI(path):
 		return cgiContentType
 	case isAPI(path):

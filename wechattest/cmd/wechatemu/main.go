@@ -11,6 +11,14 @@
 // against it, and the JS-SDK: /cgi-bin/ticket/getticket and a stand-in for
 // jweixin-1.6.0.js.
 //
+// It serves WeCom (企业微信) on the same address: the authorize page for
+// links whose appid is the CorpID, the Web login (/wwlogin/sso/login) and
+// the old QR login (/wwopen/sso/qrConnect), and the API of a self-built
+// app (/cgi-bin/gettoken, /cgi-bin/auth/getuserinfo,
+// /cgi-bin/user/getuserinfo, /cgi-bin/auth/getuserdetail,
+// /cgi-bin/user/get), with a member 张三 (zhangsan), a linked-corp member
+// and a non-member to pick from.
+//
 // Every request it answers is logged to stdout: its method and path (never
 // the query, which holds the secret, codes and tokens) and the errcode it
 // gave, or the HTTP status of a page or redirect:
@@ -48,6 +56,20 @@
 //	                  (default -1: no quota, as WeChat publishes no number)
 //	-retry-callback   deliver a callback again when the app has not answered
 //	                  within this duration, as the WeChat client does
+//	-corpid, -agentid, -corpsecret
+//	                  WeCom: the corp's CorpID, its app's AgentID and the
+//	                  app's secret (default ww0000000000000001, 1000002 and
+//	                  emulator-corpsecret-0000000000000)
+//	-wecom-trusted-domain
+//	                  WeCom: the app's trusted domain, host[:port]; other
+//	                  redirect_uris get WeCom's uriconfirm page
+//	-wecom-trusted-ips
+//	                  WeCom: the app's trusted IPs or CIDR prefixes,
+//	                  comma-separated; API calls from elsewhere get 60020
+//	-wecom-created-after-20220620
+//	                  WeCom: the app was created after 2022-06-20, so
+//	                  user/get withholds avatar, gender, mobile, email,
+//	                  biz_mail, qr_code and address
 //
 // It is not WeChat and is not affiliated with Tencent.
 package main
@@ -61,6 +83,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -68,6 +91,7 @@ import (
 
 	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 func main() {
@@ -118,6 +142,12 @@ Flags:`)
 	scopes := fs.String("scopes", "snsapi_base,snsapi_userinfo", "comma-separated `scopes` the account may ask for")
 	latency := fs.Duration("latency", 0, "delay every /sns and /cgi-bin API answer by this `duration`")
 	retry := fs.Duration("retry-callback", 0, "deliver a callback again when the app has not answered within this `duration`")
+	corpID := fs.String("corpid", "ww0000000000000001", "WeCom: the corp's `CorpID`")
+	agentID := fs.String("agentid", "1000002", "WeCom: the `AgentID` of the corp's app")
+	corpSecret := fs.String("corpsecret", "emulator-corpsecret-0000000000000", "WeCom: the app's secret, which gettoken requires")
+	wwDomain := fs.String("wecom-trusted-domain", "", "WeCom: the app's trusted domain, `host[:port]` (default any)")
+	wwIPs := fs.String("wecom-trusted-ips", "", "WeCom: the app's trusted `IPs` or CIDR prefixes, comma-separated; others get 60020 (default any)")
+	wwNew := fs.Bool("wecom-created-after-20220620", false, "WeCom: the app was created after 2022-06-20: user/get withholds avatar, gender, mobile, email, biz_mail, qr_code, address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,6 +188,26 @@ Flags:`)
 	if *ticketQuota < -1 {
 		return fmt.Errorf("-ticket-quota: got %d, want 0 or more, or -1 for no quota", *ticketQuota)
 	}
+	if *corpID == "" || *agentID == "" || *corpSecret == "" {
+		return errors.New("-corpid, -agentid and -corpsecret must not be empty")
+	}
+	if *corpID == *appID || *corpID == *webAppID {
+		return fmt.Errorf("-corpid: got %q, an appid of the Official Account or the website app; the emulator tells WeCom's links by the CorpID", *corpID)
+	}
+	if strings.ContainsAny(*wwDomain, "/?#@ ") {
+		return fmt.Errorf("-wecom-trusted-domain: got %q, want a host such as corp.example.com or corp.example.com:8443, without scheme or path", *wwDomain)
+	}
+	var trustedIPs []string
+	for _, ip := range strings.Split(*wwIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		_, errPrefix := netip.ParsePrefix(ip)
+		if _, errAddr := netip.ParseAddr(ip); errPrefix != nil && errAddr != nil {
+			return fmt.Errorf("-wecom-trusted-ips: %q is neither an IP address nor a CIDR prefix", ip)
+		}
+		trustedIPs = append(trustedIPs, ip)
+	}
 	users, err := readUsers(*usersFile)
 	if err != nil {
 		return err
@@ -170,6 +220,10 @@ Flags:`)
 	defer wx.Close()
 	wx.AppID, wx.AppSecret = *appID, *secret
 	wx.WebsiteAppID, wx.WebsiteAppSecret = *webAppID, *webSecret
+	wx.CorpID, wx.AgentID, wx.CorpSecret = *corpID, *agentID, *corpSecret
+	wx.SetWeComTrustedDomain(*wwDomain)
+	wx.SetWeComTrustedIPs(trustedIPs...)
+	wx.SetWeComCreatedAfter20220620(*wwNew)
 	wx.SetTokenQuota(*quota)
 	if *ticketQuota >= 0 {
 		wx.SetTicketQuota(*ticketQuota)
@@ -189,6 +243,8 @@ Flags:`)
 	wx.SetLogger(requestLog(stdout))
 
 	printBanner(stdout, wx, *mode, users, scopeList, *quota, *ticketQuota)
+	printWeComBanner(stdout, wx, *wwDomain, trustedIPs, *wwNew)
+	fmt.Fprintln(stdout, "Requests are logged below. Ctrl-C stops it.")
 	// Started after the banner, so that it and the request log never
 	// write at once; the listener holds early connections until then.
 	wx.Start()
@@ -235,9 +291,40 @@ func printBanner(w io.Writer, wx *wechattest.Server, mode string, users []userJS
   quotas     /cgi-bin/token %[13]d a day, getticket %[14]s
   clock      POST %[1]s/_emulator/advance?d=2h moves it forward
   in Go      wechattest.EndpointsFor(%[1]q) gives these as mp.Endpoints
-Requests are logged below. Ctrl-C stops it.
 `, wx.URL, wx.AppID, wx.AppSecret, e.Authorize, e.QRConnect, e.API, e.JSSDK, wx.WebsiteAppID, wx.WebsiteAppSecret,
 		strings.Join(who, ", "), mode, strings.Join(scopes, ","), tokenQuota, tickets)
+}
+
+// printWeComBanner prints what a WeCom app needs: the corp's credentials,
+// the WeCom endpoints (those of work.EndpointsAt), the people
+// to pick from and the app's switches.
+func printWeComBanner(w io.Writer, wx *wechattest.Server, domain string, ips []string, createdAfter bool) {
+	e := work.EndpointsAt(wx.URL)
+	if domain == "" {
+		domain = "any host"
+	}
+	trusted := "any caller"
+	if len(ips) > 0 {
+		trusted = strings.Join(ips, ",")
+	}
+	created := "before 2022-06-20 (user/get gives every field)"
+	if createdAfter {
+		created = "after 2022-06-20 (user/get withholds the sensitive fields)"
+	}
+	fmt.Fprintf(w, `WeCom (企业微信) on the same address; -mode applies to its pages too:
+  corpid     %[1]s
+  agentid    %[2]s
+  corpsecret %[3]s
+  in WeCom   %[4]s?appid=%[1]s&redirect_uri=…&response_type=code&scope=snsapi_base&state=…&agentid=%[2]s (or snsapi_privateinfo)
+  weblogin   %[5]s
+  qrlogin    %[6]s
+  wecom api  %[7]s
+             GET /cgi-bin/gettoken, /cgi-bin/auth/getuserinfo, /cgi-bin/user/getuserinfo, /cgi-bin/user/get; POST /cgi-bin/auth/getuserdetail
+  people     zhangsan (张三, member; the visitor), ww0000000000000002/lisi (linked corp), oWeComGuest0000000000000000001 (non-member)
+  trusted    domain %[8]s; IPs %[9]s (others get 60020, gettoken exempt)
+  app        created %[10]s
+  WeCom Go   work.EndpointsAt(%[11]q)
+`, wx.CorpID, wx.AgentID, wx.CorpSecret, e.Authorize, e.WebLogin, wx.URL+"/wwopen/sso/qrConnect", e.API, domain, trusted, created, wx.URL)
 }
 
 // requestLog is the emulator's request log on w: one line a request, with

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 // started is a running wechatemu and what it printed.
@@ -246,6 +247,10 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"empty website secret", []string{"-website-secret", ""}, "-website-secret"},
 		{"negative quota", []string{"-token-quota", "-1"}, "-token-quota"},
 		{"negative ticket quota", []string{"-ticket-quota", "-2"}, "-ticket-quota"},
+		{"corpid of the account", []string{"-corpid", "wx0000000000000001"}, "-corpid"},
+		{"empty corpsecret", []string{"-corpsecret", ""}, "-corpsecret"},
+		{"trusted domain with scheme", []string{"-wecom-trusted-domain", "https://corp.example"}, "-wecom-trusted-domain"},
+		{"trusted IP not an IP", []string{"-wecom-trusted-ips", "127.0.0.1,localhost"}, "-wecom-trusted-ips"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,5 +469,94 @@ func TestRunBannerShowsWhatAnAppNeeds(t *testing.T) {
 	// -ticket-quota 1: the second call of the day is refused.
 	if _, body := s.get(t, ticket); !strings.Contains(body, `"errcode":45009`) {
 		t.Errorf("second getticket with -ticket-quota 1: got %q, want 45009", body)
+	}
+}
+
+// The banner gives WeCom's credentials and endpoints beside the Official
+// Account's; each works as printed, and the WeCom flags take effect.
+func TestRunWeCom(t *testing.T) {
+	const secret = "flag-corp-secret-must-not-show"
+	s := start(t, "-mode", "auto", "-corpid", "wwFlagCorp000001", "-agentid", "1000009", "-corpsecret", secret,
+		"-wecom-trusted-ips", "192.0.2.1,10.0.0.0/8", "-wecom-trusted-domain", "127.0.0.1:1")
+	line := func(name string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^  ` + name + ` +(.+)$`).FindStringSubmatch(s.banner)
+		if m == nil {
+			t.Fatalf("banner has no %q line: %q", name, s.banner)
+		}
+		return m[1]
+	}
+	e := work.EndpointsAt(s.url)
+	for _, tt := range []struct{ name, want string }{
+		{"corpid", "wwFlagCorp000001"},
+		{"agentid", "1000009"},
+		{"corpsecret", secret},
+		{"weblogin", e.WebLogin},
+		{"qrlogin", s.url + "/wwopen/sso/qrConnect"},
+		{"wecom api", e.API},
+		{"WeCom Go", `work.EndpointsAt("` + s.url + `")`},
+	} {
+		if got := line(tt.name); got != tt.want {
+			t.Errorf("banner %s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if !strings.Contains(line("trusted"), "192.0.2.1,10.0.0.0/8") {
+		t.Errorf("banner trusted: got %q, want the IP list", line("trusted"))
+	}
+
+	// In WeCom, approved at once for zhangsan.
+	resp, body := s.get(t, e.Authorize+"?appid=wwFlagCorp000001&redirect_uri="+url.QueryEscape("http://127.0.0.1:1/cb")+
+		"&response_type=code&scope=snsapi_base&state=st&agentid=1000009#wechat_redirect")
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: got HTTP %d %q, want 302", resp.StatusCode, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = s.get(t, e.API+"/cgi-bin/gettoken?corpid=wwFlagCorp000001&corpsecret="+secret)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("gettoken: got %q", body)
+	}
+	// The caller, 127.0.0.1, is not a trusted IP.
+	_, body = s.get(t, e.API+"/cgi-bin/auth/getuserinfo?access_token="+tok.AccessToken+"&code="+loc.Query().Get("code"))
+	if !strings.HasPrefix(body, `{"errcode":60020,"errmsg":"not allow to access from your ip, hint: [`) || !strings.Contains(body, "from ip: 127.0.0.1,") {
+		t.Errorf("getuserinfo from an untrusted IP: got %q, want 60020 naming 127.0.0.1", body)
+	}
+	s.logLine(t, `method=GET path=/cgi-bin/auth/getuserinfo errcode=60020 errmsg="not allow to access from your ip"`)
+	// Outside the trusted domain: WeCom's uriconfirm page.
+	resp, _ = s.get(t, e.Authorize+"?appid=wwFlagCorp000001&redirect_uri="+url.QueryEscape("http://127.0.0.1:2/cb")+
+		"&response_type=code&scope=snsapi_base&state=st&agentid=1000009")
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, s.url+"/wwopen/uriconfirm?err_type=domain_err&uri=") {
+		t.Errorf("untrusted domain: got Location %q, want the uriconfirm page", loc)
+	}
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	for _, l := range s.out.lines[s.logFrom:] {
+		if strings.Contains(l, secret) || strings.Contains(l, tok.AccessToken) {
+			t.Errorf("log line %q holds the secret or the token", l)
+		}
+	}
+}
+
+// -wecom-created-after-20220620: user/get withholds the sensitive fields.
+func TestRunWeComCreatedAfter20220620(t *testing.T) {
+	s := start(t, "-wecom-created-after-20220620")
+	if !strings.Contains(s.banner, "created after 2022-06-20") {
+		t.Errorf("banner: want the app's creation said; got %q", s.banner)
+	}
+	_, body := s.get(t, s.url+"/cgi-bin/gettoken?corpid=ww0000000000000001&corpsecret=emulator-corpsecret-0000000000000")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("gettoken with the default credentials: got %q", body)
+	}
+	_, body = s.get(t, s.url+"/cgi-bin/user/get?access_token="+tok.AccessToken+"&userid=zhangsan")
+	if !strings.Contains(body, `"name":"张三"`) || !strings.Contains(body, `"mobile":""`) || !strings.Contains(body, `"gender":"0"`) {
+		t.Errorf("user/get: got %q, want the name and an empty mobile", body)
 	}
 }
