@@ -63,11 +63,11 @@ func openInWeCom(origin string) http.Handler {
 	})
 }
 
-// The kinds of browser a login may come from (WECOM.md §9).
+// The kinds of browser a login may come from.
 const (
-	inWeCom         = iota // WeCom's own browser: "wxwork/" in its User-Agent
-	inPersonalWeChat       // WeChat's: "MicroMessenger" without "wxwork/"
-	inDesktop              // any other browser
+	inWeCom          = iota // WeCom's own browser: "wxwork/" in its User-Agent
+	inPersonalWeChat        // WeChat's: "MicroMessenger" without "wxwork/"
+	inDesktop               // any other browser
 )
 
 // browserOf tells which kind of browser r comes from. WeCom's User-Agent

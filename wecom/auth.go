@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/engine"
@@ -15,6 +16,7 @@ type Auth struct {
 	opts Options
 	e    *engine.Engine[Member] // the login flow, over the face below
 	apps siteApps               // the apps a login may go through
+	now  func() time.Time
 }
 
 // face is an Auth as the login flow sees it (engine.Face, face.go).
@@ -34,7 +36,7 @@ func New(o Options) (*Auth, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
-	a := &Auth{opts: o}
+	a := &Auth{opts: o, now: time.Now}
 	var debugID string
 	if o.DebugBypass {
 		debugID = o.DebugMember.ID()
@@ -60,6 +62,7 @@ func New(o Options) (*Auth, error) {
 		OnLogin:      o.OnLogin,
 		OnEvent:      eventHook(o.OnEvent),
 		DebugBypass:  o.DebugBypass, DebugAllowRemote: o.DebugAllowRemote, DebugID: debugID,
+		Now: func() time.Time { return a.now() },
 	}, (*face)(a))
 	client := &work.Client{CorpID: o.CorpID, AgentID: o.AgentID, Secret: o.Secret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	tokens := work.NewAccessTokenSource(client, mp.CredentialOptions{Cache: o.TokenCache})
