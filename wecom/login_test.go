@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 )
 
 func TestMemberLogsInInsideWeCom(t *testing.T) {
