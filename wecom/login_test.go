@@ -96,7 +96,6 @@ func TestDesktopBrowserLogsInThroughWebLogin(t *testing.T) {
 // session stays logged out; the ErrorHandler sees ErrNotMember.
 func TestNonMemberIsRefused(t *testing.T) {
 	var mu sync.Mutex
-	var seen []error
 	var events []wecom.Event
 	h := newHarness(t, func(o *wecom.Options) {
 		o.OnEvent = func(_ *http.Request, e wecom.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
@@ -122,7 +121,6 @@ func TestNonMemberIsRefused(t *testing.T) {
 	if slices.ContainsFunc(events, func(e wecom.Event) bool { return e.Kind == wecom.EventLogin }) {
 		t.Errorf("a login event for a refused non-member: %+v", events)
 	}
-	_ = seen
 }
 
 // With AllowNonMembers a non-member logs in by openid, a customer with
