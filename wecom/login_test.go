@@ -218,3 +218,18 @@ func TestFailedDetailLogsInWithoutIt(t *testing.T) {
 		t.Errorf("log does not say user/get failed with the fix: %s", logs)
 	}
 }
+
+// A corp token that WeCom ended early (40014) is fetched again and the
+// exchange made once more: the login does not notice.
+func TestStaleCorpTokenIsReplaced(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login("/account/")
+	h.wx.InvalidateWeComTokens()
+	h.login("/account/")
+	if n := h.wx.Calls("/cgi-bin/gettoken"); n != 2 {
+		t.Errorf("gettoken calls: %d, want 2 (the first token, then its replacement)", n)
+	}
+	if n := h.exchanges(); n != 3 {
+		t.Errorf("exchanges: %d, want 3 (one refused with 40014, retried)", n)
+	}
+}
