@@ -129,10 +129,23 @@ func (tb *tab) has(id string) bool {
 	return ok
 }
 
+// confirm clicks the emulator page's confirm button and checks that the
+// login ends on a page of the app with HTTP status want.
+func (tb *tab) confirm(want int64) {
+	tb.t.Helper()
+	if got := tb.response(chromedp.Click(chromedp.ID("allow"))); got != want {
+		tb.screenshot("unexpected")
+		tb.t.Fatalf("after the emulator's page: got HTTP %d at %s, want %d", got, tb.location(), want)
+	}
+}
+
 // wantMember checks that the tab shows the member page of the emulator's
 // default member, 张三 of department 1.
 func (tb *tab) wantMember() {
 	tb.t.Helper()
+	if !tb.has("userid") {
+		tb.t.Fatalf("at %s: got no member page (#userid), want 张三's", tb.location())
+	}
 	for id, want := range map[string]string{"userid": zhangsan, "name": zhangsanCN, "department": "1"} {
 		if got := tb.text(id); got != want {
 			tb.t.Errorf("#%s: got %q, want %q", id, got, want)
@@ -153,13 +166,13 @@ func TestBrowserWeCom(t *testing.T) {
 		tb.userAgent(iosWeCom)
 		exchanges := st.wx.Calls(pathWeComUserInfo)
 		page := st.app + "/account/orders?x=1"
-		tb.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(page))
 		tb.screenshot("wecom-authorize")
 		q := tb.emulatorQuery(st, pathAuthorize)
 		if q.Get("appid") != st.wx.CorpID || q.Get("agentid") != st.wx.AgentID || q.Get("scope") != "snsapi_base" {
 			t.Errorf("authorize link: got %v, want appid %s, agentid %s, scope snsapi_base", q, st.wx.CorpID, st.wx.AgentID)
 		}
-		tb.do(chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("userid")))
+		tb.confirm(http.StatusOK)
 		tb.screenshot("member")
 		tb.wantLocation(page)
 		tb.wantMember()
@@ -172,13 +185,13 @@ func TestBrowserWeCom(t *testing.T) {
 		tb := newTab(t, browser)
 		tb.userAgent(desktop)
 		page := st.app + "/account/"
-		tb.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(page))
 		tb.screenshot("wecom-web-login")
 		q := tb.emulatorQuery(st, pathWeComLogin)
 		if q.Get("login_type") != "CorpApp" || q.Get("appid") != st.wx.CorpID || q.Get("agentid") != st.wx.AgentID {
 			t.Errorf("Web login link: got %v, want login_type CorpApp, appid %s, agentid %s", q, st.wx.CorpID, st.wx.AgentID)
 		}
-		tb.do(chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("userid")))
+		tb.confirm(http.StatusOK)
 		tb.screenshot("member")
 		tb.wantLocation(page)
 		tb.wantMember()
@@ -186,8 +199,9 @@ func TestBrowserWeCom(t *testing.T) {
 		// Logged in: another page does not go to WeCom.
 		logins, exchanges := st.wx.Calls(pathWeComLogin), st.wx.Calls(pathWeComUserInfo)
 		other := st.app + "/account/other?y=2"
-		tb.do(chromedp.Navigate(other), chromedp.WaitVisible(chromedp.ID("userid")))
+		tb.do(chromedp.Navigate(other))
 		tb.wantLocation(other)
+		tb.wantMember()
 		if l, e := st.wx.Calls(pathWeComLogin), st.wx.Calls(pathWeComUserInfo); l != logins || e != exchanges {
 			t.Errorf("emulator calls on the second visit: got %d Web login and %d getuserinfo, want none", l-logins, e-exchanges)
 		}
@@ -199,7 +213,7 @@ func TestBrowserWeCom(t *testing.T) {
 		// Log out: the home page says so, and the account needs WeCom again.
 		tb.do(chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("logged-out")))
 		tb.wantLocation(st.app + "/")
-		tb.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(page))
 		tb.emulatorQuery(st, pathWeComLogin)
 	})
 
@@ -211,14 +225,12 @@ func TestBrowserWeCom(t *testing.T) {
 
 		tb := newTab(t, browser)
 		tb.userAgent(iosWeCom)
-		tb.do(chromedp.Navigate(st.app+"/account/"), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(st.app + "/account/"))
 		tb.emulatorQuery(st, pathAuthorize)
 		if got := tb.value("userid"); got != weComGuest {
 			t.Fatalf("the emulator's picker: got %q, want the visitor %q", got, weComGuest)
 		}
-		if status := tb.response(chromedp.Click(chromedp.ID("allow"))); status != http.StatusForbidden {
-			t.Errorf("non-member: got HTTP %d, want 403", status)
-		}
+		tb.confirm(http.StatusForbidden)
 		tb.screenshot("not-a-member")
 		if got := tb.h1(); !strings.Contains(got, "not a member") {
 			t.Errorf("heading: got %q, want it to say not a member", got)
@@ -226,31 +238,34 @@ func TestBrowserWeCom(t *testing.T) {
 		if tb.has("userid") || tb.has("openid") {
 			t.Errorf("refusal page: got a logged-in page, want no member")
 		}
-		tb.do(chromedp.Navigate(st.app+"/"), chromedp.WaitVisible(chromedp.ID("logged-out")))
+		tb.do(chromedp.Navigate(st.app + "/"))
+		if !tb.has("logged-out") {
+			t.Errorf("home page after the refusal: want it logged out")
+		}
 
 		// The same person on the app that allows non-members.
 		tb = newTab(t, browser)
 		tb.userAgent(iosWeCom)
 		page := open.app + "/account/"
-		tb.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(page))
 		tb.emulatorQuery(open, pathAuthorize)
-		tb.do(chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("openid")))
+		tb.confirm(http.StatusOK)
 		tb.screenshot("non-member")
 		tb.wantLocation(page)
+		if !tb.has("non-member") || tb.has("userid") {
+			t.Fatalf("page: want it to say not a member, and no userid")
+		}
 		if got := tb.text("openid"); got != weComGuest {
 			t.Errorf("openid: got %q, want %q", got, weComGuest)
-		}
-		if !tb.has("non-member") || tb.has("userid") {
-			t.Errorf("page: want it to say not a member, and no userid")
 		}
 
 		// Personal WeChat too: there the app sends it to the authorize
 		// page, where WeCom gives a non-member an openid.
 		tb = newTab(t, browser)
 		tb.userAgent(iosWeChat)
-		tb.do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("allow")))
+		tb.do(chromedp.Navigate(page))
 		tb.emulatorQuery(open, pathAuthorize)
-		tb.do(chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("openid")))
+		tb.confirm(http.StatusOK)
 		if got := tb.text("openid"); got != weComGuest {
 			t.Errorf("openid from personal WeChat: got %q, want %q", got, weComGuest)
 		}
@@ -267,7 +282,7 @@ func TestBrowserWeCom(t *testing.T) {
 		tb.screenshot("open-in-wecom")
 		tb.wantLocation(page)
 		if got := tb.h1(); !strings.Contains(got, "Open this page in WeCom") {
-			t.Errorf("heading: got %q, want it to ask to open the page in WeCom", got)
+			t.Fatalf("heading: got %q, want it to ask to open the page in WeCom", got)
 		}
 		if got := tb.text("url"); got != page {
 			t.Errorf("address shown: got %q, want %q", got, page)
