@@ -35,6 +35,7 @@ func New(o Options) (*Auth, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	memTokens := o.TokenCache == nil
 	o = o.withDefaults()
 	a := &Auth{opts: o, now: time.Now}
 	var debugID string
@@ -67,7 +68,7 @@ func New(o Options) (*Auth, error) {
 	client := &work.Client{CorpID: o.CorpID, AgentID: o.AgentID, Secret: o.Secret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}
 	tokens := work.NewAccessTokenSource(client, mp.CredentialOptions{Cache: o.TokenCache})
 	a.apps = newApps(o, client, tokens, a.e.Origin())
-	a.warnSetup()
+	a.warnSetup(memTokens)
 	if o.DebugBypass {
 		o.Logger.Warn("wecom: DEBUG BYPASS IS ON: anyone who can reach the app can log in as any member with ?_user=<userid>; never turn it on in production",
 			"loopback_only", !o.DebugAllowRemote, "default_member", debugID)
@@ -76,17 +77,20 @@ func New(o Options) (*Auth, error) {
 }
 
 // warnSetup logs, at New, the setups that work in a test and fail in
-// production, each with its fix.
-func (a *Auth) warnSetup() {
+// production, each with its fix; memTokens says that the corp token is
+// cached in this process's memory.
+func (a *Auth) warnSetup(memTokens bool) {
 	o, log := a.opts, a.opts.Logger
 	if !o.DebugBypass && !o.DebugMember.isZero() {
 		log.Debug("wecom: Options.DebugMember is set but DebugBypass is off, so it is ignored: nobody is logged in without WeCom")
 	}
 	a.e.WarnSetup()
 	if !a.e.MemorySessions() {
-		_, memCallbacks := o.Callbacks.(*wechatauth.MemoryStore)
-		if memCallbacks {
+		if _, mem := o.Callbacks.(*wechatauth.MemoryStore); mem {
 			log.Warn("wecom: Options.Sessions.Store is shared, but Options.Callbacks is in this process's memory, so instances disagree about logins; share it too: store := redisstore.New(pool), then Callbacks: store")
+		}
+		if memTokens {
+			log.Warn("wecom: Options.Sessions.Store is shared, but Options.TokenCache is left in this process's memory, so each instance fetches the corp access_token of its own; share it: TokenCache: store.CredentialCache(work.AccessTokenCredential, CorpID+\"/\"+AgentID)")
 		}
 	}
 }

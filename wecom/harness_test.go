@@ -17,8 +17,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 )
 
 // The User-Agents of WECOM.md §9, as the browsers send them.

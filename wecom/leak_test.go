@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/wechatauth/wechatauth/mp"
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 )
 
 // tap keeps everything that passes through it: what the app sent to

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 )
 
 func TestMemberLogsInInsideWeCom(t *testing.T) {
@@ -96,7 +96,6 @@ func TestDesktopBrowserLogsInThroughWebLogin(t *testing.T) {
 // session stays logged out; the ErrorHandler sees ErrNotMember.
 func TestNonMemberIsRefused(t *testing.T) {
 	var mu sync.Mutex
-	var seen []error
 	var events []wecom.Event
 	h := newHarness(t, func(o *wecom.Options) {
 		o.OnEvent = func(_ *http.Request, e wecom.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
@@ -122,7 +121,6 @@ func TestNonMemberIsRefused(t *testing.T) {
 	if slices.ContainsFunc(events, func(e wecom.Event) bool { return e.Kind == wecom.EventLogin }) {
 		t.Errorf("a login event for a refused non-member: %+v", events)
 	}
-	_ = seen
 }
 
 // With AllowNonMembers a non-member logs in by openid, a customer with
@@ -218,5 +216,20 @@ func TestFailedDetailLogsInWithoutIt(t *testing.T) {
 	}
 	if !strings.Contains(logs, "name and department (user/get) failed; logging in without them") || !strings.Contains(logs, "48002") || !strings.Contains(logs, "应用管理") {
 		t.Errorf("log does not say user/get failed with the fix: %s", logs)
+	}
+}
+
+// A corp token that WeCom ended early (40014) is fetched again and the
+// exchange made once more: the login does not notice.
+func TestStaleCorpTokenIsReplaced(t *testing.T) {
+	h := newHarness(t, nil)
+	h.login("/account/")
+	h.wx.InvalidateWeComTokens()
+	h.login("/account/")
+	if n := h.wx.Calls("/cgi-bin/gettoken"); n != 2 {
+		t.Errorf("gettoken calls: %d, want 2 (the first token, then its replacement)", n)
+	}
+	if n := h.exchanges(); n != 3 {
+		t.Errorf("exchanges: %d, want 3 (one refused with 40014, retried)", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth/wecom"
@@ -121,3 +122,30 @@ func TestMemberKinds(t *testing.T) {
 		}
 	}
 }
+
+// Shared sessions with the callbacks or the corp token in one process's
+// memory are named at New, with the fix.
+func TestSharedSessionsWithLocalStoresAreNamed(t *testing.T) {
+	var logs syncBuffer
+	sessions := scs.New()
+	sessions.Store = sharedStore{}
+	_, err := wecom.New(wecom.Options{
+		CorpID: "ww1", AgentID: "1000002", Secret: "s", CallbackURL: "https://example.com/wecom/callback", Sessions: sessions,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Options.Callbacks is in this process's memory", "Options.TokenCache is left in this process's memory", "work.AccessTokenCredential"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not say %q: %s", want, logs.String())
+		}
+	}
+}
+
+// sharedStore stands in for a session store that instances share.
+type sharedStore struct{}
+
+func (sharedStore) Find(string) ([]byte, bool, error)      { return nil, false, nil }
+func (sharedStore) Commit(string, []byte, time.Time) error { return nil }
+func (sharedStore) Delete(string) error                    { return nil }

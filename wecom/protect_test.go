@@ -1,15 +1,13 @@
 package wecom_test
 
-// The protections of the Official Account's login, shown against WeCom.
-// Each test names the test of package wechatauth it mirrors.
+// The protections of the Official Account's login, shown against WeCom,
+// besides the shared suite (logintest_test.go). Each test names the test
+// of package wechatauth it mirrors.
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -21,82 +19,6 @@ import (
 	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/work"
 )
-
-// Mirrors TestCallbackRefusesBadState.
-func TestCallbackRefusesBadState(t *testing.T) {
-	h := newHarness(t, nil)
-	cases := []struct {
-		name  string
-		state func(real string) string
-	}{
-		{"missing", func(string) string { return "" }},
-		{"forged", func(real string) string { return strings.Repeat("a", len(real)) }},
-		{"one character off", func(real string) string {
-			last := real[len(real)-1]
-			swap := byte('a')
-			if last == 'a' {
-				swap = 'b'
-			}
-			return real[:len(real)-1] + string(swap)
-		}},
-		{"malformed", func(string) string { return "<script>" }},
-		{"too long", func(real string) string { return real + real + real }},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := h.browser(false)
-			cb := h.callbackURL(c, "/account/")
-			bad := withState(t, cb, tc.state(param(cb, "state")))
-			before := h.exchanges()
-			resp, body := h.get(c, bad)
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="retry"`) {
-				t.Fatalf("status %d, want 400 with a retry link; body %q", resp.StatusCode, body)
-			}
-			if got := h.exchanges() - before; got != 0 {
-				t.Errorf("exchanges: got %d, want 0", got)
-			}
-			h.assertLoggedOut(c)
-		})
-	}
-}
-
-// Mirrors TestCallbackStateFromAnotherBrowserIsRefused.
-func TestCallbackStateFromAnotherBrowserIsRefused(t *testing.T) {
-	h := newHarness(t, nil)
-	victim := h.browser(false)
-	cb := h.callbackURL(victim, "/account/")
-	attacker := h.browser(false)
-	h.step(attacker, "/account/", http.StatusFound)
-	h.step(attacker, cb, http.StatusBadRequest)
-	if got := h.exchanges(); got != 0 {
-		t.Errorf("exchanges: got %d, want 0", got)
-	}
-	h.assertLoggedOut(attacker)
-	h.step(victim, cb, http.StatusBadRequest) // the stranger spent the state
-	h.assertLoggedOut(victim)
-	h.loginWith(h.browser(true), "/account/")
-}
-
-// Mirrors TestCallbackExpiredStateIsRefused.
-func TestCallbackExpiredStateIsRefused(t *testing.T) {
-	h := newHarness(t, nil)
-	var mu sync.Mutex
-	now := time.Now()
-	wecom.SetClock(h.auth, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
-	c := h.browser(false)
-	cb := h.callbackURL(c, "/account/x")
-	mu.Lock()
-	now = now.Add(10*time.Minute + time.Second)
-	mu.Unlock()
-	resp, body := h.get(c, cb)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too long") || !strings.Contains(body, url.QueryEscape("/account/x")) {
-		t.Fatalf("status %d, want 400 saying the login took too long, retrying /account/x; body %q", resp.StatusCode, body)
-	}
-	if got := h.exchanges(); got != 0 {
-		t.Errorf("exchanges: got %d, want 0", got)
-	}
-	h.assertLoggedOut(c)
-}
 
 // Mirrors TestCallbackWithoutCodeIsRefusal: a member who declines the
 // consent of ScopePrivateInfo (or the Web login) gets the refusal page.
@@ -144,16 +66,6 @@ func TestTwoTabsStartingAtOnceBothLogIn(t *testing.T) {
 		}
 	}
 	h.assertLoggedIn(browser, "zhangsan")
-	var wecomCookies int
-	for _, ck := range h.cookies(browser) {
-		if strings.HasPrefix(ck.Name, "wechatauth-login-") {
-			t.Errorf("login cookie %q has the Official Account's prefix", ck.Name)
-		}
-		if strings.HasPrefix(ck.Name, "wechatauth-wecom-login-") {
-			wecomCookies++
-		}
-	}
-	_ = wecomCookies // both ended: their cookies are gone
 }
 
 // slowStore is a session store whose every call takes a while, so that
@@ -168,158 +80,24 @@ func (s slowStore) Find(token string) ([]byte, bool, error) {
 	return s.MemStore.Find(token)
 }
 
-// Mirrors TestCallbackDeliveredTwice and
-// TestCallbackConcurrentDeliveriesExchangeOnce: however often a callback
-// comes, its code is exchanged once and every delivery ends logged in.
-func TestConcurrentDeliveriesExchangeOnce(t *testing.T) {
-	h := newHarness(t, nil)
-	c := h.browser(false)
-	cb := h.callbackURL(c, "/account/orders?id=7")
-	cookies := h.cookies(c)
-	const n = 20
-	codes := make([]int, n)
-	locs := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("GET", cb, nil)
-			req.Header.Set("Accept", "text/html")
-			for _, ck := range cookies {
-				req.AddCookie(ck)
-			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			codes[i], locs[i] = resp.StatusCode, resp.Header.Get("Location")
-		}()
-	}
-	wg.Wait()
-	for i := range n {
-		if codes[i] != http.StatusFound || locs[i] != "/account/orders?id=7" {
-			t.Errorf("delivery %d: status %d, Location %q", i, codes[i], locs[i])
-		}
-	}
-	if got := h.exchanges(); got != 1 {
-		t.Errorf("exchanges: got %d, want 1", got)
-	}
-	// A reload of the callback by the logged-in browser goes on to the page.
-	h.get(c, cb)
-	resp, _ := h.get(c, cb)
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
-		t.Errorf("reload: status %d, Location %q", resp.StatusCode, loc)
-	}
-	if got := h.exchanges(); got != 1 {
-		t.Errorf("exchanges after the reload: got %d, want 1", got)
-	}
-}
-
-// Mirrors TestRefusedCodeLogsNobodyIn: a code brought by a browser that
-// did not start its login is refused, and remembered: no later login
-// takes it, so the victim's code never logs the attacker in.
-func TestRefusedCodeLogsNobodyIn(t *testing.T) {
-	h := newHarness(t, nil)
-	h.wx.AddMember(wechattest.Member{UserID: "victim"})
-	h.wx.SetWeComVisitor("victim")
-	attacker := h.browser(false)
-	resp, _ := h.step(attacker, "/account/", http.StatusFound)
-	victim := h.browser(false)
-	resp, _ = h.step(victim, resp.Header.Get("Location"), http.StatusFound)
-	cb := resp.Header.Get("Location")
-	h.step(victim, cb, http.StatusBadRequest)
-	code := param(cb, "code")
-	if got := h.exchanges(); got != 0 {
-		t.Fatalf("exchanges after the refusal: got %d, want 0", got)
-	}
-	// The attacker starts a login of their own and brings the code.
-	h.wx.SetWeComVisitor("zhangsan")
-	attacker = h.browser(false)
-	own := h.callbackURL(attacker, "/account/")
-	resp, body := h.get(attacker, withCode(t, own, code))
-	if resp.StatusCode == http.StatusFound && resp.Header.Get("Location") == "/account/" {
-		h.get(attacker, resp.Header.Get("Location"))
-	}
-	if _, body2 := h.get(attacker, "/account/check"); strings.Contains(body2, "userid=victim ") {
-		t.Fatalf("the refused code logged the attacker in as the victim: %q / %q", body, body2)
-	}
-	if got := h.exchanges(); got != 0 {
-		t.Errorf("exchanges of the refused code: got %d, want 0", got)
-	}
-}
-
-// Mirrors TestReturnURLIsSameOriginOnly.
-func TestReturnURLIsSameOriginOnly(t *testing.T) {
-	h := newHarness(t, nil)
-	hostile := []string{
-		"//evil.example/", "/\\evil.example", "https://evil.example/", "http:evil.example",
-		"javascript:alert(1)", "/%2F/evil.example", "/%5Cevil.example", "\\\\evil.example",
-		"/\x00evil", "/\tevil", " //evil.example", "/account/\r\nLocation: https://evil.example",
-		"//user@evil.example", "evil.example", "",
-	}
-	for _, next := range hostile {
-		c := h.browser(false)
-		cb := h.callbackURL(c, h.auth.LoginURL(next))
-		resp, _ := h.get(c, cb)
-		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/" {
-			t.Errorf("next=%q: status %d, Location %q; want /", next, resp.StatusCode, loc)
-		}
-	}
-}
-
 // Mirrors TestLoginRenewsSessionToken: the login renews the session
 // token, so a token planted before it is worthless.
 func TestLoginRenewsSessionToken(t *testing.T) {
 	h := newHarness(t, nil)
+	h.mux.HandleFunc("/touch", func(w http.ResponseWriter, r *http.Request) { h.opts.Sessions.Put(r.Context(), "cart", "3 items") })
 	c := h.browser(false)
-	h.get(c, "/") // a session exists before the login
-	h.opts.Sessions.Cookie.Name = h.opts.Sessions.Cookie.Name
+	h.get(c, "/touch") // a session exists before the login
 	before := h.cookie(c)
-	cb := h.callbackURL(c, "/account/")
 	if before == "" {
-		before = h.cookie(c)
+		t.Fatal("no session before the login")
 	}
+	cb := h.callbackURL(c, "/account/")
 	h.get(c, cb)
 	after := h.cookie(c)
 	if after == "" || after == before {
 		t.Errorf("session token before %q, after %q; want a new one", before, after)
 	}
 	h.assertLoggedIn(c, "zhangsan")
-}
-
-// Mirrors TestUnauthenticatedAPIRequestGets401JSON.
-func TestUnauthenticatedAPIRequestGets401JSON(t *testing.T) {
-	h := newHarness(t, nil)
-	resp, body := h.do(h.browser(false), "POST", "/account/api", http.Header{"Accept": {"application/json"}})
-	var got struct {
-		Error    string `json:"error"`
-		LoginURL string `json:"login_url"`
-	}
-	if resp.StatusCode != http.StatusUnauthorized || json.Unmarshal([]byte(body), &got) != nil || got.Error != "wechat_login_required" || !strings.HasPrefix(got.LoginURL, h.opts.CallbackURL+"?next=") {
-		t.Errorf("status %d, body %q; want 401 JSON with a login_url", resp.StatusCode, body)
-	}
-	if n := h.exchanges(); n != 0 {
-		t.Errorf("exchanges: %d", n)
-	}
-}
-
-// Mirrors TestCallbackThatKeepsFailingEndsInErrorPage: no redirect loop.
-func TestCallbackThatKeepsFailingEndsInErrorPage(t *testing.T) {
-	h := newHarness(t, func(o *wecom.Options) { o.MaxAttempts = 3 })
-	for range 10 {
-		h.wx.FailNext("/cgi-bin/auth/getuserinfo", work.CodeInvalidCode)
-	}
-	resp, body := h.get(h.browser(true), "/account/")
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Location") != "" || !strings.Contains(body, "try again") {
-		t.Fatalf("status %d, Location %q, body %q; want 429 after the attempts ran out", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-	if got := h.exchanges(); got != 3 {
-		t.Errorf("exchanges: got %d, want 3 (MaxAttempts)", got)
-	}
 }
 
 // Mirrors TestSpentCodeStartsOneFreshRoundTrip: a code spent elsewhere

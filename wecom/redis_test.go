@@ -17,8 +17,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth/internal/redistest"
 	"github.com/wechatauth/wechatauth/redisstore"
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/work"
 )
 

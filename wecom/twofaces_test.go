@@ -11,8 +11,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
-	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/wechattest"
+	"github.com/wechatauth/wechatauth/wecom"
 )
 
 // An Official Account's Auth and a WeCom Auth on one site, with one
