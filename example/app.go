@@ -19,6 +19,7 @@ import (
 	"github.com/wechatauth/wechatauth/jssdk"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
+	"github.com/wechatauth/wechatauth/work"
 )
 
 // config is what the app runs with. configFromEnv reads it from the
@@ -40,19 +41,38 @@ type config struct {
 	// Redis at that address (host:port), so that several instances of the
 	// app share logins; empty means in memory, one process.
 	RedisAddr string
+
+	// WeCom runs the app for the members of a WeCom (企业微信) corp, through
+	// its self-built app (wecom.go), instead of the Official Account's
+	// users; the fields below are its. CallbackURL is then the public URL
+	// of /wecom/callback.
+	WeCom                       bool
+	CorpID, AgentID, CorpSecret string
+	// WeComEndpoints are WeCom's, or the emulator's; zero means production.
+	WeComEndpoints work.Endpoints
+	// AllowNonMembers lets people who are not members of the corp in, by
+	// the openid WeCom gives them.
+	AllowNonMembers bool
 }
 
 // configFromEnv reads the environment variables listed in main.go. site is
 // the app's own origin, the default base of the callback URL.
 func configFromEnv(site string) config {
-	return config{
-		AppID:       os.Getenv("WECHAT_APPID"),
-		AppSecret:   os.Getenv("WECHAT_SECRET"),
-		CallbackURL: getenv("WECHAT_CALLBACK_URL", site+"/wechat/callback"),
-		Scope:       wechatauth.Scope(getenv("WECHAT_SCOPE", string(wechatauth.ScopeUserInfo))),
-		Debug:       os.Getenv("WECHATAUTH_DEBUG") == "1",
-		RedisAddr:   os.Getenv("REDIS_ADDR"),
+	cfg := config{
+		Debug:     os.Getenv("WECHATAUTH_DEBUG") == "1",
+		RedisAddr: os.Getenv("REDIS_ADDR"),
 	}
+	if os.Getenv("WECOM") == "1" || os.Getenv("WECOM_CORPID") != "" {
+		cfg.WeCom = true
+		cfg.CorpID, cfg.AgentID, cfg.CorpSecret = os.Getenv("WECOM_CORPID"), os.Getenv("WECOM_AGENTID"), os.Getenv("WECOM_SECRET")
+		cfg.CallbackURL = getenv("WECOM_CALLBACK_URL", site+"/wecom/callback")
+		cfg.AllowNonMembers = os.Getenv("WECOM_ALLOW_NON_MEMBERS") == "1"
+		return cfg
+	}
+	cfg.AppID, cfg.AppSecret = os.Getenv("WECHAT_APPID"), os.Getenv("WECHAT_SECRET")
+	cfg.CallbackURL = getenv("WECHAT_CALLBACK_URL", site+"/wechat/callback")
+	cfg.Scope = wechatauth.Scope(getenv("WECHAT_SCOPE", string(wechatauth.ScopeUserInfo)))
+	return cfg
 }
 
 // storage is where the app keeps its state: the sessions and wechatauth's
@@ -63,15 +83,16 @@ type storage struct {
 	tokens    wechatauth.TokenStore
 	callbacks wechatauth.CallbackStore
 	// accessTokens and tickets cache the account's access_token and
-	// jsapi_ticket; nil means in memory.
-	accessTokens, tickets mp.CredentialCache
-	close                 func() error
+	// jsapi_ticket, corpTokens a WeCom app's corp access_token; nil means
+	// in memory.
+	accessTokens, tickets, corpTokens mp.CredentialCache
+	close                             func() error
 }
 
 // newStorage chooses where the app keeps its state: in Redis when
 // cfg.RedisAddr is set, for scs's sessions, wechatauth's Users, Tokens
-// and Callbacks, and the account's access_token and jsapi_ticket alike,
-// and in memory otherwise.
+// and Callbacks, and the account's access_token and jsapi_ticket (or the
+// WeCom app's corp access_token) alike, and in memory otherwise.
 func newStorage(cfg config) (*storage, error) {
 	sessions := scs.New()
 	sessions.Lifetime = 7 * 24 * time.Hour
@@ -91,12 +112,16 @@ func newStorage(cfg config) (*storage, error) {
 			return nil, fmt.Errorf("REDIS_ADDR=%s is set, but that Redis cannot be used: %w; or unset REDIS_ADDR to keep sessions and stores in memory", cfg.RedisAddr, err)
 		}
 		sessions.Store = scsredis.New(pool)
-		return &storage{
+		st := &storage{
 			sessions: sessions, users: store, tokens: store, callbacks: store,
 			accessTokens: store.CredentialCache(mp.AccessTokenCredential, cfg.AppID),
 			tickets:      store.CredentialCache(mp.JSAPITicketCredential, cfg.AppID),
 			close:        pool.Close,
-		}, nil
+		}
+		if cfg.WeCom {
+			st.corpTokens = store.CredentialCache(work.AccessTokenCredential, cfg.CorpID+"/"+cfg.AgentID)
+		}
+		return st, nil
 	}
 	mem := wechatauth.NewMemoryStore()
 	return &storage{
@@ -141,8 +166,12 @@ func redisPool(addr string) *redis.Pool {
 //	GET  /wechat/jssdk.js  the script that asks for it
 //	POST /logout           logs out
 //
-// The returned func releases the app's storage.
+// The returned func releases the app's storage. With cfg.WeCom it is the
+// WeCom app of newWeComApp instead.
 func newApp(cfg config) (http.Handler, func() error, error) {
+	if cfg.WeCom {
+		return newWeComApp(cfg)
+	}
 	st, err := newStorage(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -17,6 +17,25 @@
 //	REDIS_ADDR           host:port of a Redis for sessions and stores, shared by instances (default: in memory)
 //	ADDR                 where to listen (default 127.0.0.1:8080)
 //
+// WeCom (企业微信) mode serves the members of a corp instead, through its
+// self-built app (wecom.go). One variable runs it on the emulator's corp,
+// whose Web login a desktop browser clicks through:
+//
+//	WECOM=1 go run ./example
+//
+// and three, with the callback URL, against a real corp:
+//
+//	WECOM                    1 turns WeCom mode on; on the emulator unless WECOM_CORPID is set
+//	WECOM_CORPID             the corp's 企业ID (我的企业 → 企业信息); setting it turns WeCom mode on
+//	WECOM_AGENTID            the self-built app's AgentId (应用管理 → the app)
+//	WECOM_SECRET             the app's Secret
+//	WECOM_CALLBACK_URL       the public callback URL, such as https://example.com/wecom/callback, whose
+//	                         host is the app's 可信域名 and Web login domain
+//	WECOM_ALLOW_NON_MEMBERS  1 lets people who are not members of the corp in, by their openid
+//
+// WECHATAUTH_DEBUG (the member "developer", or ?_user=<userid>), REDIS_ADDR
+// (sessions, callbacks and the corp access_token) and ADDR work in both modes.
+//
 // The app itself is in app.go; where it keeps its state, in newStorage.
 package main
 
@@ -52,14 +71,19 @@ func run() error {
 	site := "http://" + ln.Addr().String()
 
 	cfg := configFromEnv(site)
-	if cfg.AppID == "" {
+	if cfg.AppID == "" && cfg.CorpID == "" {
 		wx, err := startEmulator(cfg.CallbackURL)
 		if err != nil {
 			return err
 		}
 		defer wx.Close()
-		cfg.AppID, cfg.AppSecret, cfg.Endpoints = wx.AppID, wx.AppSecret, wx.Endpoints()
-		slog.Info("no WECHAT_APPID: using the in-process WeChat emulator", "emulator", wx.URL)
+		if cfg.WeCom {
+			cfg.CorpID, cfg.AgentID, cfg.CorpSecret, cfg.WeComEndpoints = wx.CorpID, wx.AgentID, wx.CorpSecret, wx.WeComEndpoints()
+			slog.Info("WECOM=1 without WECOM_CORPID: using the in-process emulator's WeCom corp", "emulator", wx.URL, "corpid", wx.CorpID, "agentid", wx.AgentID)
+		} else {
+			cfg.AppID, cfg.AppSecret, cfg.Endpoints = wx.AppID, wx.AppSecret, wx.Endpoints()
+			slog.Info("no WECHAT_APPID: using the in-process WeChat emulator", "emulator", wx.URL)
+		}
 	}
 	handler, closeApp, err := newApp(cfg) // with REDIS_ADDR, fails unless that Redis answers
 	if err != nil {
@@ -87,17 +111,19 @@ func run() error {
 	return nil
 }
 
-// startEmulator starts a WeChat emulator that shows its consent page, with
+// startEmulator starts a WeChat emulator that shows its consent pages, with
 // a few users to pick from, and accepts only callbackURL's host, as an
-// account's web authorization domain does.
+// account's web authorization domain and a WeCom app's trusted domain do.
+// Its WeCom corp has the emulator's members and a non-member.
 func startEmulator(callbackURL string) (*wechattest.Server, error) {
 	cb, err := url.Parse(callbackURL)
 	if err != nil || cb.Host == "" {
-		return nil, fmt.Errorf("WECHAT_CALLBACK_URL: want an absolute URL, got %q", callbackURL)
+		return nil, fmt.Errorf("WECHAT_CALLBACK_URL or WECOM_CALLBACK_URL: want an absolute URL, got %q", callbackURL)
 	}
 	wx := wechattest.NewServer()
 	wx.SetMode(wechattest.ConsentPage)
 	wx.SetCallbackDomain(cb.Host)
+	wx.SetWeComTrustedDomain(cb.Host)
 	wx.AddUser(wechattest.User{OpenID: "oAlice000000000000000000001", UnionID: "uAlice", Nickname: "Alice 爱丽丝"})
 	wx.AddUser(wechattest.User{OpenID: "oBob00000000000000000000001", Nickname: "Bob 鲍勃"})
 	return wx, nil
