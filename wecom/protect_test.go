@@ -28,7 +28,7 @@ func TestDeclinedConsentIsRefusal(t *testing.T) {
 		h.wx.SetMode(wechattest.Refuse)
 		c := h.browserAs(ua, true)
 		resp, body := h.get(c, "/account/x")
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "declined") || !strings.Contains(body, `id="retry"`) {
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "declined") || !strings.Contains(body, "您已拒绝企业微信授权 · You declined to log in with WeCom") || !strings.Contains(body, `id="retry"`) {
 			t.Fatalf("%s: status %d, want 403 with a retry link; body %q", ua, resp.StatusCode, body)
 		}
 		if got := h.exchanges(); got != 0 {

@@ -40,6 +40,9 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Product == (Product{}) {
+		cfg.Product = Product{Zh: "微信", En: "WeChat"}
+	}
 	cb, _ := url.Parse(cfg.CallbackURL) // checked by the face
 	e := &Engine[U]{
 		cfg:    cfg,

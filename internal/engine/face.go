@@ -26,6 +26,9 @@ type Config[U any] struct {
 	// "wechatauth-wecom-login-…"), so that two faces mounted on one site
 	// keep their users and logins apart.
 	Name string
+	// Product names the platform on the flow's pages, Chinese and
+	// English: 微信/WeChat when empty, 企业微信/WeCom for WeCom's face.
+	Product Product
 	// CallbackURL is the public, absolute URL of the callback: the origin
 	// of every redirect and the path of the callback.
 	CallbackURL string
@@ -175,3 +178,6 @@ type Event struct {
 	Status int    // the HTTP status of an EventFailure
 	Code   int    // the platform's errcode behind an EventFailure, or 0
 }
+
+// Product is the platform's name as the flow's pages say it.
+type Product struct{ Zh, En string }

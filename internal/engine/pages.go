@@ -20,7 +20,7 @@ func (e *Engine[U]) fail(w http.ResponseWriter, r *http.Request, err error, retr
 		e.cfg.ErrorHandler(w, e.hookRequest(r), err)
 		return
 	}
-	title, advice := explain(err, status)
+	title, advice := explain(err, status, e.cfg.Product)
 	if !isNavigation(r) {
 		writeJSON(w, status, struct {
 			Error    string `json:"error"`
@@ -52,7 +52,7 @@ func (e *Engine[U]) SessionStoreError(w http.ResponseWriter, r *http.Request, er
 // explain gives the default page's words for err: what happened and what
 // to do, never err's own text, which may hold internals. status is
 // err's.
-func explain(err error, status int) (title, advice string) {
+func explain(err error, status int, pr Product) (title, advice string) {
 	var refusal *Refusal
 	switch {
 	case errors.As(err, &refusal):
@@ -60,7 +60,7 @@ func explain(err error, status int) (title, advice string) {
 	case errors.Is(err, ErrInvalidState) && fixOf(err) != "":
 		return "浏览器没有带回登录信息 · Your browser did not send the login back", "请允许本站使用 Cookie，并在同一浏览器中完成登录后重试。 · Allow cookies for this site, open it in one browser from start to end, then try again."
 	case fixOf(err) != "":
-		return "本站的微信登录配置有误 · This site's WeChat login is misconfigured", "这不是您的问题；网站管理员可在日志中查看需要修改的配置。 · This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs."
+		return "本站的" + pr.Zh + "登录配置有误 · This site's " + pr.En + " login is misconfigured", "这不是您的问题；网站管理员可在日志中查看需要修改的配置。 · This is not your fault, and trying again will not help until the site is fixed; its operators can see what to change in their logs."
 	case errors.Is(err, errStateExpired):
 		return "登录已超时 · The login took too long", "请重新登录。 · Start the login again."
 	case errors.Is(err, ErrInvalidState):
@@ -68,15 +68,15 @@ func explain(err error, status int) (title, advice string) {
 	case errors.Is(err, errTooManyAttempts):
 		return "登录多次失败 · Login keeps failing", "请确认浏览器允许 Cookie，稍等几分钟后重试。 · Make sure cookies are allowed, wait a few minutes, then try again."
 	case errors.Is(err, errLoginDenied):
-		return "本站未允许您登录 · This site did not let you in", "微信登录成功，但本站拒绝了此次登录，如有疑问请联系本站。 · Your WeChat login worked, but this site refused it. Contact the site if you think this is wrong."
+		return "本站未允许您登录 · This site did not let you in", pr.Zh + "登录成功，但本站拒绝了此次登录，如有疑问请联系本站。 · Your " + pr.En + " login worked, but this site refused it. Contact the site if you think this is wrong."
 	case errors.Is(err, errSnapshotUser):
 		return "当前为页面预览 · This is a preview of the page", "请点击页面底部的“使用完整服务”。 · To use it, tap “使用完整服务” (Use full service) at the bottom of the WeChat page."
 	case status == http.StatusServiceUnavailable:
 		return "登录暂时不可用 · The login is unavailable for a moment", "请稍后重试。 · Try again in a moment."
 	case status == http.StatusGatewayTimeout:
-		return "微信响应超时 · WeChat did not answer in time", "请稍后重试。 · Try again in a moment."
+		return pr.Zh + "响应超时 · " + pr.En + " did not answer in time", "请稍后重试。 · Try again in a moment."
 	case status == http.StatusBadGateway: // WeChat's errcodes among others
-		return "微信登录失败 · WeChat could not complete the login", "请稍后重试。 · Try again in a moment."
+		return pr.Zh + "登录失败 · " + pr.En + " could not complete the login", "请稍后重试。 · Try again in a moment."
 	}
 	return "无法完成登录 · The login could not be completed", "服务暂时出现问题，请稍后重试。 · This is a problem on our side. Try again later."
 }
@@ -114,8 +114,8 @@ func (e *Engine[U]) refused(w http.ResponseWriter, r *http.Request, retry string
 		return
 	}
 	writePage(w, http.StatusForbidden, page{
-		Title:  "您已拒绝微信授权 · You declined to log in with WeChat",
-		Advice: "此页面需要微信授权，如需继续请重试。 · This page needs your WeChat login. Changed your mind? Try again.",
+		Title:  "您已拒绝" + e.cfg.Product.Zh + "授权 · You declined to log in with " + e.cfg.Product.En,
+		Advice: "此页面需要" + e.cfg.Product.Zh + "授权，如需继续请重试。 · This page needs your " + e.cfg.Product.En + " login. Changed your mind? Try again.",
 		Retry:  retry,
 	})
 }
