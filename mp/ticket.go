@@ -46,7 +46,19 @@ func NewTicketSource(c *Client, tokens AccessTokenSource, opts CredentialOptions
 		})
 		return ticket, err
 	}
-	return &ticketSource{NewCredentialSource(CredentialFetcher{Name: "jsapi ticket", Fetch: fetch, Now: c.clock}, opts)}
+	return NewTicketSourceFrom(CredentialFetcher{Name: "jsapi ticket", Fetch: fetch, Now: c.clock}, opts)
+}
+
+// NewTicketSourceFrom returns a [TicketSource] of the ticket f fetches, on
+// the mechanism of [NewCredentialSource] (see there for opts and f), as
+// [NewTicketSource] builds the jsapi_ticket: a package for another
+// platform builds its JS-SDK tickets on it, with a [CredentialKind] of its
+// own for the cache. Invalidate drops the ticket from the cache; the
+// [TicketSource] is a [RenewLimiter] when its cache is one, so that
+// package [github.com/wechatauth/wechatauth/jssdk] keeps the interval
+// between renewals in the cache. It panics when f.Fetch is nil.
+func NewTicketSourceFrom(f CredentialFetcher, opts CredentialOptions) TicketSource {
+	return &ticketSource{NewCredentialSource(f, opts)}
 }
 
 type ticketSource struct{ s *CredentialSource }
@@ -62,7 +74,7 @@ func (t *ticketSource) Invalidate(ctx context.Context, ticket string) error {
 func (t *ticketSource) AllowRenew(ctx context.Context, interval time.Duration) (bool, error) {
 	l, ok := t.s.cache.(RenewLimiter)
 	if !ok {
-		return false, fmt.Errorf("mp: the jsapi ticket's cache keeps no renewal interval: %w", errors.ErrUnsupported)
+		return false, fmt.Errorf("mp: the %s's cache keeps no renewal interval: %w", t.s.what, errors.ErrUnsupported)
 	}
 	allowed, err := l.AllowRenew(ctx, interval)
 	if err != nil {
