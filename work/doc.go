@@ -37,6 +37,17 @@
 // token when WeCom calls theirs stale. [Client.AccessToken] is the bare
 // fetch beneath.
 //
+// # The JS-SDK's tickets
+//
+// [NewJSAPITicketSource] gives the corp's jsapi_ticket, which signs
+// wx.config (getConfigSignature of ww.register), and
+// [NewAgentTicketSource] the app's ticket, which signs wx.agentConfig
+// (getAgentConfigSignature): both [mp.TicketSource], on the same
+// mechanism as the access_token, cached apart under
+// [JSAPITicketCredential] (per corp) and [AgentTicketCredential] (per
+// app), so that package [github.com/wechatauth/wechatauth/jssdk] signs
+// with either.
+//
 // # Errors
 //
 // WeCom's refusals arrive as [*Error], with the errcodes of the login path
