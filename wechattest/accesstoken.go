@@ -44,31 +44,37 @@ type globalToken struct {
 	retired time.Time
 }
 
-// noLimit is a dailyQuota's limit when there is none.
+// noLimit is a quota's limit when there is none.
 const noLimit = -1
 
-// dailyQuota is one of WeChat's daily limits on calls: limit calls a day
-// of the emulator's clock, midnight to midnight in Beijing, or noLimit.
-type dailyQuota struct {
-	limit int
-	day   string // the day used counts
-	used  int
+// quota is one of WeChat's limits on calls: limit calls a day of the
+// emulator's clock, midnight to midnight in Beijing, or, when hourly, an
+// hour of it, on the hour; or noLimit.
+type quota struct {
+	limit  int
+	hourly bool
+	window string // the day or hour used counts
+	used   int
 }
 
-// spent reports whether no call is left on the day of now, starting the
-// count afresh on a new day.
-func (q *dailyQuota) spent(now time.Time) bool {
-	if day := dayOf(now); q.day != day {
-		q.day, q.used = day, 0
+// spent reports whether no call is left in the window of now, starting
+// the count afresh in a new window.
+func (q *quota) spent(now time.Time) bool {
+	window := dayOf(now)
+	if q.hourly {
+		window = hourOf(now)
+	}
+	if q.window != window {
+		q.window, q.used = window, 0
 	}
 	return q.limit != noLimit && q.used >= q.limit
 }
 
-// use counts one call on the day spent last looked at.
-func (q *dailyQuota) use() { q.used++ }
+// use counts one call in the window spent last looked at.
+func (q *quota) use() { q.used++ }
 
 // setLimit sets the limit for method, which panics on a negative n.
-func (q *dailyQuota) setLimit(method string, n int) {
+func (q *quota) setLimit(method string, n int) {
 	if n < 0 {
 		panic(fmt.Sprintf("wechattest: %s: n is %d; it must be 0 or more", method, n))
 	}
@@ -78,6 +84,11 @@ func (q *dailyQuota) setLimit(method string, n int) {
 // dayOf names the WeChat day of t.
 func dayOf(t time.Time) string {
 	return t.In(chinaTime).Format(time.DateOnly)
+}
+
+// hourOf names the hour of t, Beijing time.
+func hourOf(t time.Time) string {
+	return t.In(chinaTime).Format("2006-01-02T15")
 }
 
 // globalReply is the answer of both global-token endpoints.

@@ -58,7 +58,13 @@
 //     /cgi-bin/gettoken, /cgi-bin/auth/getuserinfo (lowercase keys), the
 //     legacy /cgi-bin/user/getuserinfo (CamelCase),
 //     /cgi-bin/auth/getuserdetail (the user_ticket's 1800 s, gender a
-//     string, no name) and /cgi-bin/user/get. Members ([Server.AddMember],
+//     string, no name), /cgi-bin/user/get, and the JS-SDK's two tickets:
+//     /cgi-bin/get_jsapi_ticket (the corp's, for wx.config with appId =
+//     CorpID) and /cgi-bin/ticket/get?type=agent_config (each app's, for
+//     wx.agentConfig), 7200 s each as getticket's, with hourly quotas
+//     ([Server.SetWeComTicketQuota], 400 per corp and 100 per app, then
+//     45009, an assumption) and [Server.StaleWeComTickets]; the stand-in
+//     script verifies wx.agentConfig against the app's ticket. Members ([Server.AddMember],
 //     the default 张三 "zhangsan"), linked-corp members ("CorpId/userid"),
 //     members outside the visible range, non-members and customers
 //     ([Server.AddNonMember]); single-use codes of five minutes; a second

@@ -26,6 +26,62 @@ type jsTicket struct {
 	stale  bool // StaleTickets: it no longer signs a wx.config
 }
 
+// ticketChain is the tickets of one kind for one holder: the Official
+// Account's jsapi_ticket, a WeCom corp's, or one WeCom app's
+// agent_config ticket. The zero value is an empty chain. The server's
+// s.mu guards it.
+type ticketChain struct {
+	tickets map[string]*jsTicket
+	current string // the ticket an answer hands out
+}
+
+// issue is the ticket to answer with at now: the current one, or a new
+// one when there is none, it is stale, or ticketTTL has passed since it
+// was issued. The ticket works ticketTTL after now. Tickets past their
+// expiry are forgotten.
+func (c *ticketChain) issue(now time.Time) string {
+	if c.tickets == nil {
+		c.tickets = make(map[string]*jsTicket)
+	}
+	for t, jt := range c.tickets {
+		if !now.Before(jt.expiry) {
+			delete(c.tickets, t)
+		}
+	}
+	cur := c.tickets[c.current]
+	if cur == nil || cur.stale || !now.Before(cur.renew) {
+		c.current = uniqueToken(64, func(t string) bool { _, ok := c.tickets[t]; return ok })
+		cur = &jsTicket{renew: now.Add(ticketTTL)}
+		c.tickets[c.current] = cur
+	}
+	cur.expiry = now.Add(ticketTTL)
+	return c.current
+}
+
+// makeStale makes every ticket of c issued so far stop working.
+func (c *ticketChain) makeStale() {
+	for _, t := range c.tickets {
+		t.stale = true
+	}
+}
+
+// signs reports whether signature is that of a config signed at now
+// with a ticket of c that still works, for nonce, timestamp ts and url.
+// WECHAT.md §12 (and WECOM.md §10, the same scheme): keys sorted, values
+// raw, SHA-1 in lowercase hex.
+func (c *ticketChain) signs(now time.Time, nonce, ts, url, signature string) bool {
+	for ticket, t := range c.tickets {
+		if t.stale || !now.Before(t.expiry) {
+			continue
+		}
+		sum := sha1.Sum([]byte("jsapi_ticket=" + ticket + "&noncestr=" + nonce + "&timestamp=" + ts + "&url=" + url))
+		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(signature)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // ticketReply is getticket's answer, its fields in the order of WeChat's
 // documentation.
 type ticketReply struct {
@@ -68,19 +124,8 @@ func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ticketQuota.use()
-	for t, jt := range s.tickets {
-		if !now.Before(jt.expiry) {
-			delete(s.tickets, t)
-		}
-	}
-	cur := s.tickets[s.ticket]
-	if cur == nil || cur.stale || !now.Before(cur.renew) {
-		s.ticket = uniqueToken(64, func(t string) bool { _, ok := s.tickets[t]; return ok })
-		cur = &jsTicket{renew: now.Add(ticketTTL)}
-		s.tickets[s.ticket] = cur
-	}
-	cur.expiry = now.Add(ticketTTL)
-	writeJSON(w, r, ticketReply{ErrCode: 0, ErrMsg: "ok", Ticket: s.ticket, ExpiresIn: int(ticketTTL / time.Second)})
+	ticket := s.tickets.issue(now)
+	writeJSON(w, r, ticketReply{ErrCode: 0, ErrMsg: "ok", Ticket: ticket, ExpiresIn: int(ticketTTL / time.Second)})
 }
 
 // SetTicketQuota sets how many answers with a ticket
@@ -104,9 +149,7 @@ func (s *Server) SetTicketQuota(n int) {
 func (s *Server) StaleTickets() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tickets {
-		t.stale = true
-	}
+	s.tickets.makeStale()
 }
 
 // jweixin is the emulator's stand-in for WeChat's jweixin-1.6.0.js.
@@ -123,21 +166,35 @@ func (s *Server) handleJWeixin(w http.ResponseWriter, r *http.Request) {
 }
 
 // jsConfig is what the stand-in script sends to be verified: the page's
-// wx.config and the URL the script found the page at.
+// wx.config, or its wx.agentConfig on a WeCom page, and the URL the script
+// found the page at.
 type jsConfig struct {
-	AppID     string          `json:"appId"`
+	// API is "agentConfig" for a wx.agentConfig; empty for a wx.config.
+	API       string          `json:"api"`
+	AppID     string          `json:"appId"`     // wx.config: the appid, or a WeCom page's CorpID
+	CorpID    string          `json:"corpid"`    // wx.agentConfig
+	AgentID   json.RawMessage `json:"agentid"`   // wx.agentConfig: a number or a string of digits
 	Timestamp json.RawMessage `json:"timestamp"` // a number or a string of digits, as wx.config takes either
 	NonceStr  string          `json:"nonceStr"`
 	Signature string          `json:"signature"`
 	URL       string          `json:"url"`
 }
 
+// Names of the configs the stand-in script verifies, which begin the
+// errMsg of their answer.
+const (
+	apiConfig      = "config"
+	apiAgentConfig = "agentConfig"
+)
+
 // handleJSVerify serves POST /open/js/verify for the stand-in script, which
 // runs on the app's origin: hence the CORS header, and a text/plain body
 // so that browsers send no preflight. It answers {"errMsg":"config:ok"}
 // when the signature is the one of an issued ticket, still valid and not
 // stale, and {"errMsg":"config:invalid signature"} otherwise, as WeChat's
-// client reports to wx.error.
+// client reports to wx.error. A wx.agentConfig's answer begins
+// "agentConfig:" instead (assumption: WeCom documents the
+// fail callback, not its text).
 func (s *Server) handleJSVerify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	switch r.Method {
@@ -158,38 +215,49 @@ func (s *Server) handleJSVerify(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, map[string]string{"errMsg": "config:fail, the config is not JSON"})
 		return
 	}
-	msg := "config:invalid signature"
+	api := apiConfig
+	if c.API == apiAgentConfig {
+		api = apiAgentConfig
+	}
+	msg := api + ":invalid signature"
 	if s.verify(c) {
-		msg = "config:ok"
+		msg = api + ":ok"
 	}
 	writeJSON(w, r, map[string]string{"errMsg": msg})
 }
 
-// verify reports whether c is signed with a ticket the emulator issued to
-// its account that still works.
+// verify reports whether c is signed, for its URL, with a ticket the
+// emulator issued that still works, and of the kind c needs: a wx.config
+// with the Official Account's appid needs the account's jsapi_ticket, one
+// with the CorpID the corp's ticket (get_jsapi_ticket), and a
+// wx.agentConfig the ticket of the app it names (ticket/get with type
+// agent_config). The corp ticket does not sign a wx.agentConfig, nor an
+// app's ticket a wx.config or another app's wx.agentConfig.
 func (s *Server) verify(c jsConfig) bool {
-	ts, err := strconv.Unquote(string(c.Timestamp))
-	if err != nil {
-		ts = string(c.Timestamp)
-	}
+	ts := unquote(c.Timestamp)
 	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || c.NonceStr == "" || c.URL == "" {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if subtle.ConstantTimeCompare([]byte(c.AppID), []byte(s.AppID)) != 1 {
-		return false
-	}
-	now := s.nowLocked()
-	for ticket, t := range s.tickets {
-		if t.stale || !now.Before(t.expiry) {
-			continue
+	var chain *ticketChain
+	switch {
+	case c.API == apiAgentConfig:
+		if subtle.ConstantTimeCompare([]byte(c.CorpID), []byte(s.CorpID)) == 1 {
+			chain = s.wecom.agentTickets.chains[unquote(c.AgentID)]
 		}
-		// WECHAT.md §12: keys sorted, values raw, lowercase hex.
-		sum := sha1.Sum([]byte("jsapi_ticket=" + ticket + "&noncestr=" + c.NonceStr + "&timestamp=" + ts + "&url=" + c.URL))
-		if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(c.Signature)) == 1 {
-			return true
-		}
+	case subtle.ConstantTimeCompare([]byte(c.AppID), []byte(s.AppID)) == 1:
+		chain = &s.tickets
+	case subtle.ConstantTimeCompare([]byte(c.AppID), []byte(s.CorpID)) == 1:
+		chain = s.wecom.corpTickets.chains[""]
 	}
-	return false
+	return chain != nil && chain.signs(s.nowLocked(), c.NonceStr, ts, c.URL, c.Signature)
+}
+
+// unquote is raw, a JSON number or string, as the text it holds.
+func unquote(raw json.RawMessage) string {
+	if v, err := strconv.Unquote(string(raw)); err == nil {
+		return v
+	}
+	return string(raw)
 }

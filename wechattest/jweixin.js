@@ -8,11 +8,24 @@
 //   wx.updateAppMessageShareData({title, desc, link, imgUrl, success, fail, complete})
 //   wx.getLocation({type, success, fail, complete})   a fixed place in Beijing
 //
+// and for WeCom pages (WECOM.md §10), where wx.config's appId is the
+// CorpID (beta: true is accepted and not required):
+//
+//   wx.agentConfig({corpid, agentid, timestamp, nonceStr, signature, jsApiList, success, fail})
+//                                       fail({errMsg: "agentConfig:invalid signature"})
+//   wx.invoke(name, args, fn)           fn({err_msg: name + ":ok"}), for an API in
+//                                       the jsApiList of a verified wx.agentConfig or
+//                                       wx.config; else name + ":fail_no permission".
+//                                       getContext also gives {entry: "normal"}.
+//
 // The signature is checked by the emulator against the tickets it issued
 // and the URL this script finds the page at, never the one the page
 // claims: location.href without its fragment, or on an iOS User-Agent
 // (iPhone, iPad, iPod) the URL the page was entered with, as WeChat's iOS
-// client does.
+// client does. A wx.config with the CorpID needs the corp's ticket, a
+// wx.agentConfig the ticket of the app it names: the corp ticket does not
+// sign it. wx.agentConfig does not wait for wx.config, as WeCom 3.0.24
+// and later; ww.register (WeCom's newer SDK) is not emulated.
 (function () {
   "use strict";
   var verifyURL = new URL(document.currentScript.src).origin + "/open/js/verify";
@@ -22,6 +35,8 @@
   var failure = null;
   var allowed = {};
   var generation = 0;
+  var agentAllowed = {};
+  var agentGeneration = 0;
   var readyFns = [];
   var errorFns = [];
 
@@ -34,36 +49,76 @@
     setTimeout(function () { fn(arg); }, 0);
   }
 
+  // verify has the emulator check a config signed for the page's URL,
+  // and calls done with its answer.
+  function verify(api, fields, done) {
+    fields.url = ios ? entryURL : withoutFragment(location.href);
+    fetch(verifyURL, { method: "POST", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(fields) })
+      .then(function (r) { return r.json(); })
+      .catch(function () { return { errMsg: api + ":fail, the emulator is unreachable" }; })
+      .then(done);
+  }
+
   function config(c) {
     c = c || {};
     var gen = ++generation;
     state = "verifying";
     failure = null;
     allowed = {};
-    var body = JSON.stringify({
-      appId: c.appId, timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature,
-      url: ios ? entryURL : withoutFragment(location.href)
+    verify("config", { appId: c.appId, timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature }, function (res) {
+      if (gen !== generation) {
+        return; // a newer wx.config replaced this one
+      }
+      if (res.errMsg === "config:ok") {
+        state = "ready";
+        (c.jsApiList || []).forEach(function (name) { allowed[name] = true; });
+        readyFns.slice().forEach(function (fn) { later(fn); });
+        return;
+      }
+      state = "failed";
+      failure = { errMsg: res.errMsg };
+      if (c.debug) {
+        console.warn("wx.config: " + res.errMsg);
+      }
+      errorFns.slice().forEach(function (fn) { later(fn, failure); });
     });
-    fetch(verifyURL, { method: "POST", headers: { "Content-Type": "text/plain" }, body: body })
-      .then(function (r) { return r.json(); })
-      .catch(function () { return { errMsg: "config:fail, the emulator is unreachable" }; })
-      .then(function (res) {
-        if (gen !== generation) {
-          return; // a newer wx.config replaced this one
-        }
-        if (res.errMsg === "config:ok") {
-          state = "ready";
-          (c.jsApiList || []).forEach(function (name) { allowed[name] = true; });
-          readyFns.slice().forEach(function (fn) { later(fn); });
-          return;
-        }
-        state = "failed";
-        failure = { errMsg: res.errMsg };
-        if (c.debug) {
-          console.warn("wx.config: " + res.errMsg);
-        }
-        errorFns.slice().forEach(function (fn) { later(fn, failure); });
-      });
+  }
+
+  function agentConfig(c) {
+    c = c || {};
+    var gen = ++agentGeneration;
+    agentAllowed = {};
+    verify("agentConfig", {
+      api: "agentConfig", corpid: c.corpid, agentid: c.agentid,
+      timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature
+    }, function (res) {
+      if (gen !== agentGeneration) {
+        return; // a newer wx.agentConfig replaced this one
+      }
+      var ok = res.errMsg === "agentConfig:ok";
+      if (ok) {
+        (c.jsApiList || []).forEach(function (name) { agentAllowed[name] = true; });
+      }
+      var fn = ok ? c.success : c.fail;
+      if (fn) {
+        later(fn, { errMsg: res.errMsg });
+      }
+    });
+  }
+
+  // invoke answers a WeCom API call made the old way, wx.invoke, with
+  // err_msg as WeCom's client does.
+  function invoke(name, args, fn) {
+    var res;
+    if (agentAllowed[name] || (state === "ready" && allowed[name])) {
+      res = name === "getContext" ? { entry: "normal" } : {};
+      res.err_msg = name + ":ok";
+    } else {
+      res = { err_msg: name + ":fail_no permission" };
+    }
+    if (fn) {
+      later(fn, res);
+    }
   }
 
   function ready(fn) {
@@ -105,6 +160,8 @@
 
   window.wx = window.jWeixin = {
     config: config,
+    agentConfig: agentConfig,
+    invoke: invoke,
     ready: ready,
     error: error,
     updateAppMessageShareData: function (opts) {

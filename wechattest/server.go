@@ -132,17 +132,16 @@ type Server struct {
 
 	// The account's global access_token (accesstoken.go) and menu (menu.go).
 	globals     map[string]*globalToken
-	plainToken  string     // the newest token of /cgi-bin/token
-	stableToken string     // the current token of /cgi-bin/stable_token
-	tokenQuota  dailyQuota // SetTokenQuota: /cgi-bin/token fetches a day
-	forced      dailyQuota // stable_token's force_refresh renewals a day
+	plainToken  string // the newest token of /cgi-bin/token
+	stableToken string // the current token of /cgi-bin/stable_token
+	tokenQuota  quota  // SetTokenQuota: /cgi-bin/token fetches a day
+	forced      quota  // stable_token's force_refresh renewals a day
 	lastForce   time.Time
 	menu        []byte // the last menu created, as received
 
 	// The JS-SDK's jsapi_tickets (jssdk.go).
-	tickets     map[string]*jsTicket
-	ticket      string     // the current ticket, which getticket hands out
-	ticketQuota dailyQuota // SetTicketQuota: getticket answers a day
+	tickets     ticketChain
+	ticketQuota quota // SetTicketQuota: getticket answers a day
 
 	// WeCom: the corp, its apps, people, codes and tokens (wecom.go).
 	wecom wecomState
@@ -253,10 +252,9 @@ func NewUnstartedServer(addr string) (*Server, error) {
 		scopes:           map[string]bool{scopeBase: true, scopeUserInfo: true},
 		pages:            template.Must(template.New("pages").Parse(pageTemplates + qrTemplates + wecomTemplates)),
 		globals:          make(map[string]*globalToken),
-		tokenQuota:       dailyQuota{limit: defaultTokenQuota},
-		forced:           dailyQuota{limit: forcePerDay},
-		tickets:          make(map[string]*jsTicket),
-		ticketQuota:      dailyQuota{limit: noLimit},
+		tokenQuota:       quota{limit: defaultTokenQuota},
+		forced:           quota{limit: forcePerDay},
+		ticketQuota:      quota{limit: noLimit},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathAuthorize, s.handleAuthorize)

@@ -142,6 +142,11 @@ type wecomState struct {
 	tokens  map[string]*wecomToken
 	current map[string]string // agentid → the token gettoken hands out
 	tickets map[string]*wecomTicket
+
+	// The JS-SDK's tickets (wecom_jssdk.go).
+	corpTickets   wecomTicketKind
+	agentTickets  wecomTicketKind
+	ticketsPerApp int // SetWeComTicketQuota's perApp
 }
 
 // wecomGrant is a WeCom code and what it stands for.
@@ -182,6 +187,10 @@ func (s *Server) initWeCom() {
 		tokens:  make(map[string]*wecomToken),
 		current: make(map[string]string),
 		tickets: make(map[string]*wecomTicket),
+
+		corpTickets:   newWeComTicketKind(),
+		agentTickets:  newWeComTicketKind(),
+		ticketsPerApp: wecomTicketsPerApp,
 	}
 	s.AddMember(Member{
 		UserID:     defaultMemberID,

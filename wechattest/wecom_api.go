@@ -33,7 +33,7 @@ const wecomContentType = "application/json; charset=UTF-8"
 // emulator answers in WeCom's manner rather than the Official Account's.
 func isWeComAPI(path string) bool {
 	switch path {
-	case pathWWGetToken, pathWWUserInfo, pathWWUserDetail, pathWWLegacyInfo, pathWWUserGet:
+	case pathWWGetToken, pathWWUserInfo, pathWWUserDetail, pathWWLegacyInfo, pathWWUserGet, pathWWJSAPITicket, pathWWAgentTicket:
 		return true
 	}
 	return false
@@ -69,6 +69,10 @@ func wecomErrorText(errcode int) string {
 		return "missing userid"
 	case 42001:
 		return "access_token expired"
+	case 45009:
+		// Assumption: WeCom documents no errcode for its ticket quotas
+		// (WECOM.md §10); 45009 is its general "api freq out of limit".
+		return "api freq out of limit"
 	case 47001:
 		return "data format error"
 	case 48002:

@@ -439,6 +439,8 @@ func (s *Server) routeWeCom(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+pathWWLegacyInfo, s.handleWeComLegacyUserInfo)
 	mux.HandleFunc("POST "+pathWWUserDetail, s.handleWeComUserDetail)
 	mux.HandleFunc("GET "+pathWWUserGet, s.handleWeComUserGet)
+	mux.HandleFunc("GET "+pathWWJSAPITicket, s.handleWeComJSAPITicket)
+	mux.HandleFunc("GET "+pathWWAgentTicket, s.handleWeComAgentTicket)
 }
 
 // isWeComLink reports whether loc, where an application sent a browser,
