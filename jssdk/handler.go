@@ -467,7 +467,11 @@ var script []byte
 // (detail.errMsg) and "jssdk:unavailable" (detail.reason "snapshot", for a
 // snapshot-page guest, who gets no wx.config). data-snapshot="true" on the
 // script tag says so without a request. The global wechatauthJSSDK has
-// configure(), to sign again, and entryURL.
+// configure(), to sign again, and entryURL. On WeCom's pages,
+// data-agent-apis (a list, or empty for Options.AgentAPIs) has it call
+// wx.agentConfig after wx.config succeeds, report an "invalid signature"
+// of it once as well, and tell the page "jssdk:agent-ready" (detail.url) or
+// "jssdk:agent-error" (detail.errMsg).
 func (s *Signer) ScriptHandler() http.Handler {
 	sum := sha256.Sum256(script)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
