@@ -1,12 +1,15 @@
 package jssdk_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +137,132 @@ func BenchmarkConfigRatio(b *testing.B) {
 	n := float64(len(ratios) * perRound)
 	b.ReportMetric(float64(floorTotal.Nanoseconds())/n, "floor-ns/req")
 	b.ReportMetric(float64(handlerTotal.Nanoseconds())/n, "handler-ns/req")
+	b.ReportMetric(0, "ns/op")
+}
+
+// credentialTickets is a ticket source on mp's shared credential
+// mechanism with a memory cache, as WeCom's ticket sources of package work
+// are, over a fetch that makes up a ticket: what a WeCom config costs
+// with both tickets cached.
+type credentialTickets struct{ s *mp.CredentialSource }
+
+func newCredentialTickets(name string) credentialTickets {
+	n := 0
+	return credentialTickets{mp.NewCredentialSource(mp.CredentialFetcher{Name: name, Fetch: func(context.Context) (mp.Credential, error) {
+		n++
+		return mp.Credential{Value: name + "-" + strconv.Itoa(n) + "-" + docTicket, Expiry: time.Now().Add(2 * time.Hour)}, nil
+	}}, mp.CredentialOptions{})}
+}
+
+func (c credentialTickets) Ticket(ctx context.Context) (string, error) { return c.s.Get(ctx) }
+func (c credentialTickets) Invalidate(ctx context.Context, ticket string) error {
+	return c.s.Invalidate(ctx, ticket)
+}
+
+// wecomConfigHandler is the config handler of WeCom's pages with both
+// tickets cached in memory, and a page's request for both configs.
+func wecomConfigHandler(b *testing.B) (http.Handler, *http.Request) {
+	signer, err := jssdk.New(jssdk.Options{
+		CorpID:       "ww0123456789abcdef",
+		Tickets:      newCredentialTickets("corp"),
+		AgentTickets: newCredentialTickets("agent"),
+		AgentID:      "1000002",
+		Origins:      []string{"https://app.example"},
+		APIs:         benchAPIs,
+		AgentAPIs:    []string{"selectExternalContact"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := signer.Handler()
+	req := httptest.NewRequest(http.MethodGet, "/wechat/jssdk?agent=1&url="+url.QueryEscape(benchPage), nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req) // fetches both tickets once
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"agentConfig":{"corpid"`) {
+		b.Fatalf("WeCom config: HTTP %d %s", w.Code, w.Body)
+	}
+	return h, req
+}
+
+// floorWeComConfig is floorConfig for WeCom's two configs: two nonces,
+// two signatures, the JSON of both.
+func floorWeComConfig(b *testing.B, w http.ResponseWriter) {
+	ts := time.Now().Unix()
+	nonce, agentNonce := rand.Text(), rand.Text()
+	body, err := json.Marshal(struct {
+		Config      jssdk.Config      `json:"config"`
+		AgentConfig jssdk.AgentConfig `json:"agentConfig"`
+	}{
+		jssdk.Config{Beta: true, AppID: "ww0123456789abcdef", Timestamp: ts, NonceStr: nonce,
+			Signature: jssdk.Signature(docTicket, nonce, ts, benchPage), JSAPIList: benchAPIs, OpenTagList: []string{}},
+		jssdk.AgentConfig{CorpID: "ww0123456789abcdef", AgentID: "1000002", Timestamp: ts, NonceStr: agentNonce,
+			Signature: jssdk.Signature(docTicket, agentNonce, ts, benchPage), JSAPIList: []string{"selectExternalContact"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+}
+
+// BenchmarkWeComConfig serves WeCom's wx.config and wx.agentConfig with
+// both tickets cached in memory.
+func BenchmarkWeComConfig(b *testing.B) {
+	h, req := wecomConfigHandler(b)
+	w := &discard{h: make(http.Header)}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkWeComConfigRatio alternates, in rounds as BenchmarkConfigRatio
+// does, the Official Account's floor and handler and WeCom's floor and
+// handler (both configs), and reports the medians of the per-round
+// ratios: "oa-ratio" (the Official Account's handler / its floor),
+// "wecom-ratio" (WeCom's handler / WeCom's floor), "wecom/oa" (WeCom's
+// handler / the Official Account's) and "wecom/floor" (WeCom's handler /
+// the Official Account's floor).
+func BenchmarkWeComConfigRatio(b *testing.B) {
+	oa, oaReq, _ := configHandler(b)
+	wc, wcReq := wecomConfigHandler(b)
+	w := &discard{h: make(http.Header)}
+	const perRound = 2000
+	round := func(serve func()) time.Duration {
+		start := time.Now()
+		for range perRound {
+			clear(w.h)
+			serve()
+		}
+		return time.Since(start)
+	}
+	var oaRatio, wcRatio, wcOA, wcFloor []float64
+	var totals [4]time.Duration
+	for b.Loop() {
+		f := round(func() { floorConfig(b, w) })
+		o := round(func() { oa.ServeHTTP(w, oaReq) })
+		wf := round(func() { floorWeComConfig(b, w) })
+		m := round(func() { wc.ServeHTTP(w, wcReq) })
+		for i, d := range [4]time.Duration{f, o, wf, m} {
+			totals[i] += d
+		}
+		oaRatio = append(oaRatio, float64(o)/float64(f))
+		wcRatio = append(wcRatio, float64(m)/float64(wf))
+		wcOA = append(wcOA, float64(m)/float64(o))
+		wcFloor = append(wcFloor, float64(m)/float64(f))
+	}
+	median := func(r []float64) float64 {
+		slices.Sort(r)
+		return r[len(r)/2]
+	}
+	b.ReportMetric(median(oaRatio), "oa-ratio")
+	b.ReportMetric(median(wcRatio), "wecom-ratio")
+	b.ReportMetric(median(wcOA), "wecom/oa")
+	b.ReportMetric(median(wcFloor), "wecom/floor")
+	n := float64(len(oaRatio) * perRound)
+	for i, unit := range []string{"floor-ns/req", "oa-ns/req", "wecom-floor-ns/req", "wecom-ns/req"} {
+		b.ReportMetric(float64(totals[i].Nanoseconds())/n, unit)
+	}
 	b.ReportMetric(0, "ns/op")
 }

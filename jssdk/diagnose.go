@@ -33,10 +33,10 @@ func (s *Signer) refusedOrigin(origin string) {
 		"origin", origin, "allowed", strings.Join(s.originList, ", "))
 }
 
-// failed logs why the ticket could not be had, once for a run of the same
-// failure: a hundred pages asking while WeChat refuses make one line.
-func (s *Signer) failed(err error) {
-	key := failureKey(err)
+// failed logs why the ticket of k could not be had, once for a run of the
+// same failure: a hundred pages asking while WeChat refuses make one line.
+func (s *Signer) failed(k *ticketKind, err error) {
+	key := k.name + ": " + failureKey(err)
 	s.logMu.Lock()
 	same := s.failing && key == s.failure
 	s.failing, s.failure = true, key
@@ -44,11 +44,11 @@ func (s *Signer) failed(err error) {
 	s.failingFlag.Store(true)
 	s.logMu.Unlock()
 	if !same {
-		s.o.Logger.Error("jssdk: no jsapi_ticket for wx.config; the same failure again is not logged until the ticket is back", "err", err)
+		s.o.Logger.Error(k.noneLog, "err", err)
 	}
 }
 
-// recovered logs, once, that the ticket is back after failures.
+// recovered logs, once, that the tickets are back after failures.
 func (s *Signer) recovered() {
 	if !s.failingFlag.Load() {
 		return
@@ -59,7 +59,9 @@ func (s *Signer) recovered() {
 	s.failing, s.failure, s.failures = false, "", 0
 	s.failingFlag.Store(false)
 	s.logMu.Unlock()
-	if was {
+	if was && s.wecom {
+		s.o.Logger.Info("jssdk: WeCom's tickets are available again", "failed_requests", n)
+	} else if was {
 		s.o.Logger.Info("jssdk: the jsapi_ticket is available again", "failed_requests", n)
 	}
 }
@@ -75,6 +77,14 @@ func failureKey(err error) string {
 	var e *mp.Error
 	if errors.As(err, &e) {
 		return e.Error()
+	}
+	var r mp.Refusal
+	if errors.As(err, &r) {
+		return r.Error()
+	}
+	var te *ticketError
+	if errors.As(err, &te) {
+		err = te.err
 	}
 	if inner := errors.Unwrap(err); inner != nil {
 		return inner.Error()

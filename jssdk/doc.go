@@ -34,6 +34,12 @@
 //	<script src="/wechat/jssdk.js" data-config="/wechat/jssdk"></script>
 //	<script>document.addEventListener("jssdk:ready", () => wx.getLocation({...}))</script>
 //
+// WeCom's pages (企业微信) use the same Signer with [Options.CorpID] in
+// place of AppID, the corp's jsapi_ticket as Tickets and, for
+// wx.agentConfig, the app's agent_config ticket as [Options.AgentTickets]
+// with [Options.AgentID]: its handler then answers both configs and
+// ww.register's signatures (see [Signer.Handler]), under the same rules.
+//
 // Package jssdk imports nothing of package
 // [github.com/wechatauth/wechatauth]: what it needs of the
 // login (the origins, whether a visitor is a snapshot-page guest) comes in

@@ -91,6 +91,8 @@ var querySeeds = []string{
 	"",
 	"url",
 	"url=%",
+	"url=x&sign=agent&agent=1&agentApis=a,b&sign=config",
+	"sign=%zz&sign=config&agent=&agentApis",
 }
 
 func checkQuery(t *testing.T, raw string) {
@@ -98,6 +100,9 @@ func checkQuery(t *testing.T, raw string) {
 	got := parseConfigQuery(raw)
 	if got.url != v.Get("url") || got.apis != v.Get("apis") || got.tags != v.Get("tags") {
 		t.Errorf("%q: got %+v, want url %q, apis %q, tags %q as url.Values.Get gives", raw, got, v.Get("url"), v.Get("apis"), v.Get("tags"))
+	}
+	if got.sign != v.Get("sign") || got.agent != v.Get("agent") || got.agentAPIs != v.Get("agentApis") {
+		t.Errorf("%q: got %+v, want sign %q, agent %q, agentApis %q as url.Values.Get gives", raw, got, v.Get("sign"), v.Get("agent"), v.Get("agentApis"))
 	}
 }
 
@@ -122,6 +127,8 @@ func TestConfigJSONAsEncodingJSON(t *testing.T) {
 			JSAPIList: []string{"updateAppMessageShareData", "getLocation"}, OpenTagList: []string{}},
 		{Debug: true, AppID: "wx1", Timestamp: -5, JSAPIList: nil, OpenTagList: []string{"wx-open-launch-weapp"}},
 		{AppID: `a"b\c<d>&e` + "\x00\u2028é", NonceStr: "\x7f", Signature: strings.Repeat("0", 40), JSAPIList: []string{"</script>"}},
+		{Beta: true, AppID: "ww0123456789abcdef", Timestamp: 1, JSAPIList: []string{}, OpenTagList: []string{}},
+		{Debug: true, Beta: true, AppID: "ww1"},
 	} {
 		want, err := json.Marshal(c)
 		if err != nil {
@@ -132,6 +139,36 @@ func TestConfigJSONAsEncodingJSON(t *testing.T) {
 		}
 		if n := configSize(&c); n < len(want) && !strings.ContainsAny(c.AppID, "\"<") {
 			t.Errorf("configSize: got %d, want at least %d", n, len(want))
+		}
+	}
+}
+
+// TestAgentConfigJSONAsEncodingJSON: the same for WeCom's wx.agentConfig
+// and ww.register's signatures.
+func TestAgentConfigJSONAsEncodingJSON(t *testing.T) {
+	for _, c := range []AgentConfig{
+		{CorpID: "ww0123456789abcdef", AgentID: "1000002", Timestamp: 1414587457, NonceStr: "Wm3WZYTPz0wzccnW",
+			Signature: "0f9de62fce790f9a083d5c99e95740ceb90c27ed", JSAPIList: []string{"selectExternalContact"}},
+		{CorpID: `a"b\c<d>&e` + "\x00\u2028é", AgentID: "\x7f", Timestamp: -5, JSAPIList: nil},
+		{JSAPIList: []string{}},
+	} {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendAgentConfig(nil, &c); string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+		if n := agentConfigSize(&c); n < len(want) && !strings.ContainsAny(c.CorpID, "\"<") {
+			t.Errorf("agentConfigSize: got %d, want at least %d", n, len(want))
+		}
+		signed, _ := json.Marshal(struct {
+			Timestamp int64  `json:"timestamp"`
+			NonceStr  string `json:"nonceStr"`
+			Signature string `json:"signature"`
+		}{c.Timestamp, c.NonceStr, c.Signature})
+		if got := appendSigned(nil, c.Timestamp, c.NonceStr, c.Signature); string(got) != string(signed) {
+			t.Errorf("got  %s\nwant %s", got, signed)
 		}
 	}
 }

@@ -26,6 +26,9 @@ const (
 // errBadNames marks an apis or tags parameter that breaks checkNames.
 var errBadNames = errors.New("jssdk: bad list of names")
 
+// errBadSign marks a sign parameter other than config and agent.
+var errBadSign = errors.New("jssdk: sign must be \"config\" (getConfigSignature) or \"agent\" (getAgentConfigSignature)")
+
 // checkNames checks a jsApiList or openTagList: at most maxNames names of
 // letters, digits and '-', each starting with a letter.
 func checkNames(names []string) error {
@@ -59,14 +62,15 @@ func names(v, key string, def []string) ([]string, error) {
 }
 
 // configQuery is what a config request's query says.
-type configQuery struct{ url, apis, tags string }
+type configQuery struct{ url, apis, tags, sign, agent, agentAPIs string }
 
-// parseConfigQuery reads the parameters url, apis and tags of rawQuery in
-// one pass, each as url.Values.Get would give it (the first valid pair of
-// that key), without building the map of every parameter.
+// parseConfigQuery reads the parameters url, apis, tags, sign, agent and
+// agentApis of rawQuery in one pass, each as url.Values.Get would give it
+// (the first valid pair of that key), without building the map of every
+// parameter.
 func parseConfigQuery(rawQuery string) configQuery {
 	var q configQuery
-	var seen [3]bool
+	var seen [6]bool
 	for rawQuery != "" {
 		var pair string
 		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
@@ -87,6 +91,12 @@ func parseConfigQuery(rawQuery string) configQuery {
 			i, dst = 1, &q.apis
 		case "tags":
 			i, dst = 2, &q.tags
+		case "sign":
+			i, dst = 3, &q.sign
+		case "agent":
+			i, dst = 4, &q.agent
+		case "agentApis":
+			i, dst = 5, &q.agentAPIs
 		default:
 			continue
 		}
@@ -109,6 +119,7 @@ type report struct {
 	Timestamp int64  `json:"timestamp"`
 	NonceStr  string `json:"nonceStr"`
 	Signature string `json:"signature"`
+	Agent     bool   `json:"agent"` // WeCom: the refused config is the wx.agentConfig
 }
 
 // Handler serves the page script's requests, wherever it is mounted:
@@ -120,6 +131,25 @@ type report struct {
 //	     WeChat refused this config with "invalid signature": the ticket it
 //	     was signed with is dropped and a new one fetched, if it is the one
 //	     cached and RenewInterval has passed; {"renewed": true|false}
+//
+// On WeCom's pages (Options.CorpID) it serves instead:
+//
+//	GET  ?url=<page URL>&apis=<names>&tags=<names>[&agent=1][&agentApis=<names>]
+//	     {"config": <the wx.config>, "agentConfig": <the wx.agentConfig>}:
+//	     the wx.config's appId is the CorpID and it has beta: true; the
+//	     agentConfig, signed with the agent_config ticket, its own timestamp
+//	     and nonce, is there when the request has agent=1 or agentApis
+//	     (default Options.AgentAPIs)
+//	GET  ?url=<page URL>&sign=config   (ww.register's getConfigSignature)
+//	GET  ?url=<page URL>&sign=agent    (ww.register's getAgentConfigSignature)
+//	     {"timestamp", "nonceStr", "signature"}, with the corp's ticket or
+//	     the agent_config ticket
+//	POST {"url", "timestamp", "nonceStr", "signature", "agent": true|false}
+//	     as above; "agent": true when the refused one is the wx.agentConfig
+//	     (or getAgentConfigSignature's), whose ticket is then renewed
+//
+// An agentConfig asked of a Signer without Options.AgentTickets gets HTTP
+// 400.
 //
 // The url parameter is the page's location.href (the entry URL on iOS), encoded
 // once; it is checked, not rebuilt (see [Signer.Sign]). A URL that breaks a
@@ -150,6 +180,10 @@ func (s *Signer) serveConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := parseConfigQuery(r.URL.RawQuery)
+	if s.wecom {
+		s.serveWeCom(w, r, &q)
+		return
+	}
 	apis, err := names(q.apis, "apis", s.o.APIs)
 	if err != nil {
 		s.fail(w, err)
@@ -170,6 +204,85 @@ func (s *Signer) serveConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSONBytes(w, http.StatusOK, appendConfig(make([]byte, 0, configSize(&c)), &c))
 }
 
+// serveWeCom serves a config request of WeCom's pages: the wx.config and,
+// when asked, the wx.agentConfig, or one of ww.register's signatures.
+func (s *Signer) serveWeCom(w http.ResponseWriter, r *http.Request, q *configQuery) {
+	if q.sign != "" {
+		k := &s.corp
+		switch {
+		case q.sign == "agent" && s.agent.src == nil:
+			s.fail(w, ErrNoAgent)
+			return
+		case q.sign == "agent":
+			k = &s.agent
+		case q.sign != "config":
+			s.fail(w, errBadSign)
+			return
+		}
+		signed, err := s.pageURL(q.url)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		ts, nonce, sig, err := s.signWith(r.Context(), k, signed)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		s.recovered()
+		writeJSONBytes(w, http.StatusOK, appendSigned(make([]byte, 0, 128), ts, nonce, sig))
+		return
+	}
+	apis, err := names(q.apis, "apis", s.o.APIs)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	tags, err := names(q.tags, "tags", s.o.OpenTags)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	wantAgent := q.agent == "1" || q.agent == "true" || q.agentAPIs != ""
+	agentAPIs, err := names(q.agentAPIs, "agentApis", s.o.AgentAPIs)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if wantAgent && s.agent.src == nil {
+		s.fail(w, ErrNoAgent)
+		return
+	}
+	signed, err := s.pageURL(q.url)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	c, err := s.sign(r.Context(), signed)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	c.JSAPIList, c.OpenTagList = apis, tags
+	var ac AgentConfig
+	if wantAgent {
+		if ac, err = s.signAgent(r.Context(), signed); err != nil {
+			s.fail(w, err)
+			return
+		}
+		ac.JSAPIList = agentAPIs
+	}
+	s.recovered()
+	b := make([]byte, 0, configSize(&c)+agentConfigSize(&ac)+32)
+	b = append(b, `{"config":`...)
+	b = appendConfig(b, &c)
+	if wantAgent {
+		b = append(b, `,"agentConfig":`...)
+		b = appendAgentConfig(b, &ac)
+	}
+	writeJSONBytes(w, http.StatusOK, append(b, '}'))
+}
+
 func (s *Signer) serveReport(w http.ResponseWriter, r *http.Request) {
 	var rep report
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReport))
@@ -177,7 +290,15 @@ func (s *Signer) serveReport(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "jssdk: the report must be JSON {\"url\", \"timestamp\", \"nonceStr\", \"signature\"}"})
 		return
 	}
-	renewed, err := s.renew(r.Context(), rep.URL, Config{Timestamp: rep.Timestamp, NonceStr: rep.NonceStr, Signature: rep.Signature})
+	k := &s.corp
+	if rep.Agent {
+		if s.agent.src == nil {
+			s.fail(w, ErrNoAgent)
+			return
+		}
+		k = &s.agent
+	}
+	renewed, err := s.renew(r.Context(), k, rep.URL, rep.Timestamp, rep.NonceStr, rep.Signature)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -190,7 +311,7 @@ func (s *Signer) serveReport(w http.ResponseWriter, r *http.Request) {
 // ticket that could not be had, whose reason goes to the log only, once
 // for a run of the same failure.
 func (s *Signer) fail(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrBadURL) || errors.Is(err, errBadNames) {
+	if errors.Is(err, ErrBadURL) || errors.Is(err, errBadNames) || errors.Is(err, errBadSign) || errors.Is(err, ErrNoAgent) {
 		var oe *originError
 		if errors.As(err, &oe) {
 			s.refusedOrigin(oe.origin)
@@ -198,8 +319,13 @@ func (s *Signer) fail(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	s.failed(err)
-	writeJSON(w, http.StatusBadGateway, map[string]string{"error": "jssdk: WeChat's jsapi_ticket is not available now; try again later"})
+	k := &s.corp
+	var te *ticketError
+	if errors.As(err, &te) {
+		k = te.k
+	}
+	s.failed(k, err)
+	writeJSON(w, http.StatusBadGateway, map[string]string{"error": k.fails})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -225,6 +351,9 @@ func appendConfig(b []byte, c *Config) []byte {
 	if c.Debug {
 		b = append(b, `"debug":true,`...)
 	}
+	if c.Beta {
+		b = append(b, `"beta":true,`...)
+	}
 	b = append(b, `"appId":`...)
 	b = appendString(b, c.AppID)
 	b = append(b, `,"timestamp":`...)
@@ -238,6 +367,43 @@ func appendConfig(b []byte, c *Config) []byte {
 	b = append(b, `,"openTagList":`...)
 	b = appendStrings(b, c.OpenTagList)
 	return append(b, '}')
+}
+
+// appendAgentConfig appends the JSON of c to b, as json.Marshal writes it.
+func appendAgentConfig(b []byte, c *AgentConfig) []byte {
+	b = append(b, `{"corpid":`...)
+	b = appendString(b, c.CorpID)
+	b = append(b, `,"agentid":`...)
+	b = appendString(b, c.AgentID)
+	b = appendSignedFields(append(b, ','), c.Timestamp, c.NonceStr, c.Signature)
+	b = append(b, `,"jsApiList":`...)
+	b = appendStrings(b, c.JSAPIList)
+	return append(b, '}')
+}
+
+// agentConfigSize is the length of the JSON of c when no string needs
+// escaping.
+func agentConfigSize(c *AgentConfig) int {
+	n := 128 + len(c.CorpID) + len(c.AgentID) + len(c.NonceStr) + len(c.Signature)
+	for _, v := range c.JSAPIList {
+		n += len(v) + 3
+	}
+	return n
+}
+
+// appendSigned appends {"timestamp", "nonceStr", "signature"}, what
+// ww.register's getConfigSignature and getAgentConfigSignature return.
+func appendSigned(b []byte, ts int64, nonce, sig string) []byte {
+	return append(appendSignedFields(append(b, '{'), ts, nonce, sig), '}')
+}
+
+func appendSignedFields(b []byte, ts int64, nonce, sig string) []byte {
+	b = append(b, `"timestamp":`...)
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, `,"nonceStr":`...)
+	b = appendString(b, nonce)
+	b = append(b, `,"signature":`...)
+	return appendString(b, sig)
 }
 
 // configSize is the length of the JSON of c when no string needs
@@ -301,7 +467,11 @@ var script []byte
 // (detail.errMsg) and "jssdk:unavailable" (detail.reason "snapshot", for a
 // snapshot-page guest, who gets no wx.config). data-snapshot="true" on the
 // script tag says so without a request. The global wechatauthJSSDK has
-// configure(), to sign again, and entryURL.
+// configure(), to sign again, and entryURL. On WeCom's pages,
+// data-agent-apis (a list, or empty for Options.AgentAPIs) has it call
+// wx.agentConfig after wx.config succeeds, report an "invalid signature"
+// of it once as well, and tell the page "jssdk:agent-ready" (detail.url) or
+// "jssdk:agent-error" (detail.errMsg).
 func (s *Signer) ScriptHandler() http.Handler {
 	sum := sha256.Sum256(script)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`

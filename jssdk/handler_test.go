@@ -186,19 +186,7 @@ func sorted(s []string) []string {
 // against the ticket the emulator issued and the URL without fragment.
 func TestConfigPassesTheEmulatorsCheck(t *testing.T) {
 	r := newRig(t, nil)
-	tests := []struct{ name, page, signed string }{
-		{"plain", site + "/account/jssdk", site + "/account/jssdk"},
-		{"query", site + "/account/?x=1&y=%E4%B8%AD", site + "/account/?x=1&y=%E4%B8%AD"},
-		{"fragment dropped", site + "/app/#/orders/7?tab=2", site + "/app/"},
-		{"non-ASCII path", site + "/%E4%B8%AD%E6%96%87/", site + "/%E4%B8%AD%E6%96%87/"},
-		{"raw non-ASCII path", site + "/中文/?q=值", site + "/中文/?q=值"},
-		{"share parameters", site + "/a?id=7&from=singlemessage&isappinstalled=0", site + "/a?id=7&from=singlemessage&isappinstalled=0"},
-		{"an escaped URL in the query", site + "/a?next=https%3A%2F%2Fapp.example%2F%3Fa%3D1", site + "/a?next=https%3A%2F%2Fapp.example%2F%3Fa%3D1"},
-		{"second origin, with a port", "http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"},
-		{"default port", "https://app.example:443/x", "https://app.example:443/x"},
-		{"upper-case host", "https://APP.example/x", "https://APP.example/x"},
-	}
-	for _, tt := range tests {
+	for _, tt := range goodURLs {
 		t.Run(tt.name, func(t *testing.T) {
 			c := r.config(t, tt.page)
 			if got := r.verify(t, c, tt.signed); got != "config:ok" {
@@ -211,23 +199,41 @@ func TestConfigPassesTheEmulatorsCheck(t *testing.T) {
 	}
 }
 
+// goodURLs are page URLs of the Signer's origins and the URL each is
+// signed as: WeChat's and WeCom's pages alike.
+var goodURLs = []struct{ name, page, signed string }{
+	{"plain", site + "/account/jssdk", site + "/account/jssdk"},
+	{"query", site + "/account/?x=1&y=%E4%B8%AD", site + "/account/?x=1&y=%E4%B8%AD"},
+	{"fragment dropped", site + "/app/#/orders/7?tab=2", site + "/app/"},
+	{"non-ASCII path", site + "/%E4%B8%AD%E6%96%87/", site + "/%E4%B8%AD%E6%96%87/"},
+	{"raw non-ASCII path", site + "/中文/?q=值", site + "/中文/?q=值"},
+	{"share parameters", site + "/a?id=7&from=singlemessage&isappinstalled=0", site + "/a?id=7&from=singlemessage&isappinstalled=0"},
+	{"an escaped URL in the query", site + "/a?next=https%3A%2F%2Fapp.example%2F%3Fa%3D1", site + "/a?next=https%3A%2F%2Fapp.example%2F%3Fa%3D1"},
+	{"second origin, with a port", "http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"},
+	{"default port", "https://app.example:443/x", "https://app.example:443/x"},
+	{"upper-case host", "https://APP.example/x", "https://APP.example/x"},
+}
+
+// badURLs are page URLs that break a rule, and what the 400 says: WeChat's
+// and WeCom's pages alike.
+var badURLs = []struct{ name, url, want string }{
+	{"missing", "", "url is missing"},
+	{"relative", "/account/", "absolute http(s) URL"},
+	{"encoded twice", url.QueryEscape(site + "/account/"), "encoded twice"},
+	{"another scheme", "ftp://app.example/", "absolute http(s) URL"},
+	{"another origin", "https://evil.example/account/", `the origin "https://evil.example" is not one of Options.Origins (https://app.example, http://127.0.0.1:8080)`},
+	{"a subdomain", "https://www.app.example/", "is not one of Options.Origins"},
+	{"another scheme of the origin", "http://app.example/", `the origin "http://app.example" is not one`},
+	{"another port", "http://127.0.0.1:9090/", "is not one of Options.Origins"},
+	{"HTML-escaped", site + "/a?x=1&amp;y=2", "&amp;"},
+	{"a space", site + "/a b", "spaces or control characters"},
+	{"user info", "https://user:pw@app.example/", "user name or password"},
+	{"too long", site + "/" + strings.Repeat("a", 5000), "at most 4096"},
+}
+
 func TestConfigRefusesABadURL(t *testing.T) {
 	r := newRig(t, nil)
-	tests := []struct{ name, url, want string }{
-		{"missing", "", "url is missing"},
-		{"relative", "/account/", "absolute http(s) URL"},
-		{"encoded twice", url.QueryEscape(site + "/account/"), "encoded twice"},
-		{"another scheme", "ftp://app.example/", "absolute http(s) URL"},
-		{"another origin", "https://evil.example/account/", `the origin "https://evil.example" is not one of Options.Origins (https://app.example, http://127.0.0.1:8080)`},
-		{"a subdomain", "https://www.app.example/", "is not one of Options.Origins"},
-		{"another scheme of the origin", "http://app.example/", `the origin "http://app.example" is not one`},
-		{"another port", "http://127.0.0.1:9090/", "is not one of Options.Origins"},
-		{"HTML-escaped", site + "/a?x=1&amp;y=2", "&amp;"},
-		{"a space", site + "/a b", "spaces or control characters"},
-		{"user info", "https://user:pw@app.example/", "user name or password"},
-		{"too long", site + "/" + strings.Repeat("a", 5000), "at most 4096"},
-	}
-	for _, tt := range tests {
+	for _, tt := range badURLs {
 		t.Run(tt.name, func(t *testing.T) {
 			w := r.get(t, tt.url)
 			var body struct{ Error string }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,14 +16,39 @@ import (
 	"github.com/wechatauth/wechatauth/mp"
 )
 
-// Options configures [New]. AppID, Tickets and Origins are required; the
-// other fields have working zero values.
+// Options configures [New]. AppID (or, for WeCom, CorpID), Tickets and
+// Origins are required; the other fields have working zero values.
 type Options struct {
-	// AppID is the Official Account's AppID, the appId of wx.config.
+	// AppID is the Official Account's AppID, the appId of wx.config. For
+	// WeCom's pages set CorpID instead.
 	AppID string
+	// CorpID, set instead of AppID, makes the Signer WeCom's: it is the
+	// corp's ID (企业ID), the appId of wx.config (which then carries
+	// beta: true, as WeCom's jweixin wants) and the corpid of
+	// wx.agentConfig. Tickets is then the corp's jsapi_ticket, and
+	// AgentTickets and AgentID add wx.agentConfig (see [Signer.Handler]).
+	// Every rule of the Official Account's pages holds for WeCom's: the
+	// origins, the URL checks, the entry URL on iOS, the renewal after
+	// "invalid signature".
+	CorpID string
 	// Tickets gives the account's jsapi_ticket: mp.NewTicketSource, with
-	// a shared cache (redisstore) when several instances run.
+	// a shared cache (redisstore) when several instances run. For WeCom
+	// (CorpID set), the corp's jsapi_ticket (cgi-bin/get_jsapi_ticket),
+	// which signs wx.config and ww.register's getConfigSignature.
 	Tickets mp.TicketSource
+	// AgentTickets gives, for WeCom, the app's agent_config ticket
+	// (cgi-bin/ticket/get?type=agent_config, fetched with the token of the
+	// app AgentID names), which signs wx.agentConfig and ww.register's
+	// getAgentConfigSignature. It must be another source than Tickets: a
+	// wx.agentConfig signed with the corp's ticket is refused. Set it with
+	// AgentID, or leave both unset for pages that need no agent-level API.
+	AgentTickets mp.TicketSource
+	// AgentID is, for WeCom, the app's AgentId (digits, such as
+	// "1000002"), the agentid of wx.agentConfig. Set with AgentTickets.
+	AgentID string
+	// AgentAPIs is the jsApiList of a wx.agentConfig whose request names
+	// none, such as "selectExternalContact". Default: none.
+	AgentAPIs []string
 	// Origins are the origins whose pages may be signed, such as
 	// "https://example.com": the account's JS安全域名 (a few, set on
 	// WeChat's settings page) with their scheme. Usually the origin of
@@ -63,13 +89,40 @@ type Options struct {
 // to wx.config as is. JSAPIList and OpenTagList are not signed, so they
 // may be changed after [Signer.Sign].
 type Config struct {
-	Debug       bool     `json:"debug,omitempty"`
+	Debug bool `json:"debug,omitempty"`
+	// Beta is true on WeCom's pages (Options.CorpID), whose older
+	// jweixin needs it to offer WeCom's APIs.
+	Beta        bool     `json:"beta,omitempty"`
 	AppID       string   `json:"appId"`
 	Timestamp   int64    `json:"timestamp"`
 	NonceStr    string   `json:"nonceStr"`
 	Signature   string   `json:"signature"`
 	JSAPIList   []string `json:"jsApiList"`
 	OpenTagList []string `json:"openTagList"`
+}
+
+// AgentConfig is the argument of WeCom's wx.agentConfig, signed with the
+// app's agent_config ticket: its JSON is what the page passes to
+// wx.agentConfig, beside its success and fail callbacks. JSAPIList is not
+// signed.
+type AgentConfig struct {
+	CorpID    string   `json:"corpid"`
+	AgentID   string   `json:"agentid"`
+	Timestamp int64    `json:"timestamp"`
+	NonceStr  string   `json:"nonceStr"`
+	Signature string   `json:"signature"`
+	JSAPIList []string `json:"jsApiList"`
+}
+
+// ticketKind is one of the tickets a Signer signs with: the jsapi_ticket
+// of wx.config, or WeCom's agent_config ticket of wx.agentConfig.
+type ticketKind struct {
+	src     mp.TicketSource
+	name    string // in errors and the log: "jsapi_ticket", "agent_config ticket"
+	fails   string // what a 502 says
+	noneLog string // the log line of a failure
+
+	renewedAt time.Time // the last renewal a page asked for, by this Signer; under Signer.mu
 }
 
 // Signer makes wx.config signatures for the pages of [Options.Origins] and
@@ -81,8 +134,12 @@ type Signer struct {
 	originList []string
 	now        func() time.Time
 
-	mu        sync.Mutex
-	renewedAt time.Time // the last renewal a page asked for, by this Signer
+	wecom bool       // Options.CorpID is set
+	appID string     // wx.config's appId: AppID or CorpID
+	corp  ticketKind // Tickets
+	agent ticketKind // AgentTickets; src nil when unset
+
+	mu sync.Mutex // guards the renewedAt of corp and agent
 
 	logMu       sync.Mutex
 	refused     map[string]bool // origins refused and logged, at most maxRefusedOrigins
@@ -99,11 +156,31 @@ func New(o Options) (*Signer, error) {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("jssdk: Options.%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if !wxspec.Valid(o.AppID, wxspec.MaxToken) {
-		bad("AppID", "must be the Official Account's AppID, such as \"wx1234567890abcdef\", got %q", o.AppID)
+	wecom := o.CorpID != ""
+	switch {
+	case wecom && o.AppID != "":
+		bad("AppID", "and Options.CorpID are both set: set AppID for an Official Account's pages, CorpID for WeCom's, not both")
+	case wecom && !wxspec.Valid(o.CorpID, wxspec.MaxToken):
+		bad("CorpID", "must be the corp's ID, such as \"ww1234567890abcdef\", got %q", o.CorpID)
+	case !wecom && !wxspec.Valid(o.AppID, wxspec.MaxToken):
+		bad("AppID", "must be the Official Account's AppID, such as \"wx1234567890abcdef\" (or set CorpID for WeCom's pages), got %q", o.AppID)
 	}
 	if o.Tickets == nil {
-		bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.CredentialOptions{})")
+		if wecom {
+			bad("Tickets", "is nil; set WeCom's corp jsapi_ticket source from package work")
+		} else {
+			bad("Tickets", "is nil; set mp.NewTicketSource(client, accessTokens, mp.CredentialOptions{})")
+		}
+	}
+	switch {
+	case !wecom && (o.AgentTickets != nil || o.AgentID != "" || len(o.AgentAPIs) > 0):
+		bad("AgentTickets", "AgentID and AgentAPIs are WeCom's: set Options.CorpID (and not AppID) for WeCom's pages, or leave them unset")
+	case o.AgentTickets == nil && o.AgentID != "":
+		bad("AgentTickets", "is nil while AgentID is set; set the app's agent_config ticket source from package work, or unset AgentID")
+	case o.AgentTickets != nil && !digits(o.AgentID):
+		bad("AgentID", "must be the app's AgentId, digits such as \"1000002\", got %q", o.AgentID)
+	case o.AgentTickets != nil && sameSource(o.AgentTickets, o.Tickets):
+		bad("AgentTickets", "is Tickets: wx.agentConfig needs the app's agent_config ticket, another source than the corp's jsapi_ticket")
 	}
 	if len(o.Origins) == 0 {
 		bad("Origins", "is empty; list the origins of the pages to sign, such as the origin of wechatauth's Options.CallbackURL (\"https://example.com\")")
@@ -123,7 +200,7 @@ func New(o Options) (*Signer, error) {
 	for _, l := range []struct {
 		field string
 		names []string
-	}{{"APIs", o.APIs}, {"OpenTags", o.OpenTags}} {
+	}{{"APIs", o.APIs}, {"OpenTags", o.OpenTags}, {"AgentAPIs", o.AgentAPIs}} {
 		if err := checkNames(l.names); err != nil {
 			bad(l.field, "%v", err)
 		}
@@ -142,7 +219,40 @@ func New(o Options) (*Signer, error) {
 	}
 	s.o.APIs = nonNil(o.APIs)
 	s.o.OpenTags = nonNil(o.OpenTags)
+	s.o.AgentAPIs = nonNil(o.AgentAPIs)
+	s.wecom, s.appID = wecom, o.AppID
+	s.corp = ticketKind{src: o.Tickets, name: "jsapi_ticket",
+		fails:   "jssdk: WeChat's jsapi_ticket is not available now; try again later",
+		noneLog: "jssdk: no jsapi_ticket for wx.config; the same failure again is not logged until the ticket is back"}
+	if wecom {
+		s.appID = o.CorpID
+		s.corp.fails = "jssdk: WeCom's jsapi_ticket is not available now; try again later"
+		s.agent = ticketKind{src: o.AgentTickets, name: "agent_config ticket",
+			fails:   "jssdk: WeCom's agent_config ticket is not available now; try again later",
+			noneLog: "jssdk: no agent_config ticket for wx.agentConfig; the same failure again is not logged until the ticket is back"}
+	}
 	return s, nil
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sameSource reports whether a and b are the same ticket source, without
+// the panic of == on values of a type that cannot be compared.
+func sameSource(a, b mp.TicketSource) bool {
+	if a == nil || b == nil || reflect.TypeOf(a) != reflect.TypeOf(b) || !reflect.TypeOf(a).Comparable() {
+		return false
+	}
+	return a == b
 }
 
 func nonNil(names []string) []string {
@@ -159,70 +269,137 @@ func nonNil(names []string) []string {
 // the site's public origin and r.URL.RequestURI(), never from r.Host. An
 // error wrapping [ErrBadURL] names the rule pageURL broke; other errors are
 // the ticket's.
+//
+// On WeCom's pages (Options.CorpID) the config's appId is the CorpID and it
+// carries beta: true; [Signer.SignAgent] gives the wx.agentConfig.
 func (s *Signer) Sign(ctx context.Context, pageURL string) (Config, error) {
 	signed, err := s.pageURL(pageURL)
 	if err != nil {
 		return Config{}, err
 	}
-	ticket, err := s.o.Tickets.Ticket(ctx)
+	return s.sign(ctx, signed)
+}
+
+// sign is Sign of a URL pageURL accepted.
+func (s *Signer) sign(ctx context.Context, signed string) (Config, error) {
+	ts, nonce, sig, err := s.signWith(ctx, &s.corp, signed)
 	if err != nil {
-		return Config{}, fmt.Errorf("jssdk: getting the jsapi_ticket: %w", err)
+		return Config{}, err
 	}
-	nonce := rand.Text()
-	ts := s.now().Unix()
 	return Config{
 		Debug:       s.o.Debug,
-		AppID:       s.o.AppID,
+		Beta:        s.wecom,
+		AppID:       s.appID,
 		Timestamp:   ts,
 		NonceStr:    nonce,
-		Signature:   Signature(ticket, nonce, ts, signed),
+		Signature:   sig,
 		JSAPIList:   s.o.APIs,
 		OpenTagList: s.o.OpenTags,
 	}, nil
 }
 
-// renew drops the cached ticket and fetches a new one when c, the config
-// of pageURL that WeChat refused with "invalid signature", was signed with
-// the ticket cached now, and no renewal happened within RenewInterval. It
-// reports whether it renewed.
-func (s *Signer) renew(ctx context.Context, pageURL string, c Config) (bool, error) {
+// SignAgent returns the wx.agentConfig of the page at pageURL, with
+// [Options.AgentAPIs], signed with the app's agent_config ticket
+// ([Options.AgentTickets]) and a timestamp and nonce of its own, for
+// WeCom's pages rendered on the server. pageURL is as for [Signer.Sign]. It
+// returns an error wrapping [ErrNoAgent] when Options.AgentTickets is not
+// set.
+func (s *Signer) SignAgent(ctx context.Context, pageURL string) (AgentConfig, error) {
+	if s.agent.src == nil {
+		return AgentConfig{}, ErrNoAgent
+	}
+	signed, err := s.pageURL(pageURL)
+	if err != nil {
+		return AgentConfig{}, err
+	}
+	return s.signAgent(ctx, signed)
+}
+
+// signAgent is SignAgent of a URL pageURL accepted.
+func (s *Signer) signAgent(ctx context.Context, signed string) (AgentConfig, error) {
+	ts, nonce, sig, err := s.signWith(ctx, &s.agent, signed)
+	if err != nil {
+		return AgentConfig{}, err
+	}
+	return AgentConfig{
+		CorpID:    s.appID,
+		AgentID:   s.o.AgentID,
+		Timestamp: ts,
+		NonceStr:  nonce,
+		Signature: sig,
+		JSAPIList: s.o.AgentAPIs,
+	}, nil
+}
+
+// ErrNoAgent is the error of a wx.agentConfig asked of a Signer without
+// Options.AgentTickets: an Official Account's, or WeCom's without them.
+// The handler answers it with HTTP 400.
+var ErrNoAgent = errors.New("jssdk: no wx.agentConfig: Options.AgentTickets and AgentID are not set (they are WeCom's)")
+
+// signWith signs the accepted URL signed with the ticket of k, a fresh
+// nonce and the time now.
+func (s *Signer) signWith(ctx context.Context, k *ticketKind, signed string) (ts int64, nonce, sig string, err error) {
+	ticket, err := k.src.Ticket(ctx)
+	if err != nil {
+		return 0, "", "", &ticketError{k: k, err: fmt.Errorf("jssdk: getting the %s: %w", k.name, err)}
+	}
+	nonce = rand.Text()
+	ts = s.now().Unix()
+	return ts, nonce, Signature(ticket, nonce, ts, signed), nil
+}
+
+// ticketError is the error of a ticket that could not be had, with the
+// kind it is of, for the log and the 502.
+type ticketError struct {
+	k   *ticketKind
+	err error
+}
+
+func (e *ticketError) Error() string { return e.err.Error() }
+func (e *ticketError) Unwrap() error { return e.err }
+
+// renew drops the cached ticket of k and fetches a new one when c, the
+// config of pageURL that the platform refused with "invalid signature", was
+// signed with the ticket of k cached now, and no renewal of k happened
+// within RenewInterval. It reports whether it renewed.
+func (s *Signer) renew(ctx context.Context, k *ticketKind, pageURL string, ts int64, nonce, sig string) (bool, error) {
 	signed, err := s.pageURL(pageURL)
 	if err != nil {
 		return false, err
 	}
-	ticket, err := s.o.Tickets.Ticket(ctx)
+	ticket, err := k.src.Ticket(ctx)
 	if err != nil {
-		return false, fmt.Errorf("jssdk: getting the jsapi_ticket: %w", err)
+		return false, &ticketError{k: k, err: fmt.Errorf("jssdk: getting the %s: %w", k.name, err)}
 	}
-	if Signature(ticket, c.NonceStr, c.Timestamp, signed) != c.Signature {
-		return false, nil // signed with an older ticket, already replaced, or not by us
+	if Signature(ticket, nonce, ts, signed) != sig {
+		return false, nil // signed with an older ticket, already replaced, another ticket, or not by us
 	}
-	if ok, err := s.allowRenew(ctx); !ok || err != nil {
+	if ok, err := s.allowRenew(ctx, k); !ok || err != nil {
 		return false, err
 	}
-	if err := s.o.Tickets.Invalidate(ctx, ticket); err != nil {
-		return false, fmt.Errorf("jssdk: dropping the jsapi_ticket: %w", err)
+	if err := k.src.Invalidate(ctx, ticket); err != nil {
+		return false, &ticketError{k: k, err: fmt.Errorf("jssdk: dropping the %s: %w", k.name, err)}
 	}
-	if _, err := s.o.Tickets.Ticket(ctx); err != nil {
-		return false, fmt.Errorf("jssdk: fetching a new jsapi_ticket: %w", err)
+	if _, err := k.src.Ticket(ctx); err != nil {
+		return false, &ticketError{k: k, err: fmt.Errorf("jssdk: fetching a new %s: %w", k.name, err)}
 	}
 	return true, nil
 }
 
-// allowRenew reports whether a renewal may go ahead: not if this Signer
-// renewed within RenewInterval, and, when the ticket source keeps the
-// interval in its shared cache (mp.RenewLimiter), only if no instance
+// allowRenew reports whether a renewal of k may go ahead: not if this
+// Signer renewed k within RenewInterval, and, when its ticket source keeps
+// the interval in its shared cache (mp.RenewLimiter), only if no instance
 // that shares it renewed within RenewInterval either.
-func (s *Signer) allowRenew(ctx context.Context) (bool, error) {
+func (s *Signer) allowRenew(ctx context.Context, k *ticketKind) (bool, error) {
 	s.mu.Lock()
 	now := s.now()
-	if !s.renewedAt.IsZero() && now.Sub(s.renewedAt) < s.o.RenewInterval {
+	if !k.renewedAt.IsZero() && now.Sub(k.renewedAt) < s.o.RenewInterval {
 		s.mu.Unlock()
 		return false, nil
 	}
-	limiter, shared := s.o.Tickets.(mp.RenewLimiter)
+	limiter, shared := k.src.(mp.RenewLimiter)
 	if !shared {
-		s.renewedAt = now
+		k.renewedAt = now
 	}
 	s.mu.Unlock()
 	if !shared {
@@ -234,18 +411,18 @@ func (s *Signer) allowRenew(ctx context.Context) (bool, error) {
 		// The cache keeps no interval: this Signer's own must do.
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.renewedAt.IsZero() && now.Sub(s.renewedAt) < s.o.RenewInterval {
+		if !k.renewedAt.IsZero() && now.Sub(k.renewedAt) < s.o.RenewInterval {
 			return false, nil // another request of this Signer came first
 		}
-		s.renewedAt = now
+		k.renewedAt = now
 		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("jssdk: the renewal interval: %w", err)
+		return false, &ticketError{k: k, err: fmt.Errorf("jssdk: the renewal interval: %w", err)}
 	case !ok:
 		return false, nil
 	}
 	s.mu.Lock()
-	s.renewedAt = now
+	k.renewedAt = now
 	s.mu.Unlock()
 	return true, nil
 }

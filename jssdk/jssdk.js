@@ -15,17 +15,30 @@
 //   jssdk:error        detail.errMsg, detail.status for a refused request
 //   jssdk:unavailable  detail.reason "snapshot": a snapshot-page guest,
 //                      who cannot use the JS-SDK; no wx.config was made
+//
+// On WeCom's pages (the server's Signer has Options.CorpID) it does the
+// same, and with data-agent-apis="selectExternalContact,…" (or an empty
+// data-agent-apis for the server's Options.AgentAPIs) it also calls
+// wx.agentConfig once wx.config has succeeded, reports an "invalid
+// signature" of it once, so that the server renews the app's ticket, and
+// tells the page by two more events:
+//   jssdk:agent-ready  detail.url: wx.agentConfig succeeded; the agent-level
+//                      APIs work now
+//   jssdk:agent-error  detail.errMsg
 (function () {
   "use strict";
   var me = document.currentScript;
   var endpoint = me.getAttribute("data-config") || me.src.replace(/\.js(\?.*)?$/, "");
   var apis = list(me.getAttribute("data-apis"));
   var tags = list(me.getAttribute("data-tags"));
+  var agent = me.hasAttribute("data-agent-apis");
+  var agentApis = list(me.getAttribute("data-agent-apis"));
   var ios = /iPhone|iPad|iPod/.test(navigator.userAgent);
   var entryURL = rememberEntry();
   var generation = 0;
   var signed = null; // {url, config} of the latest wx.config
   var reported = false;
+  var agentReported = false;
   var pending = false;
 
   function list(s) {
@@ -75,6 +88,8 @@
     var q = "url=" + encodeURIComponent(url);
     if (apis.length) { q += "&apis=" + encodeURIComponent(apis.join(",")); }
     if (tags.length) { q += "&tags=" + encodeURIComponent(tags.join(",")); }
+    if (agent) { q += "&agent=1"; }
+    if (agentApis.length) { q += "&agentApis=" + encodeURIComponent(agentApis.join(",")); }
     fetch(endpoint + (endpoint.indexOf("?") < 0 ? "?" : "&") + q, {
       credentials: "same-origin", headers: { Accept: "application/json" }
     }).then(function (r) {
@@ -91,8 +106,10 @@
         emit("error", { status: res.status, errMsg: res.body.error });
         return;
       }
-      signed = { url: url, config: res.body };
-      wx.config(res.body);
+      // WeCom's answer is {config, agentConfig}; the Official Account's is
+      // the config itself.
+      signed = { url: url, config: res.body.config || res.body, agent: res.body.agentConfig || null };
+      wx.config(signed.config);
     }).catch(function () {
       if (gen === generation) {
         emit("error", { errMsg: "jssdk: the config request failed" });
@@ -100,14 +117,50 @@
     });
   }
 
-  // report tells the server, once per page, that WeChat refused the
-  // latest config; then configures again.
-  function report() {
-    reported = true;
-    var c = signed.config;
+  // agentConfigure calls WeCom's wx.agentConfig with the agentConfig
+  // signed beside the wx.config that has just succeeded.
+  function agentConfigure(s) {
+    var gen = generation;
+    if (!wx.agentConfig) {
+      emit("agent-error", { errMsg: "jssdk: wx.agentConfig is missing: WeCom's client or jweixin is too old" });
+      return;
+    }
+    var a = s.agent;
+    wx.agentConfig({
+      corpid: a.corpid, agentid: a.agentid, timestamp: a.timestamp, nonceStr: a.nonceStr,
+      signature: a.signature, jsApiList: a.jsApiList,
+      success: function () {
+        if (gen === generation) { emit("agent-ready", { url: s.url }); }
+      },
+      fail: function (res) {
+        if (gen !== generation) {
+          return; // a newer route asked meanwhile
+        }
+        var msg = (res && res.errMsg) || "";
+        if (/invalid signature/.test(msg) && !agentReported) {
+          report(true);
+          return;
+        }
+        emit("agent-error", { errMsg: msg });
+      }
+    });
+  }
+
+  // report tells the server, once per page for each config, that WeChat
+  // refused the latest config (WeCom's wx.agentConfig when agent is true);
+  // then configures again.
+  function report(agent) {
+    var c = agent ? signed.agent : signed.config;
+    var body = { url: signed.url, timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature };
+    if (agent) {
+      agentReported = true;
+      body.agent = true;
+    } else {
+      reported = true;
+    }
     fetch(endpoint, {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ url: signed.url, timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature })
+      body: JSON.stringify(body)
     }).catch(function () {}).then(configure);
   }
 
@@ -123,11 +176,14 @@
     return;
   }
   if (window.wx && wx.ready) {
-    wx.ready(function () { emit("ready", { url: signed ? signed.url : urlToSign() }); });
+    wx.ready(function () {
+      emit("ready", { url: signed ? signed.url : urlToSign() });
+      if (signed && signed.agent) { agentConfigure(signed); }
+    });
     wx.error(function (res) {
       var msg = (res && res.errMsg) || "";
       if (/invalid signature/.test(msg) && !reported && signed) {
-        report();
+        report(false);
         return;
       }
       emit("error", { errMsg: msg });
