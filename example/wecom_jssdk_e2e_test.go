@@ -40,12 +40,11 @@ func weComJSSDKTab(t *testing.T, st *weComStack, browser context.Context, ua str
 // API) and the context (wx.agentConfig's) came after the last of them.
 func (tb *tab) waitWeComReady(n, agent string) {
 	tb.t.Helper()
-	tb.do(chromedp.WaitVisible(chromedp.ID("jssdk-ready")), chromedp.WaitVisible(chromedp.ID("agent-ready")))
-	ctx, cancel := tb.stepContext()
+	ctx, cancel := tb.stepContext() // the step's budget bounds the poll
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(function (text) {
 		return text("ready-count") === "`+n+`" && text("agent-count") === "`+agent+`" && text("location") !== "–" && text("context") !== "–";
-	})(function (id) { return document.getElementById(id).textContent; })`)); err != nil {
+	})(function (id) { return document.getElementById(id).textContent; })`, chromedp.WithPollingTimeout(stepBudget))); err != nil {
 		tb.t.Fatalf("waiting for jssdk:ready number %s and jssdk:agent-ready number %s: %v (status %q, configured %s, agent configured %s)",
 			n, agent, explain(ctx, err), tb.text("jssdk-status"), tb.text("ready-count"), tb.text("agent-count"))
 	}
