@@ -83,16 +83,19 @@ type storage struct {
 	tokens    wechatauth.TokenStore
 	callbacks wechatauth.CallbackStore
 	// accessTokens and tickets cache the account's access_token and
-	// jsapi_ticket, corpTokens a WeCom app's corp access_token; nil means
-	// in memory.
-	accessTokens, tickets, corpTokens mp.CredentialCache
-	close                             func() error
+	// jsapi_ticket; corpTokens, corpTickets and agentTickets a WeCom app's
+	// corp access_token, the corp's jsapi_ticket and the app's ticket. nil
+	// means in memory, one per source.
+	accessTokens, tickets                 mp.CredentialCache
+	corpTokens, corpTickets, agentTickets mp.CredentialCache
+	close                                 func() error
 }
 
 // newStorage chooses where the app keeps its state: in Redis when
 // cfg.RedisAddr is set, for scs's sessions, wechatauth's Users, Tokens
 // and Callbacks, and the account's access_token and jsapi_ticket (or the
-// WeCom app's corp access_token) alike, and in memory otherwise.
+// WeCom app's corp access_token and its two JS-SDK tickets) alike, and in
+// memory otherwise.
 func newStorage(cfg config) (*storage, error) {
 	sessions := scs.New()
 	sessions.Lifetime = 7 * 24 * time.Hour
@@ -119,7 +122,10 @@ func newStorage(cfg config) (*storage, error) {
 			close:        pool.Close,
 		}
 		if cfg.WeCom {
-			st.corpTokens = store.CredentialCache(work.AccessTokenCredential, cfg.CorpID+"/"+cfg.AgentID)
+			app := cfg.CorpID + "/" + cfg.AgentID // work.Client.Account()
+			st.corpTokens = store.CredentialCache(work.AccessTokenCredential, app)
+			st.corpTickets = store.CredentialCache(work.JSAPITicketCredential, cfg.CorpID) // the corp's: per corp
+			st.agentTickets = store.CredentialCache(work.AgentTicketCredential, app)       // the app's: per app
 		}
 		return st, nil
 	}
@@ -129,7 +135,9 @@ func newStorage(cfg config) (*storage, error) {
 		users:     mem,
 		tokens:    mem,
 		callbacks: mem,
-		close:     func() error { return nil },
+		// One corp access_token for the WeCom login and the JS-SDK's tickets.
+		corpTokens: mp.NewMemoryCache(),
+		close:      func() error { return nil },
 	}, nil
 }
 

@@ -18,8 +18,9 @@
 //	ADDR                 where to listen (default 127.0.0.1:8080)
 //
 // WeCom (企业微信) mode serves the members of a corp instead, through its
-// self-built app (wecom.go). One variable runs it on the emulator's corp,
-// whose Web login a desktop browser clicks through:
+// self-built app (wecom.go), with a JS-SDK page of its own (wx.config and
+// wx.agentConfig). One variable runs it on the emulator's corp, whose Web
+// login a desktop browser clicks through:
 //
 //	WECOM=1 go run ./example
 //
@@ -34,7 +35,8 @@
 //	WECOM_ALLOW_NON_MEMBERS  1 lets people who are not members of the corp in, by their openid
 //
 // WECHATAUTH_DEBUG (the member "developer", or ?_user=<userid>), REDIS_ADDR
-// (sessions, callbacks and the corp access_token) and ADDR work in both modes.
+// (sessions, callbacks, the corp access_token and the JS-SDK's two
+// tickets) and ADDR work in both modes.
 //
 // The app itself is in app.go; where it keeps its state, in newStorage.
 package main
@@ -79,6 +81,7 @@ func run() error {
 		defer wx.Close()
 		if cfg.WeCom {
 			cfg.CorpID, cfg.AgentID, cfg.CorpSecret, cfg.WeComEndpoints = wx.CorpID, wx.AgentID, wx.CorpSecret, wx.WeComEndpoints()
+			cfg.Endpoints.JSSDK = wx.Endpoints().JSSDK // the JS-SDK page's stand-in for WeCom's scripts
 			slog.Info("WECOM=1 without WECOM_CORPID: using the in-process emulator's WeCom corp", "emulator", wx.URL, "corpid", wx.CorpID, "agentid", wx.AgentID)
 		} else {
 			cfg.AppID, cfg.AppSecret, cfg.Endpoints = wx.AppID, wx.AppSecret, wx.Endpoints()

@@ -61,6 +61,7 @@ func newWeComStack(t *testing.T, allowNonMembers bool) *weComStack {
 	}
 	t.Cleanup(st.wx.Close)
 	cfg.CorpID, cfg.AgentID, cfg.CorpSecret, cfg.WeComEndpoints = st.wx.CorpID, st.wx.AgentID, st.wx.CorpSecret, st.wx.WeComEndpoints()
+	cfg.Endpoints.JSSDK = st.wx.Endpoints().JSSDK
 	handler, closeApp, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -105,5 +109,90 @@ func TestWeComAppWithRedis(t *testing.T) {
 	}
 	if got := wx.Calls("/cgi-bin/gettoken"); got != 1 {
 		t.Errorf("gettoken calls: got %d, want 1: the instances share the corp access_token in Redis", got)
+	}
+}
+
+// Five instances of the WeCom app on one Redis, as REDIS_ADDR runs them,
+// serve many configs of both kinds and fetch the corp access_token, the
+// corp's jsapi_ticket and the app's ticket once between them; every
+// config is one the emulator's stand-in accepts.
+func TestWeComJSSDKFiveInstancesWithRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	const site, instances, configs = "http://127.0.0.1:8080", 5, 40
+	page := site + "/account/jssdk?tab=orders"
+	apps := make([]http.Handler, instances)
+	for i := range apps {
+		h, closeApp, err := newApp(config{
+			WeCom: true, CorpID: wx.CorpID, AgentID: wx.AgentID, CorpSecret: wx.CorpSecret,
+			CallbackURL: site + "/wecom/callback", WeComEndpoints: wx.WeComEndpoints(), RedisAddr: srv.Addr(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeApp()
+		apps[i] = h
+	}
+
+	type answer struct {
+		Config      map[string]any `json:"config"`
+		AgentConfig map[string]any `json:"agentConfig"`
+	}
+	answers := make([]answer, instances*configs)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() { // every instance at once, as a page view on each
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			apps[i%instances].ServeHTTP(rec, httptest.NewRequest("GET", "/wecom/jssdk?agent=1&url="+url.QueryEscape(page), nil))
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &answers[i]) != nil {
+				t.Errorf("config %d: HTTP %d, %q", i, rec.Code, rec.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for path, what := range map[string]string{
+		"/cgi-bin/gettoken": "corp access_token", "/cgi-bin/get_jsapi_ticket": "corp's jsapi_ticket", "/cgi-bin/ticket/get": "app's ticket",
+	} {
+		if got := wx.Calls(path); got != 1 {
+			t.Errorf("%s calls (the %s): got %d for %d configs on %d instances, want 1", path, what, got, len(answers), instances)
+		}
+	}
+	t.Logf("%d configs of both kinds on %d instances: %d gettoken, %d get_jsapi_ticket, %d ticket/get", len(answers), instances,
+		wx.Calls("/cgi-bin/gettoken"), wx.Calls("/cgi-bin/get_jsapi_ticket"), wx.Calls("/cgi-bin/ticket/get"))
+
+	// The stand-in's check, as the page's wx.config and wx.agentConfig ask
+	// for it: the first and last config of each instance.
+	verify := func(fields map[string]any) string {
+		fields["url"] = page
+		body, _ := json.Marshal(fields)
+		resp, err := wx.Client().Post(wx.URL+"/open/js/verify", "text/plain", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res struct{ ErrMsg string }
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res.ErrMsg
+	}
+	for _, i := range []int{0, 1, 2, 3, 4, len(answers) - 5, len(answers) - 4, len(answers) - 3, len(answers) - 2, len(answers) - 1} {
+		a := answers[i]
+		if got := verify(a.Config); got != "config:ok" {
+			t.Errorf("config %d: the stand-in says %q to wx.config, want config:ok", i, got)
+		}
+		if a.AgentConfig == nil {
+			t.Fatalf("config %d: no agentConfig", i)
+		}
+		a.AgentConfig["api"] = "agentConfig"
+		if got := verify(a.AgentConfig); got != "agentConfig:ok" {
+			t.Errorf("config %d: the stand-in says %q to wx.agentConfig, want agentConfig:ok", i, got)
+		}
 	}
 }
