@@ -185,12 +185,13 @@ func TestWeComTicketOnePerExpiry(t *testing.T) {
 func TestWeComTicketStale(t *testing.T) {
 	s := newServer(t)
 	tok := wwToken(t, s)
-	corp, agent, oa := wwTicket(t, s, tok, false), wwTicket(t, s, tok, true), jsapiTicket(t, s)
-	s.StaleTickets() // the Official Account's only
+	corp, agent := wwTicket(t, s, tok, false), wwTicket(t, s, tok, true)
+	jsapiTicket(t, s) // the Official Account has a ticket too
+	s.StaleTickets()  // the Official Account's only
 	if got := wwConfig(t, s, corp, wwPage, wwPage); got != wwOK {
 		t.Errorf("corp ticket after StaleTickets: got %q, want %q", got, wwOK)
 	}
-	oa = jsapiTicket(t, s)
+	oa := jsapiTicket(t, s)
 	s.StaleWeComTickets()
 	if got := wwConfig(t, s, corp, wwPage, wwPage); got != wwInvalid {
 		t.Errorf("stale corp ticket: got %q, want %q", got, wwInvalid)
