@@ -108,6 +108,17 @@ type Server struct {
 	// first request.
 	CorpSecret string
 
+	// ComponentAppID is the emulated third-party platform's component
+	// appid. Default "wx00000000000000c1". ComponentSecret is its
+	// appsecret, ComponentToken its message-check Token and
+	// ComponentAESKey its 43-character EncodingAESKey, which the pushes
+	// of [Server.PushVerifyTicket] are signed and encrypted with. Change
+	// them, if at all, before the first request.
+	ComponentAppID  string
+	ComponentSecret string // default "emulator-component-secret-000000"
+	ComponentToken  string // default "emulatortoken"
+	ComponentAESKey string // default "emulatorComponentAESKey00000000000000000000"
+
 	ts    *httptest.Server
 	pages *template.Template
 	done  chan struct{} // closed by Close: ends latency waits
@@ -145,6 +156,9 @@ type Server struct {
 
 	// WeCom: the corp, its apps, people, codes and tokens (wecom.go).
 	wecom wecomState
+
+	// The Open Platform third-party platform (component.go).
+	component componentState
 }
 
 // fault is one queued failure of [Server.FailNext] or [Server.DropNext].
@@ -277,6 +291,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	mux.HandleFunc("GET "+pathJWeixin, s.handleJWeixin)
 	mux.HandleFunc(pathJSVerify, s.handleJSVerify)
 	s.routeWeCom(mux)
+	s.routeComponent(mux)
 	s.ts = &httptest.Server{
 		Listener: ln,
 		Config:   &http.Server{Handler: s.logRequests(s.front(mux)), ReadHeaderTimeout: 10 * time.Second},
@@ -289,6 +304,7 @@ func NewUnstartedServer(addr string) (*Server, error) {
 	})
 	s.SetVisitor(defaultOpenID)
 	s.initWeCom()
+	s.initComponent()
 	return s, nil
 }
 
