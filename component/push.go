@@ -179,4 +179,3 @@ func attrsOf(kv []any) []slog.Attr {
 	}
 	return out
 }
-
