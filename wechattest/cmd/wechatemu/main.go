@@ -19,6 +19,10 @@
 // /cgi-bin/user/get), with a member 张三 (zhangsan), a linked-corp member
 // and a non-member to pick from.
 //
+// It plays an Open Platform third-party platform too: it pushes encrypted
+// component_verify_tickets to the platform's push URL and serves
+// /cgi-bin/component/api_component_token.
+//
 // Every request it answers is logged to stdout: its method and path (never
 // the query, which holds the secret, codes and tokens) and the errcode it
 // gave, or the HTTP status of a page or redirect:
@@ -70,6 +74,14 @@
 //	                  WeCom: the app was created after 2022-06-20, so
 //	                  user/get withholds avatar, gender, mobile, email,
 //	                  biz_mail, qr_code and address
+//	-component-appid, -component-secret, -component-token, -component-aeskey
+//	                  Open Platform third-party platform: its component
+//	                  appid, appsecret, message-check Token and 43-character
+//	                  EncodingAESKey (defaults in the banner)
+//	-component-push-url
+//	                  push an encrypted component_verify_ticket to this URL
+//	                  (the platform's 授权事件接收URL) at once and every 10
+//	                  minutes of the emulator's clock
 //
 // It is not WeChat and is not affiliated with Tencent.
 package main
@@ -148,6 +160,11 @@ Flags:`)
 	wwDomain := fs.String("wecom-trusted-domain", "", "WeCom: the app's trusted domain, `host[:port]` (default any)")
 	wwIPs := fs.String("wecom-trusted-ips", "", "WeCom: the app's trusted `IPs` or CIDR prefixes, comma-separated; others get 60020 (default any)")
 	wwNew := fs.Bool("wecom-created-after-20220620", false, "WeCom: the app was created after 2022-06-20: user/get withholds avatar, gender, mobile, email, biz_mail, qr_code, address")
+	compAppID := fs.String("component-appid", "wx00000000000000c1", "Open Platform: the third-party platform's component `appid`")
+	compSecret := fs.String("component-secret", "emulator-component-secret-000000", "Open Platform: the platform's appsecret, which api_component_token requires")
+	compToken := fs.String("component-token", "emulatortoken", "Open Platform: the platform's message-check `Token`")
+	compKey := fs.String("component-aeskey", "emulatorComponentAESKey00000000000000000000", "Open Platform: the platform's 43-character `EncodingAESKey`")
+	compPush := fs.String("component-push-url", "", "Open Platform: push a component_verify_ticket to this `URL` at once and every 10 minutes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -208,6 +225,15 @@ Flags:`)
 		}
 		trustedIPs = append(trustedIPs, ip)
 	}
+	if *compAppID == "" || *compSecret == "" || *compToken == "" {
+		return errors.New("-component-appid, -component-secret and -component-token must not be empty")
+	}
+	if !validAESKey(*compKey) {
+		return fmt.Errorf("-component-aeskey: got %d characters, want 43 of [A-Za-z0-9]", len(*compKey))
+	}
+	if *compPush != "" && !strings.HasPrefix(*compPush, "http://") && !strings.HasPrefix(*compPush, "https://") {
+		return fmt.Errorf("-component-push-url: got %q, want an http:// or https:// URL", *compPush)
+	}
 	users, err := readUsers(*usersFile)
 	if err != nil {
 		return err
@@ -221,6 +247,7 @@ Flags:`)
 	wx.AppID, wx.AppSecret = *appID, *secret
 	wx.WebsiteAppID, wx.WebsiteAppSecret = *webAppID, *webSecret
 	wx.CorpID, wx.AgentID, wx.CorpSecret = *corpID, *agentID, *corpSecret
+	wx.ComponentAppID, wx.ComponentSecret, wx.ComponentToken, wx.ComponentAESKey = *compAppID, *compSecret, *compToken, *compKey
 	wx.SetWeComTrustedDomain(*wwDomain)
 	wx.SetWeComTrustedIPs(trustedIPs...)
 	wx.SetWeComCreatedAfter20220620(*wwNew)
@@ -244,10 +271,14 @@ Flags:`)
 
 	printBanner(stdout, wx, *mode, users, scopeList, *quota, *ticketQuota)
 	printWeComBanner(stdout, wx, *wwDomain, trustedIPs, *wwNew)
+	printComponentBanner(stdout, wx, *compPush)
 	fmt.Fprintln(stdout, "Requests are logged below. Ctrl-C stops it.")
 	// Started after the banner, so that it and the request log never
 	// write at once; the listener holds early connections until then.
 	wx.Start()
+	if *compPush != "" {
+		wx.SetComponentPushURL(*compPush)
+	}
 
 	<-ctx.Done()
 	wx.Close() // the last request is logged before the last line
@@ -325,6 +356,35 @@ func printWeComBanner(w io.Writer, wx *wechattest.Server, domain string, ips []s
   app        created %[10]s
   WeCom Go   work.EndpointsAt(%[11]q)
 `, wx.CorpID, wx.AgentID, wx.CorpSecret, e.Authorize, e.WebLogin, wx.URL+"/wwopen/sso/qrConnect", e.API, domain, trusted, created, wx.URL)
+}
+
+// validAESKey reports whether key is 43 characters of [A-Za-z0-9], as
+// the Open Platform generates an EncodingAESKey.
+func validAESKey(key string) bool {
+	if len(key) != 43 {
+		return false
+	}
+	for _, r := range key {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// printComponentBanner prints what a third-party platform needs: its
+// component appid, secret, Token and EncodingAESKey on one line, the
+// token endpoint and where the verify tickets go.
+func printComponentBanner(w io.Writer, wx *wechattest.Server, pushURL string) {
+	push := "none yet: start with -component-push-url http://your-app/push (the 授权事件接收URL)"
+	if pushURL != "" {
+		push = pushURL + " at once and every 10 minutes of the emulator's clock"
+	}
+	fmt.Fprintf(w, `Open Platform third-party platform (第三方平台) on the same address:
+  component appid %[1]s  secret %[2]s  token %[3]s  aeskey %[4]s
+  component api   POST %[5]s/cgi-bin/component/api_component_token (the latest pushed component_verify_ticket; 61005 after 12 h, 61006 for one never pushed)
+  ticket push     %[6]s
+`, wx.ComponentAppID, wx.ComponentSecret, wx.ComponentToken, wx.ComponentAESKey, wx.URL, push)
 }
 
 // requestLog is the emulator's request log on w: one line a request, with
