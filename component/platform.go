@@ -104,6 +104,11 @@ func New(opts Options) (*Platform, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+		if opts.Credentials.Cache == nil {
+			// mp's own memory cache, kept here so that a new ticket can
+			// clear its back-off.
+			opts.Credentials.Cache = mp.NewMemoryCache()
+		}
 	}
 	if opts.Credentials.RefreshAhead <= 0 {
 		opts.Credentials.RefreshAhead = 20 * time.Minute

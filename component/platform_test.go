@@ -338,3 +338,29 @@ func TestTwoInstancesShareTicketAndTokenOnRedis(t *testing.T) {
 		t.Errorf("%d fetches of the component token for two instances, want 1", calls)
 	}
 }
+
+// TestNewTicketEndsTheBackoff: after WeChat refused a stale ticket, the
+// next push lets the token through at once, without waiting out the
+// back-off.
+func TestNewTicketEndsTheBackoff(t *testing.T) {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	p := newPlatform(t, wx, nil)
+	if _, err := wx.PushVerifyTicket(p.pushURL); err != nil {
+		t.Fatal(err)
+	}
+	wx.Advance(13 * time.Hour)
+	if _, err := p.Token(context.Background()); err == nil {
+		t.Fatal("Token with a stale ticket succeeded")
+	}
+	var be *mp.BackoffError
+	if _, err := p.Token(context.Background()); !errors.As(err, &be) {
+		t.Fatalf("second Token: %v, want a back-off", err)
+	}
+	if _, err := wx.PushVerifyTicket(p.pushURL); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := p.Token(context.Background()); err != nil || tok == "" {
+		t.Errorf("Token after a new push: %q, %v; want a token at once", tok, err)
+	}
+}
