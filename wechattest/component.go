@@ -70,7 +70,7 @@ type PushFault int
 
 // The faults of a push.
 const (
-	PushIntact       PushFault = iota
+	PushIntact       PushFault = iota // as WeChat pushes
 	PushBadSignature           // msg_signature of another Token
 	PushWrongAppID             // encrypted for another component appid
 	PushWrongKey               // encrypted with another EncodingAESKey
@@ -150,7 +150,7 @@ func (s *Server) push(pushURL string, c component.Crypto, msg []byte, fault Push
 		return fmt.Errorf("wechattest: push URL %q: %w", pushURL, err)
 	}
 	u.RawQuery = q.Encode()
-	resp, err := http.Post(u.String(), "text/xml", bytes.NewBufferString(body))
+	resp, err := pushClient.Post(u.String(), "text/xml", bytes.NewBufferString(body))
 	if err != nil {
 		return fmt.Errorf("wechattest: pushing to the platform: %w", err)
 	}
@@ -208,6 +208,10 @@ func (s *Server) pushLoop() {
 		}
 	}
 }
+
+// pushClient carries the pushes; a platform that hangs does not hold the
+// push loop for long.
+var pushClient = &http.Client{Timeout: 10 * time.Second}
 
 // componentTokenRequest is the body of api_component_token.
 type componentTokenRequest struct {

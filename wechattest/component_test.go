@@ -51,12 +51,12 @@ func pushReceiver(t *testing.T, s *wechattest.Server) (string, <-chan string) {
 		body, _ := io.ReadAll(r.Body)
 		q := r.URL.Query()
 		if xml.Unmarshal(body, &env) != nil || q.Get("encrypt_type") != "aes" {
-			http.Error(w, "bad", 400)
+			http.Error(w, "bad", http.StatusBadRequest)
 			return
 		}
 		msg, err := c.Decrypt(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt)
 		if err != nil {
-			http.Error(w, err.Error(), 403)
+			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
 		var m struct{ ComponentVerifyTicket string }
