@@ -71,9 +71,9 @@ type PushFault int
 // The faults of a push.
 const (
 	PushIntact       PushFault = iota // as WeChat pushes
-	PushBadSignature           // msg_signature of another Token
-	PushWrongAppID             // encrypted for another component appid
-	PushWrongKey               // encrypted with another EncodingAESKey
+	PushBadSignature                  // msg_signature of another Token
+	PushWrongAppID                    // encrypted for another component appid
+	PushWrongKey                      // encrypted with another EncodingAESKey
 )
 
 // PushVerifyTicket pushes a new component_verify_ticket to pushURL, the
