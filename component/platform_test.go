@@ -364,3 +364,24 @@ func TestNewTicketEndsTheBackoff(t *testing.T) {
 		t.Errorf("Token after a new push: %q, %v; want a token at once", tok, err)
 	}
 }
+
+// An authorization event is signed with its CreateTime: one replayed more
+// than ten minutes after it was made is refused and never reaches the hook.
+func TestReplayedAuthorizationEventIsRefused(t *testing.T) {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	calls := 0
+	later := time.Now().Add(11 * time.Minute) // the server reads the push 11 minutes on
+	p := newPlatform(t, wx, func(o *component.Options) {
+		o.Now = func() time.Time { return later }
+		o.OnAuthorization = func(context.Context, component.Authorization) error { calls++; return nil }
+	})
+	err := wx.PushAuthorization(p.pushURL, "authorized", "wxauthorizer0001")
+	if err == nil || !strings.Contains(err.Error(), "HTTP 409") || calls != 0 {
+		t.Errorf("event 11 minutes old: push answered %v, hook called %d times; want HTTP 409 and no call", err, calls)
+	}
+	later = time.Now()
+	if err := wx.PushAuthorization(p.pushURL, "authorized", "wxauthorizer0001"); err != nil || calls != 1 {
+		t.Errorf("fresh event: push answered %v, hook called %d times; want success and one call", err, calls)
+	}
+}

@@ -71,8 +71,13 @@ type message struct {
 // reason, and leaves the stored ticket alone: 403 for a wrong
 // msg_signature or another platform's appid, 400 for a body that is not a
 // push or does not decrypt, 409 for a ticket pushed before the stored
-// one, 405 for a method other than POST.
+// one or an authorization event created more than ten minutes from now
+// (a replay), 405 for a method other than POST.
 func (p *Platform) PushHandler() http.Handler { return http.HandlerFunc(p.servePush) }
+
+// pushWindow is how far an authorization event's CreateTime may lie from
+// this server's clock: WeChat pushes at once and retries within seconds.
+const pushWindow = 10 * time.Minute
 
 func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 	refuse := func(status int, reason string, attrs ...any) {
@@ -153,6 +158,12 @@ func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 		}
 		if a.AuthorizerAppID == "" {
 			refuse(http.StatusBadRequest, m.InfoType+" push without AuthorizerAppid")
+			return
+		}
+		// The CreateTime is under the signature: a captured event
+		// replayed later than pushWindow is refused, not handed on.
+		if age := p.opts.Now().Sub(at); m.CreateTime > 0 && (age > pushWindow || age < -pushWindow) {
+			refuse(http.StatusConflict, "the event was created "+age.Round(time.Second).String()+" ago, outside the "+pushWindow.String()+" a push may take (a replayed push, or this server's clock is off)", "create_time", at.UTC().Format(time.RFC3339))
 			return
 		}
 		if p.opts.OnAuthorization != nil {
