@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/engine"
 	"github.com/wechatauth/wechatauth/internal/wxspec"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/work"
@@ -187,13 +187,7 @@ func (o Options) check() error {
 	if o.Secret == "" {
 		bad("Secret", "required: the app's Secret (应用管理 → 应用 → the app → Secret; read it from the environment, not the source)")
 	}
-	if cb, err := url.Parse(o.CallbackURL); o.CallbackURL == "" {
-		bad("CallbackURL", "required: the public absolute URL of the callback, on the app's trusted domain (可信域名), such as \"https://example.com/wecom/callback\"")
-	} else if err != nil || (cb.Scheme != "http" && cb.Scheme != "https") || cb.Host == "" || cb.User != nil || cb.Fragment != "" || cb.RawQuery != "" {
-		bad("CallbackURL", "must be an absolute http(s) URL without user, query or fragment, such as \"https://example.com/wecom/callback\"; got %q", o.CallbackURL)
-	} else if p := cb.EscapedPath(); p == "" || p == "/" {
-		bad("CallbackURL", "its path must name the callback, such as \"/wecom/callback\", not the site root; got %q", o.CallbackURL)
-	}
+	engine.CheckCallbackURL(o.CallbackURL, "required: the public absolute URL of the callback, on the app's trusted domain (可信域名), such as \"https://example.com/wecom/callback\"", "https://example.com/wecom/callback", bad)
 	switch o.Scope {
 	case "", ScopeBase, ScopePrivateInfo:
 	case "snsapi_userinfo":
@@ -201,26 +195,7 @@ func (o Options) check() error {
 	default:
 		bad("Scope", "must be ScopeBase or ScopePrivateInfo, got %q", o.Scope)
 	}
-	if o.Sessions == nil {
-		bad("Sessions", "required: a *scs.SessionManager, such as scs.New(), whose LoadAndSave wraps your handlers")
-	} else {
-		c := o.Sessions.Cookie
-		switch {
-		case c.SameSite == http.SameSiteStrictMode:
-			bad("Sessions", "Cookie.SameSite is Strict, so the browser drops the session cookie on the way back from WeCom; use http.SameSiteLaxMode")
-		case c.SameSite == http.SameSiteNoneMode && !c.Secure:
-			bad("Sessions", "Cookie.SameSite is None without Cookie.Secure, and browsers refuse such cookies; use http.SameSiteLaxMode, or set Secure with an https site")
-		}
-		if cb, err := url.Parse(o.CallbackURL); err == nil && cb.Host != "" {
-			host, domain := strings.ToLower(cb.Hostname()), strings.ToLower(strings.TrimPrefix(c.Domain, "."))
-			if domain != "" && host != domain && !strings.HasSuffix(host, "."+domain) {
-				bad("Sessions", "Cookie.Domain %q does not cover the callback's host %q, so the browser does not send the session cookie there; set Cookie.Domain to %q or a parent of it, or leave it empty", c.Domain, host, host)
-			}
-			if p := c.Path; p != "" && p != "/" && cb.Path != p && !strings.HasPrefix(cb.Path, strings.TrimSuffix(p, "/")+"/") {
-				bad("Sessions", "Cookie.Path %q does not cover the callback's path %q, so the browser does not send the session cookie there; use Cookie.Path \"/\"", p, cb.Path)
-			}
-		}
-	}
+	engine.CheckSessions(o.Sessions, o.CallbackURL, "WeCom", bad)
 	for _, f := range []struct {
 		name string
 		d    time.Duration
