@@ -33,7 +33,7 @@ func New(o Options) (*Auth, error) {
 		Sessions:     o.Sessions,
 		Store:        o.Callbacks,
 		NotFound:     ErrNotFound,
-		Secret:       o.AppSecret,
+		Secret:       o.loginSecret(),
 		Scope:        engine.Scope(o.Scope.wire()),
 		ProfileScope: engine.Scope(ScopeUserInfo),
 		Scopes:       []engine.Scope{engine.Scope(ScopeBase), engine.Scope(ScopeUserInfo)},
@@ -50,7 +50,7 @@ func New(o Options) (*Auth, error) {
 		OnEvent:      eventHook(o.OnEvent),
 		DebugBypass:  o.DebugBypass, DebugAllowRemote: o.DebugAllowRemote, DebugID: o.DebugUser.OpenID,
 		Now: func() time.Time { return a.now() },
-	}, (*face)(a))
+	}, a.face())
 	a.apps = newApps(o, a.e.Origin())
 	warnSetup(o, a.e)
 	if o.DebugBypass {
@@ -58,6 +58,15 @@ func New(o Options) (*Auth, error) {
 			"loopback_only", !o.DebugAllowRemote, "default_openid", o.DebugUser.OpenID)
 	}
 	return a, nil
+}
+
+// face returns a as the login flow's face: a tenantFace in component
+// mode.
+func (a *Auth) face() engine.Face[User] {
+	if a.opts.Component != nil {
+		return tenantFace{(*face)(a)}
+	}
+	return (*face)(a)
 }
 
 // LoginURL returns the URL of a login that ends on returnTo, a path on this

@@ -37,10 +37,13 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind   EventKind
 	OpenID string // the user of EventLogin and EventDebugLogin
-	Scope  Scope  // the scope of EventRedirect
-	Err    error  // why an EventFailure failed
-	Status int    // the HTTP status of an EventFailure
-	Code   int    // WeChat's errcode behind an EventFailure, or 0
+	// AppID is the Official Account of OpenID in component mode
+	// (User.AppID), empty otherwise.
+	AppID  string
+	Scope  Scope // the scope of EventRedirect
+	Err    error // why an EventFailure failed
+	Status int   // the HTTP status of an EventFailure
+	Code   int   // WeChat's errcode behind an EventFailure, or 0
 }
 
 // eventHook returns the flow's hook for onEvent (Options.OnEvent), which
@@ -50,6 +53,7 @@ func eventHook(onEvent func(r *http.Request, e Event)) func(r *http.Request, e e
 		return nil
 	}
 	return func(r *http.Request, e engine.Event) {
-		onEvent(r, Event{Kind: EventKind(e.Kind), OpenID: e.ID, Scope: Scope(e.Scope), Err: e.Err, Status: e.Status, Code: e.Code})
+		appID, openID := splitKey(e.ID)
+		onEvent(r, Event{Kind: EventKind(e.Kind), OpenID: openID, AppID: appID, Scope: Scope(e.Scope), Err: e.Err, Status: e.Status, Code: e.Code})
 	}
 }

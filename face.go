@@ -23,7 +23,7 @@ func (f *face) LoginKey(session string) string {
 // Key, Alias and Guest: the openid tells the same user, the unionid names
 // them in every app of an Open Platform account, and a snapshot-page
 // visitor is a guest.
-func (f *face) Key(u User) string   { return u.OpenID }
+func (f *face) Key(u User) string   { return u.Key() }
 func (f *face) Alias(u User) string { return u.UnionID }
 func (f *face) Guest(u User) bool   { return u.Snapshot }
 
@@ -46,21 +46,30 @@ func (f *face) App(name string) engine.App[User]        { return f.apps.named(na
 
 // Outside answers a browser outside WeChat that has no app to log in
 // through (see appFor).
-func (f *face) Outside(w http.ResponseWriter, r *http.Request) { f.apps.outside.ServeHTTP(w, r) }
+func (f *face) Outside(w http.ResponseWriter, r *http.Request) {
+	if f.apps.component != nil && f.apps.authorizerOf(r) == "" {
+		noAuthorizer(w, r)
+		return
+	}
+	f.apps.outside.ServeHTTP(w, r)
+}
 
 func (f *face) Resolve(ctx context.Context, ap engine.App[User], g engine.Grant[User]) (User, bool, error) {
 	return (*Auth)(f).resolve(ctx, ap.(app), g)
 }
 
-// DebugUser is the user a debug login of openID logs in: Options.DebugUser
-// for its openid, the stored user, or a user with the openid only.
-func (f *face) DebugUser(ctx context.Context, openID string) User {
-	user, err := f.opts.Users.User(ctx, openID)
+// DebugUser is the user a debug login of openID from r logs in:
+// Options.DebugUser for its openid, the stored user, or a user with the
+// openid only; in component mode, of the Official Account that serves r.
+func (f *face) DebugUser(r *http.Request, openID string) User {
+	want := User{OpenID: openID, AppID: f.apps.authorizerOf(r)}
+	user, err := f.opts.Users.User(r.Context(), want.Key())
 	switch {
 	case openID == f.opts.DebugUser.OpenID:
 		user = f.opts.DebugUser
+		user.AppID = want.AppID
 	case err != nil:
-		user = User{OpenID: openID}
+		user = want
 	}
 	return user
 }

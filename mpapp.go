@@ -25,6 +25,9 @@ type mpApp struct {
 	client *mp.Client
 	qr     bool // the website app: QR login, snsapi_login, openids of its own
 	tokens TokenStore
+	// account is, in component mode, the authorizer's appid, whose users
+	// the app logs in (User.AppID); "" otherwise.
+	account string
 }
 
 // appWebsite names the website app in login cookies and records.
@@ -36,12 +39,24 @@ const scopeLogin Scope = "snsapi_login"
 // siteApps are the apps of a site, and what answers browsers outside
 // WeChat that none of them serves.
 type siteApps struct {
-	all     []app        // the Official Account first, which serves WeChat's browser
+	all     []app        // the Official Account first, which serves WeChat's browser; none in component mode
 	outside http.Handler // what browsers outside WeChat get; nil: the authorize page
+
+	// Component mode: the platform, the authorizer of a request, and what
+	// an authorizer's app is made with.
+	component  mp.Component
+	authorizer func(*http.Request) string
+	tokens     TokenStore
+	httpClient *http.Client
+	endpoints  mp.Endpoints
 }
 
 // newApps returns the apps that o configures for the site at origin.
 func newApps(o Options, origin string) siteApps {
+	if o.Component != nil {
+		return siteApps{outside: outsideHandler(o, origin), component: o.Component, authorizer: o.Authorizer,
+			tokens: o.Tokens, httpClient: o.HTTPClient, endpoints: o.Endpoints}
+	}
 	apps := []app{&mpApp{client: &mp.Client{AppID: o.AppID, AppSecret: o.AppSecret, HTTPClient: o.HTTPClient, Endpoints: o.Endpoints}, tokens: o.Tokens}}
 	if o.WebsiteAppID != "" {
 		apps = append(apps, &mpApp{id: appWebsite, qr: true, tokens: o.Tokens,
@@ -56,6 +71,13 @@ func newApps(o Options, origin string) siteApps {
 // page) answers browsers outside WeChat, the Official Account when nothing
 // does (the emulator's authorize page works in any browser).
 func (s siteApps) appFor(r *http.Request) app {
+	if s.component != nil {
+		appID := s.authorizerOf(r)
+		if appID == "" || (!insideWeChat(r) && s.outside != nil) {
+			return nil
+		}
+		return s.authorizerApp(appID)
+	}
 	if insideWeChat(r) {
 		return s.all[0]
 	}
@@ -111,9 +133,9 @@ func (m *mpApp) Redeem(ctx context.Context, code string) (grant, error) {
 		return grant{}, err
 	}
 	if tok.Snapshot {
-		return grant{User: User{Snapshot: true}}, nil // a virtual identity is not kept
+		return grant{User: User{Snapshot: true, AppID: m.account}}, nil // a virtual identity is not kept
 	}
-	g := grant{User: User{OpenID: tok.OpenID, UnionID: tok.UnionID}, Access: tok.AccessToken,
+	g := grant{User: User{OpenID: tok.OpenID, UnionID: tok.UnionID, AppID: m.account}, Access: tok.AccessToken,
 		Profile: tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))}
 	if g.Profile {
 		if err := m.tokens.SaveToken(ctx, *tok); err != nil {
@@ -161,6 +183,9 @@ func (m *mpApp) Misconfigured(err error) error {
 // of returns the app whose AppID is appID, the Official Account when
 // none is: where RefreshUser takes a user's kept tokens.
 func (s siteApps) of(appID string) *mpApp {
+	if s.component != nil {
+		return s.authorizerApp(appID)
+	}
 	for _, ap := range s.all {
 		if m, ok := ap.(*mpApp); ok && m.client.AppID == appID {
 			return m
@@ -223,6 +248,12 @@ func (m *mpApp) refresh(ctx context.Context, tok mp.Token) (mp.Token, error) {
 
 // named returns the app that name names, or nil.
 func (s siteApps) named(name string) app {
+	if s.component != nil {
+		if !isToken(name) {
+			return nil
+		}
+		return s.authorizerApp(name)
+	}
 	for _, ap := range s.all {
 		if ap.Name() == name {
 			return ap

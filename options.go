@@ -35,6 +35,26 @@ type Options struct {
 	// browser would drop it on the way back from WeChat.
 	Sessions *scs.SessionManager
 
+	// Component, with Authorizer, turns on component mode
+	// (第三方平台代公众号发起网页授权): the site logs users in for every
+	// Official Account that authorized an Open Platform third-party
+	// platform, through the platform, which holds no account's
+	// AppSecret. Set it to the *component.Platform; leave AppID,
+	// AppSecret and the website app empty. The authorize link then
+	// carries component_appid, codes are exchanged and tokens refreshed
+	// with the component_access_token, and a callback must bring the
+	// appid of its login's account. Each account's users stay its own: a
+	// User carries its AppID, the stores keep it under User.Key, and a
+	// session's user is let in only on its account's pages (a page of
+	// another account logs the visitor in through that one). Default:
+	// none.
+	Component mp.Component
+	// Authorizer returns the appid of the Official Account that serves a
+	// request, in component mode: AuthorizerByPath, AuthorizerByHost or a
+	// function of your own (a table of accounts). "" means none: a page
+	// that needs a login then gets 404. Required with Component.
+	Authorizer func(r *http.Request) string
+
 	// WebsiteAppID and WebsiteAppSecret are an Open Platform website app,
 	// for WeChat's QR login (qrconnect, snsapi_login) in browsers outside
 	// WeChat, back through the same callback. Its openids differ from the
@@ -156,14 +176,18 @@ func (o Options) check() error {
 		errs = append(errs, fmt.Errorf("wechatauth: Options.%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 
-	switch {
-	case o.AppID == "":
-		bad("AppID", "required: the AppID of your Official Account, such as \"wx0123456789abcdef\"")
-	case !isToken(o.AppID):
-		bad("AppID", "must hold only letters, digits, '-' and '_', got %q", o.AppID)
-	}
-	if o.AppSecret == "" {
-		bad("AppSecret", "required: the AppSecret of your Official Account (read it from the environment, not the source)")
+	if o.Component != nil || o.Authorizer != nil {
+		o.checkComponent(bad)
+	} else {
+		switch {
+		case o.AppID == "":
+			bad("AppID", "required: the AppID of your Official Account, such as \"wx0123456789abcdef\"")
+		case !isToken(o.AppID):
+			bad("AppID", "must hold only letters, digits, '-' and '_', got %q", o.AppID)
+		}
+		if o.AppSecret == "" {
+			bad("AppSecret", "required: the AppSecret of your Official Account (read it from the environment, not the source)")
+		}
 	}
 	engine.CheckCallbackURL(o.CallbackURL, "required: the public absolute URL of the callback, such as \"https://example.com/wechat/callback\"", "https://example.com/wechat/callback", bad)
 	switch o.Scope {
@@ -210,6 +234,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = defaultMaxAttempts
 	}
+	if o.Component != nil {
+		defer func() { o.Users, o.Tokens = accountUsers{o.Users}, accountTokens{o.Tokens} }()
+	}
 	if o.Users == nil || o.Tokens == nil || o.Callbacks == nil {
 		mem := NewMemoryStore()
 		if o.Users == nil {
@@ -235,3 +262,22 @@ func (o Options) withDefaults() Options {
 // isToken reports whether s is non-empty and URL-safe in the way WeChat's
 // appids, openids, codes and tokens are: letters, digits, '-' and '_'.
 func isToken(s string) bool { return wxspec.Valid(s, wxspec.MaxToken) }
+
+// checkComponent reports the problems of component mode's fields.
+func (o Options) checkComponent(bad func(field, format string, args ...any)) {
+	switch {
+	case o.Component == nil:
+		bad("Component", "required with Authorizer: the *component.Platform that logs users in for the Official Accounts Authorizer names")
+	case o.Authorizer == nil:
+		bad("Authorizer", "required with Component: which Official Account serves a request, such as wechatauth.AuthorizerByPath(map[string]string{\"/shop-a/\": \"wx…\"})")
+	}
+	if _, ok := o.Component.(keyDeriver); o.Component != nil && !ok {
+		bad("Component", "must be a *component.Platform (it derives the keys of login states from the platform's AppSecret), got %T", o.Component)
+	}
+	if o.AppID != "" || o.AppSecret != "" {
+		bad("AppID", "leave AppID and AppSecret empty in component mode: the Official Account of a request is Authorizer's, and the platform holds no account's AppSecret")
+	}
+	if o.WebsiteAppID != "" || o.WebsiteAppSecret != "" {
+		bad("WebsiteAppID", "a website app (QR login) is not supported in component mode: leave WebsiteAppID and WebsiteAppSecret empty")
+	}
+}

@@ -16,6 +16,9 @@ import (
 // When the user must authorize again (no tokens, refresh token expired, or
 // a snsapi_base login that never allowed the profile) the error wraps
 // ErrReauthorize: send the user through Reauthorize.
+//
+// openID is the user's OpenID, or in component mode the user's Key
+// ("AppID/OpenID").
 func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 	tok, err := a.opts.Tokens.Token(ctx, openID)
 	if errors.Is(err, ErrNotFound) {
@@ -32,7 +35,8 @@ func (a *Auth) RefreshUser(ctx context.Context, openID string) (User, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, engine.StoreError("user", err)
 	}
-	u.OpenID, u.Nickname, u.HeadImgURL, u.UpdatedAt = openID, p.Nickname, p.HeadImgURL, a.now()
+	u.AppID, u.OpenID = splitKey(openID)
+	u.Nickname, u.HeadImgURL, u.UpdatedAt = p.Nickname, p.HeadImgURL, a.now()
 	if p.UnionID != "" {
 		u.UnionID = p.UnionID
 	}

@@ -20,7 +20,7 @@ func (a *Auth) resolve(ctx context.Context, ap app, g grant) (u User, consent bo
 	}
 	changed := isNew
 	if isNew {
-		u = User{OpenID: g.User.OpenID}
+		u = User{OpenID: g.User.OpenID, AppID: g.User.AppID}
 	}
 	if g.User.UnionID != "" && u.UnionID != g.User.UnionID {
 		u.UnionID, changed = g.User.UnionID, true
@@ -66,5 +66,5 @@ func (a *Auth) findUser(ctx context.Context, ap app, id User) (User, error) {
 			return u, err
 		}
 	}
-	return a.opts.Users.User(ctx, id.OpenID)
+	return a.opts.Users.User(ctx, id.Key())
 }

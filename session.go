@@ -37,7 +37,7 @@ func encodeUser(u User, profile bool) string {
 	if profile {
 		flags += "p"
 	}
-	return strings.Join([]string{userVersion, clean(u.OpenID), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated, flags}, userSep)
+	return strings.Join([]string{userVersion, clean(u.Key()), clean(u.UnionID), clean(u.Nickname), clean(u.HeadImgURL), updated, flags}, userSep)
 }
 
 func decodeUser(s string) (User, bool) {
@@ -51,10 +51,11 @@ func decodeUser(s string) (User, bool) {
 	}
 	f[6], _, _ = strings.Cut(s, userSep) // the flags, then a session's login key
 	snapshot := strings.Contains(f[6], "s")
-	if f[0] != userVersion || (f[1] == "") != snapshot {
+	appID, openID := splitKey(f[1])
+	if f[0] != userVersion || (openID == "") != snapshot {
 		return User{}, false
 	}
-	u := User{OpenID: f[1], UnionID: f[2], Nickname: f[3], HeadImgURL: f[4], Snapshot: snapshot}
+	u := User{OpenID: openID, UnionID: f[2], Nickname: f[3], HeadImgURL: f[4], Snapshot: snapshot, AppID: appID}
 	if f[5] != "" { // ParseInt would allocate its error
 		if sec, err := strconv.ParseInt(f[5], 10, 64); err == nil {
 			u.UpdatedAt = time.Unix(sec, 0)

@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"strings"
 	"time"
 )
 
@@ -20,4 +21,27 @@ type User struct {
 	// a guest view, and a link to LoginURL for the full login, which WeChat
 	// offers once the visitor taps "使用完整服务".
 	Snapshot bool
+	// AppID is, in component mode (Options.Component), the appid of the
+	// Official Account the user logged in through, whose openid OpenID
+	// is; empty otherwise.
+	AppID string
+}
+
+// Key is what tells u apart from every other user, and what the stores
+// keep u under: the OpenID, or in component mode, where an openid
+// belongs to one Official Account, "AppID/OpenID". RefreshUser takes it.
+func (u User) Key() string {
+	if u.AppID == "" {
+		return u.OpenID
+	}
+	return u.AppID + "/" + u.OpenID
+}
+
+// splitKey reads a User.Key back: the appid ("" outside component mode)
+// and the openid.
+func splitKey(key string) (appID, openID string) {
+	if a, o, ok := strings.Cut(key, "/"); ok {
+		return a, o
+	}
+	return "", key
 }

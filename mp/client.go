@@ -23,6 +23,12 @@ type Client struct {
 	HTTPClient *http.Client
 	// Endpoints are WeChat's base URLs. Default: production WeChat.
 	Endpoints Endpoints
+	// Component, when set, makes the Client a third-party platform's for
+	// the Official Account AppID, which authorized the platform
+	// (component mode): AuthorizeURL adds the component_appid, Exchange
+	// and Refresh go through the component endpoints with the platform's
+	// component_access_token, and AppSecret is not used. Default: none.
+	Component Component
 
 	now wxhttp.Clock // clock for expiry; nil means time.Now
 }

@@ -57,7 +57,7 @@ func (e Endpoints) WithDefaults() Endpoints {
 // pattern, so the parameters keep its documented order; state must be
 // [A-Za-z0-9]{1,128}.
 func (c *Client) AuthorizeURL(redirectURI, scope, state string) string {
-	return wxhttp.AuthorizeLink(c.Endpoints.WithDefaults().Authorize, c.AppID, redirectURI, scope, state, "")
+	return c.componentLink(wxhttp.AuthorizeLink(c.Endpoints.WithDefaults().Authorize, c.AppID, redirectURI, scope, state, ""))
 }
 
 // QRConnectURL returns the link of WeChat's website QR login page

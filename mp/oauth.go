@@ -54,7 +54,15 @@ type tokenReply struct {
 
 // Exchange trades the code from a callback for the user's tokens
 // (GET /sns/oauth2/access_token). A code works once, within five minutes.
+//
+// In component mode (Client.Component set) the code goes to
+// /sns/oauth2/component/access_token with the platform's
+// component_access_token, and no AppSecret is sent.
 func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
+	if c.Component != nil {
+		return c.componentToken(ctx, pathComponentExchange,
+			query{"appid", c.AppID, "code", code, "grant_type", "authorization_code"}, nil)
+	}
 	return c.token(ctx, "/sns/oauth2/access_token",
 		query{"appid", c.AppID, "secret", c.AppSecret, "code", code, "grant_type", "authorization_code"})
 }
@@ -62,7 +70,14 @@ func (c *Client) Exchange(ctx context.Context, code string) (*Token, error) {
 // Refresh renews a user's access token with the refresh token
 // (GET /sns/oauth2/refresh_token). When the refresh token has expired WeChat
 // answers [CodeRefreshTokenExpired], and the user must authorize again.
+//
+// In component mode it goes to /sns/oauth2/component/refresh_token with
+// the platform's component_access_token.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Token, error) {
+	if c.Component != nil {
+		return c.componentToken(ctx, pathComponentRefresh,
+			query{"appid", c.AppID, "grant_type", "refresh_token"}, query{"refresh_token", refreshToken})
+	}
 	return c.token(ctx, "/sns/oauth2/refresh_token",
 		query{"appid", c.AppID, "grant_type", "refresh_token", "refresh_token", refreshToken})
 }

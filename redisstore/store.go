@@ -87,6 +87,7 @@ type user struct {
 	HeadImgURL string    `json:"headimgurl,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	Snapshot   bool      `json:"snapshot,omitempty"`
+	AppID      string    `json:"appid,omitempty"`
 }
 
 // token is a mp.Token as v0.1.0 stored it, kept in step with mp.Token

@@ -60,7 +60,7 @@ func (f *face) Resolve(ctx context.Context, ap engine.App[Member], g engine.Gran
 // DebugUser is the member a debug login of userID logs in:
 // Options.DebugMember for its userid, a member with the userid only
 // otherwise.
-func (f *face) DebugUser(_ context.Context, userID string) Member {
+func (f *face) DebugUser(_ *http.Request, userID string) Member {
 	if userID == f.opts.DebugMember.UserID {
 		return f.opts.DebugMember
 	}

@@ -35,7 +35,7 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" && code == "" && q.Has("next") {
 		next := SafeReturn(q.Get("next"))
-		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) {
+		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) && e.servesSession(requestFor(r, next), cur) {
 			redirect(w, next)
 			return
 		}
@@ -80,6 +80,12 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ap := e.face.App(p.App) // the login cookie's MAC vouches for a known app
+	if c, ok := ap.(CallbackChecker); ok {
+		if err := c.CheckCallback(q); err != nil {
+			e.refuse(w, r, code, fmt.Errorf("callback: %w: %w", err, ErrInvalidState), retry)
+			return
+		}
+	}
 	rec, err := e.exchangeOnce(ctx, r, ap, state, code, p)
 	if ap.Spent(err) {
 		// The code was used up or timed out with no login behind it: one

@@ -48,7 +48,7 @@ func (e *Engine[U]) debugLogin(w http.ResponseWriter, r *http.Request, cur strin
 	}
 	ctx := r.Context()
 	if u, _ := e.face.Decode(cur); e.face.Key(u) != key {
-		user := e.face.DebugUser(ctx, key)
+		user := e.face.DebugUser(r, key)
 		if err := e.loggedIn(r, user, EventDebugLogin); err != nil {
 			e.fail(w, r, err, "/")
 			return cur, true

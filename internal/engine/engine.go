@@ -33,6 +33,8 @@ type Engine[U any] struct {
 	states states     // under a key derived from Config.Secret
 	logins loginCookies
 	key    string // the session key of the face's users
+	// serves is the face's Tenanted.Serves, or nil.
+	serves func(r *http.Request, session string) bool
 }
 
 // New returns the flow of cfg, which its face has checked, for face.
@@ -53,6 +55,9 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 	e.watch.site, e.watch.callbackURL, e.watch.log, e.watch.debug = e.site, cfg.CallbackURL, cfg.Logger, cfg.DebugBypass
 	e.ledger = &ledger[U]{store: cfg.Store, notFound: cfg.NotFound, timeout: cfg.Timeout, keep: cfg.StateTTL, log: cfg.Logger, face: face}
 	e.key = sessionKey(cfg.Name)
+	if t, ok := face.(Tenanted); ok {
+		e.serves = t.Serves
+	}
 	e.logins = newLoginCookies(e.origin, cfg.Name, cfg.Sessions.Cookie, deriveKey(cfg.Secret, "wechatauth login cookie v1"), e.knownLogin)
 	return e
 }

@@ -76,7 +76,7 @@ func (f memberFace) Resolve(_ context.Context, _ engine.App[member], g engine.Gr
 	}
 	return g.User, false, nil
 }
-func (memberFace) DebugUser(_ context.Context, key string) member {
+func (memberFace) DebugUser(_ *http.Request, key string) member {
 	corp, user, _ := strings.Cut(key, "/")
 	return member{corp, user}
 }

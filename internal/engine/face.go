@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -112,8 +113,8 @@ type Face[U any] interface {
 	// consent says that the login goes on through a round trip of
 	// Config.ProfileScope before it completes.
 	Resolve(ctx context.Context, ap App[U], g Grant[U]) (u U, consent bool, err error)
-	// DebugUser returns the user a debug login of key logs in as.
-	DebugUser(ctx context.Context, key string) U
+	// DebugUser returns the user a debug login of key from r logs in as.
+	DebugUser(r *http.Request, key string) U
 	// Errcode returns the platform's errcode when err is the platform's
 	// refusal; Upstream reports whether err is the platform's refusal or a
 	// failure to reach it.
@@ -143,6 +144,25 @@ type App[U any] interface {
 	// Misconfigured wraps err with the setting to fix when it blames the
 	// site's setup (see SetupError), and returns it as it is otherwise.
 	Misconfigured(err error) error
+}
+
+// A Tenanted face keeps the users of several accounts apart in one flow,
+// such as the Official Accounts a third-party platform logs users in for:
+// a session's user belongs to one account, and a request that another
+// account serves finds nobody logged in, so that its login goes through
+// that account. The logged-in path calls Serves once per request.
+type Tenanted interface {
+	// Serves reports whether the user of the session's value session
+	// belongs to the account that serves r.
+	Serves(r *http.Request, session string) bool
+}
+
+// A CallbackChecker is an App whose platform adds to the callback what
+// must match the login, such as the authorizer's appid of component mode.
+type CallbackChecker interface {
+	// CheckCallback returns an error when the callback's query q, which
+	// brings a code, does not belong to a login of this app.
+	CheckCallback(q url.Values) error
 }
 
 // Grant is whom a code names, as an app tells the flow.

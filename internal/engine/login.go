@@ -18,9 +18,10 @@ func (e *Engine[U]) startLogin(w http.ResponseWriter, r *http.Request, returnTo 
 		e.fail(w, r, errTooManyAttempts, "/")
 		return
 	}
-	ap := e.face.AppFor(r)
+	page := requestFor(r, returnTo) // the login's page, whose account it is (see Tenanted)
+	ap := e.face.AppFor(page)
 	if ap == nil {
-		e.face.Outside(w, e.hookRequest(requestFor(r, returnTo)))
+		e.face.Outside(w, e.hookRequest(page))
 		return
 	}
 	scope = ap.Scope(scope)

@@ -34,6 +34,9 @@ func (e *Engine[U]) Require(next http.Handler, first Scope, profile bool) http.H
 			e.fail(w, r, err, "/")
 			return
 		}
+		if user != "" && !e.servesSession(r, user) {
+			user = "" // another account's user: log in through this one
+		}
 		if e.cfg.DebugBypass {
 			var handled bool
 			if user, handled = e.debugLogin(w, r, user); handled {

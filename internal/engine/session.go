@@ -76,13 +76,21 @@ func (e *Engine[U]) CurrentUser(r *http.Request) (u U, ok bool) {
 	return e.sessionUserOf(r)
 }
 
-// sessionUserOf returns the user that r's session holds.
+// sessionUserOf returns the user that r's session holds, when it is one
+// of the account that serves r (see Tenanted).
 func (e *Engine[U]) sessionUserOf(r *http.Request) (u U, ok bool) {
 	s, err := e.sessionUser(r.Context())
-	if err != nil || s == "" {
+	if err != nil || s == "" || !e.servesSession(r, s) {
 		return u, false
 	}
 	return e.face.Decode(s)
+}
+
+// servesSession reports whether the session's value s, not empty, is a
+// user of the account that serves r: always, unless the face is
+// Tenanted.
+func (e *Engine[U]) servesSession(r *http.Request, s string) bool {
+	return e.serves == nil || e.serves(r, s)
 }
 
 // hookRequest returns r as the flow hands it to a hook of the face's

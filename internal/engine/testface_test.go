@@ -87,9 +87,9 @@ func (testFace) Outside(w http.ResponseWriter, _ *http.Request) { http.NotFound(
 func (testFace) Resolve(_ context.Context, _ App[testUser], g Grant[testUser]) (testUser, bool, error) {
 	return g.User, false, nil
 }
-func (testFace) DebugUser(_ context.Context, key string) testUser { return testUser{OpenID: key} }
-func (testFace) Errcode(error) (int, bool)                        { return 0, false }
-func (testFace) Upstream(error) bool                              { return false }
+func (testFace) DebugUser(_ *http.Request, key string) testUser { return testUser{OpenID: key} }
+func (testFace) Errcode(error) (int, bool)                      { return 0, false }
+func (testFace) Upstream(error) bool                            { return false }
 
 // testApp is an app of the test face: the scopes it asks for are those of
 // an Official Account's authorize page, or, qr, of a website app's QR
