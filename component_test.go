@@ -2,10 +2,13 @@ package wechatauth_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,5 +299,58 @@ func TestAuthorizerByHostAndPath(t *testing.T) {
 		if got := tc.by(httptest.NewRequest("GET", tc.url, nil)); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.url, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkComponentRatio is BenchmarkAuthenticatedRatio in component
+// mode: the logged-in path also asks Options.Authorizer (AuthorizerByPath
+// here) which account serves the request and checks the session's user
+// belongs to it.
+func BenchmarkComponentRatio(b *testing.B) {
+	floor, floorReq := floorSetup(b, nil)
+	s := newComponentSite(b, func(o *wechatauth.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+	c := s.login("/account/")
+	cookie := &http.Cookie{Name: s.opts.Sessions.Cookie.Name, Value: s.cookie(c)}
+	mw := s.opts.Sessions.LoadAndSave(s.auth.RequireWeChatUser(ok))
+	reportRatio(b, floor, floorReq, mw, benchRequest(cookie))
+}
+
+func BenchmarkComponentRequireWeChatUser(b *testing.B) {
+	s := newComponentSite(b, func(o *wechatauth.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+	c := s.login("/account/")
+	cookie := &http.Cookie{Name: s.opts.Sessions.Cookie.Name, Value: s.cookie(c)}
+	serve(b, s.opts.Sessions.LoadAndSave(s.auth.RequireWeChatUser(ok)), benchRequest(cookie), http.StatusOK)
+}
+
+// The debug login and the events of component mode name the account:
+// a debug login on b's page logs in b's user, and events carry the appid
+// beside the openid.
+func TestComponentDebugLoginAndEvents(t *testing.T) {
+	var mu sync.Mutex
+	var events []wechatauth.Event
+	s := newComponentSite(t, func(o *wechatauth.Options) {
+		o.DebugBypass = true
+		o.OnEvent = func(_ *http.Request, e wechatauth.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, e)
+		}
+	})
+	c := s.browser(true)
+	if _, body := s.get(c, "/b/page?_user=oDeveloper"); body != "b appid="+s.b+" openid=oDeveloper " {
+		t.Fatalf("debug login on b's page: %q", body)
+	}
+	s.login("/account/page")
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, e := range events {
+		if e.Kind == wechatauth.EventLogin || e.Kind == wechatauth.EventDebugLogin {
+			got = append(got, e.Kind.String()+" "+e.AppID+" "+e.OpenID)
+		}
+	}
+	want := []string{"debug_login " + s.b + " oDeveloper", "login " + s.a + " " + s.openID(s.a)}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
 	}
 }
