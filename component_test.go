@@ -354,3 +354,29 @@ func TestComponentDebugLoginAndEvents(t *testing.T) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
+
+// Before the first verify ticket a login fails on a page that says so,
+// the log names the missing ticket, and WeChat is not asked for a token.
+func TestComponentNoTicketYet(t *testing.T) {
+	s := newComponentSite(t, func(o *wechatauth.Options) {
+		p, err := component.New(component.Options{AppID: "wx00000000000000c1", AppSecret: "emulator-component-secret-000000",
+			Token: "emulatortoken", EncodingAESKey: "emulatorComponentAESKey00000000000000000000",
+			PushURL: "https://platform.example.com/wechat/push"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Component = p
+	})
+	tokens := s.wx.Calls(pathComponentToken)
+	resp, body := s.get(s.browser(true), "/account/page")
+	if resp.StatusCode < 500 {
+		t.Fatalf("login without a verify ticket: status %d, want a 5xx; body %q", resp.StatusCode, body)
+	}
+	if !strings.Contains(s.logs.String(), "component_verify_ticket") || !strings.Contains(s.logs.String(), "https://platform.example.com/wechat/push") {
+		t.Errorf("the log does not name the missing ticket and the push URL:\n%s", s.logs.String())
+	}
+	if got := s.wx.Calls(pathComponentToken) - tokens; got != 0 {
+		t.Errorf("%d component_access_token calls without a ticket, want 0", got)
+	}
+	t.Logf("status %d", resp.StatusCode)
+}
