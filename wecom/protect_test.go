@@ -162,6 +162,10 @@ func TestDebugLogin(t *testing.T) {
 	if _, body := h.get(c, "/account/?_user=wangwu"); !strings.Contains(body, "path=/account/ member=true userid=wangwu ") {
 		t.Errorf("?_user=wangwu: %q", body)
 	}
+	// WeCom's userids may hold '.' and '@'.
+	if _, body := h.get(c, "/account/?_user=zhang.san@corp"); !strings.Contains(body, "member=true userid=zhang.san@corp ") {
+		t.Errorf("?_user=zhang.san@corp: %q", body)
+	}
 	if n := h.exchanges(); n != 0 {
 		t.Errorf("exchanges: %d", n)
 	}
