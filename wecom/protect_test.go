@@ -266,3 +266,12 @@ func newRecorder() *recorder                    { return &recorder{h: http.Heade
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(code int)        { r.code = code }
+
+// The flow's log lines name WeCom, not WeChat.
+func TestLogLinesNameWeCom(t *testing.T) {
+	h := newHarness(t, nil)
+	h.get(h.browserAs(uaDesktop, false), "/account/")
+	if logs := h.logs.String(); !strings.Contains(logs, "redirect to WeCom") || strings.Contains(logs, "WeChat") {
+		t.Errorf("log of a redirect:\n%s", logs)
+	}
+}
