@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth/component"
 	"github.com/wechatauth/wechatauth/internal/redistest"
 	"github.com/wechatauth/wechatauth/jssdk"
@@ -112,13 +113,43 @@ func TestQueryAuthStoresTheRefreshToken(t *testing.T) {
 	noSecrets(t, "QueryAuth's error", fmt.Sprint(err), code)
 }
 
+// sharedCaches is an AuthorizerCredentials whose caches outlive a
+// Platform's own memory, as a shared cache does.
+func sharedCaches() func(mp.CredentialKind, string) mp.CredentialCache {
+	var mu sync.Mutex
+	caches := map[string]mp.CredentialCache{}
+	return func(kind mp.CredentialKind, appID string) mp.CredentialCache {
+		mu.Lock()
+		defer mu.Unlock()
+		c, ok := caches[string(kind)+":"+appID]
+		if !ok {
+			c = mp.NewMemoryCache()
+			caches[string(kind)+":"+appID] = c
+		}
+		return c
+	}
+}
+
 func TestPushHandlerKeepsTheRefreshTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*component.Options)
+	}{
+		{"default caches on an injected clock", func(o *component.Options) { o.Now = func() time.Time { return time.Now() } }},
+		{"shared caches", func(o *component.Options) { o.AuthorizerCredentials = sharedCaches() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testPushHandlerKeepsTheRefreshTokens(t, tc.edit) })
+	}
+}
+
+func testPushHandlerKeepsTheRefreshTokens(t *testing.T, edit func(*component.Options)) {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	store := component.NewMemoryAuthorizerStore()
 	var mu sync.Mutex
 	var events []component.Authorization
 	p := readyPlatform(t, wx, func(o *component.Options) {
+		edit(o)
 		o.Authorizers = store
 		o.OnAuthorization = func(_ context.Context, a component.Authorization) error {
 			mu.Lock()
@@ -432,5 +463,52 @@ func TestEachAuthorizerSignsWithItsOwnTicket(t *testing.T) {
 	swapped.AppID = wx.ComponentAppID
 	if got := verify(t, wx, swapped, "https://a1.example.com/article?id=1"); got == "config:ok" {
 		t.Error("a1's config verifies under the platform's appid")
+	}
+}
+
+// Each authorizer's jsapi_ticket is cached under its own appid in the
+// shared cache (one ticket under the platform's appid for all of them
+// breaks every account's signatures but the first's), and a second
+// instance uses it without a call.
+func TestAuthorizerTicketsCachedPerAuthorizer(t *testing.T) {
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	srv := redistest.Start(t)
+	shared := func(o *component.Options) {
+		store := redisstore.New(srv.Pool())
+		o.Tickets = store.ComponentTickets(o.AppID)
+		o.Credentials.Cache = store.CredentialCache(component.AccessTokenCredential, o.AppID)
+		o.Authorizers = store.Authorizers(o.AppID)
+		o.AuthorizerCredentials = store.CredentialCache
+	}
+	p1 := readyPlatform(t, wx, shared)
+	p2 := newPlatform(t, wx, shared)
+	authorize(t, wx, p1, authorizerA1)
+	authorize(t, wx, p1, authorizerA2)
+	ctx := context.Background()
+	tickets := map[string]string{}
+	for _, appID := range []string{authorizerA1, authorizerA2} {
+		tk, err := p1.JSAPITickets(appID).Ticket(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tickets[appID] = tk
+	}
+	if tickets[authorizerA1] == tickets[authorizerA2] {
+		t.Fatal("two authorizers got one jsapi_ticket")
+	}
+	conn := srv.Pool().Get()
+	defer conn.Close()
+	for appID, tk := range tickets {
+		v, err := redis.String(conn.Do("GET", "wechatauth:authorizer_jsapi_ticket:"+appID))
+		if err != nil || !strings.HasSuffix(v, " "+tk) {
+			t.Errorf("Redis key of %s's ticket: %v; want its own ticket", appID, err)
+		}
+		if got, err := p2.JSAPITickets(appID).Ticket(ctx); err != nil || got != tk {
+			t.Errorf("the other instance's ticket of %s differs: %v", appID, err)
+		}
+	}
+	if n := wx.Calls(getTicketPath); n != 2 {
+		t.Errorf("%d getticket calls for 2 authorizers on 2 instances, want 2", n)
 	}
 }
