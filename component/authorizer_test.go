@@ -338,11 +338,18 @@ func TestNoRefreshTokenIsNotAuthorized(t *testing.T) {
 }
 
 func TestRevokedAuthorizationIsNamed(t *testing.T) {
+	t.Run("process-own caches", func(t *testing.T) { testRevoked(t, nil) })
+	t.Run("shared caches", func(t *testing.T) { testRevoked(t, sharedCaches()) })
+}
+
+func testRevoked(t *testing.T, caches func(mp.CredentialKind, string) mp.CredentialCache) {
 	wx := wechattest.NewServer()
 	defer wx.Close()
 	clock := &offsetClock{}
 	store := component.NewMemoryAuthorizerStore()
-	p := readyPlatform(t, wx, func(o *component.Options) { o.Now = clock.now; o.Authorizers = store })
+	p := readyPlatform(t, wx, func(o *component.Options) {
+		o.Now, o.Authorizers, o.AuthorizerCredentials = clock.now, store, caches
+	})
 	authorize(t, wx, p, authorizerA1)
 	rt, _ := store.LoadRefreshToken(context.Background(), authorizerA1)
 	wx.RevokeAuthorizer(authorizerA1)
@@ -373,6 +380,20 @@ func TestRevokedAuthorizationIsNamed(t *testing.T) {
 	if !errors.Is(err, component.ErrRevoked) || !errors.As(err, &be) || wx.Calls(authorizerTokenPath) != calls+1 {
 		t.Errorf("Token again at once: %v after %d more calls; want ErrRevoked from the back-off, one call in all",
 			err, wx.Calls(authorizerTokenPath)-calls)
+	}
+
+	if _, err := p.JSAPITickets(authorizerA1).Ticket(context.Background()); !errors.Is(err, component.ErrRevoked) {
+		t.Errorf("Ticket after the revocation: %v; want ErrRevoked", err)
+	}
+
+	// The account authorizes again: its tokens work at once, back-off
+	// or not.
+	authorize(t, wx, p, authorizerA1)
+	if _, err := p.AuthorizerTokens(authorizerA1).Token(context.Background()); err != nil {
+		t.Errorf("Token after a new authorization: %v", err)
+	}
+	if _, err := p.JSAPITickets(authorizerA1).Ticket(context.Background()); err != nil {
+		t.Errorf("Ticket after a new authorization: %v", err)
 	}
 }
 
