@@ -63,6 +63,13 @@ func TestComponentAuthorizeAutoApprove(t *testing.T) {
 		t.Errorf("Content-Type %q", r.contentType)
 	}
 
+	t.Run("the Official Account's scopes do not apply", func(t *testing.T) {
+		s.SetScopes() // the Official Account has no web authorization
+		defer s.SetScopes("snsapi_base", "snsapi_userinfo")
+		if p := authorize(t, s, noRedirect(s), compAuthQuery(s, authorizerA, "snsapi_userinfo", "s")); p.status != http.StatusFound {
+			t.Errorf("authorizer link: HTTP %d, want a redirect", p.status)
+		}
+	})
 	t.Run("refuse", func(t *testing.T) {
 		s.SetMode(wechattest.Refuse)
 		defer s.SetMode(wechattest.AutoApprove)
