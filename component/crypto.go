@@ -46,6 +46,11 @@ type Crypto struct {
 	EncodingAESKey string
 	// AppID is the component appid, which ends every message.
 	AppID string
+	// PreviousEncodingAESKey is the key before the platform's last change
+	// of EncodingAESKey, if any: a message that does not decrypt with
+	// EncodingAESKey is tried with it, so that pushes sent before the
+	// change still arrive. Encrypt never uses it.
+	PreviousEncodingAESKey string
 }
 
 // key returns the AES key of EncodingAESKey: the base64 of the 43
@@ -79,7 +84,19 @@ func (c Crypto) Decrypt(msgSignature, timestamp, nonce, encrypted string) ([]byt
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(msgSignature))) != 1 {
 		return nil, ErrSignature
 	}
-	key, err := c.key()
+	msg, err := c.open(c.EncodingAESKey, encrypted)
+	if err != nil && c.PreviousEncodingAESKey != "" && (errors.Is(err, ErrCiphertext) || errors.Is(err, ErrAppID)) {
+		if prev, perr := c.open(c.PreviousEncodingAESKey, encrypted); perr == nil {
+			return prev, nil
+		}
+	}
+	return msg, err
+}
+
+// open decrypts encrypted with the key of encodingAESKey and checks the
+// appid it ends with.
+func (c Crypto) open(encodingAESKey, encrypted string) ([]byte, error) {
+	key, err := Crypto{EncodingAESKey: encodingAESKey}.key()
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,11 @@ type Options struct {
 	Token string
 	// EncodingAESKey is the 43-character message key (消息加解密Key).
 	EncodingAESKey string
+	// PreviousEncodingAESKey is the key before the last change of the
+	// EncodingAESKey on the Open Platform: pushes that do not decrypt
+	// with EncodingAESKey are tried with it, so that none sent before the
+	// change is lost. Drop it a day after the change. Optional.
+	PreviousEncodingAESKey string
 	// PushURL is the 授权事件接收URL where [Platform.PushHandler] is
 	// mounted, as configured on the Open Platform. Only errors read it, to
 	// say where the verify ticket should arrive. Optional.
@@ -125,9 +130,14 @@ func New(opts Options) (*Platform, error) {
 	case opts.Token == "":
 		return nil, errors.New("component: Options.Token (消息校验Token) is required")
 	}
-	c := Crypto{Token: opts.Token, EncodingAESKey: opts.EncodingAESKey, AppID: opts.AppID}
+	c := Crypto{Token: opts.Token, EncodingAESKey: opts.EncodingAESKey, AppID: opts.AppID, PreviousEncodingAESKey: opts.PreviousEncodingAESKey}
 	if _, err := c.key(); err != nil {
 		return nil, err
+	}
+	if c.PreviousEncodingAESKey != "" {
+		if _, err := (Crypto{EncodingAESKey: c.PreviousEncodingAESKey}).key(); err != nil {
+			return nil, fmt.Errorf("component: Options.PreviousEncodingAESKey is not a key: %w", err)
+		}
 	}
 	wallClock := opts.Now == nil
 	if wallClock {

@@ -391,3 +391,34 @@ func TestReplayedAuthorizationEventIsRefused(t *testing.T) {
 		t.Errorf("fresh event: push answered %v, hook called %d times; want success and one call", err, calls)
 	}
 }
+
+// After a change of the EncodingAESKey, a push still encrypted with the
+// old key arrives when the platform keeps it as PreviousEncodingAESKey,
+// and is refused as undecryptable when it does not.
+func TestPreviousEncodingAESKey(t *testing.T) {
+	const newKey = "changedComponentAESKey000000000000000000000"
+	wx := wechattest.NewServer()
+	defer wx.Close()
+	without := newPlatform(t, wx, func(o *component.Options) { o.EncodingAESKey = newKey })
+	if _, err := wx.PushVerifyTicket(without.pushURL); err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+		t.Fatalf("a push with the old key, no previous key kept: %v, want HTTP 400", err)
+	}
+	with := newPlatform(t, wx, func(o *component.Options) {
+		o.EncodingAESKey, o.PreviousEncodingAESKey = newKey, wx.ComponentAESKey
+	})
+	ticket, err := wx.PushVerifyTicket(with.pushURL)
+	if err != nil {
+		t.Fatalf("a push with the previous key: %v", err)
+	}
+	if got := ticketOf(t, with); got != ticket {
+		t.Errorf("stored ticket %q, want the pushed one", got)
+	}
+	// A key that is neither is still refused.
+	if _, err := wx.PushVerifyTicketWith(with.pushURL, wechattest.PushWrongKey); err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+		t.Errorf("a push with a third key: %v, want HTTP 400", err)
+	}
+	if _, err := component.New(component.Options{AppID: "wx1", AppSecret: "s", Token: "t",
+		EncodingAESKey: newKey, PreviousEncodingAESKey: "short"}); err == nil || !strings.Contains(err.Error(), "PreviousEncodingAESKey") {
+		t.Errorf("New with a malformed previous key: %v", err)
+	}
+}
