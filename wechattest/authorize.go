@@ -33,6 +33,10 @@ type authRequest struct {
 	scope         string
 	state         string
 	forceSnapshot bool
+	// appID is the link's appid; componentAppID its component_appid,
+	// "" outside component mode (component_oauth.go).
+	appID          string
+	componentAppID string
 }
 
 // handleAuthorize serves GET /connect/oauth2/authorize.
@@ -52,13 +56,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	var code string
 	switch mode {
 	case AutoApprove:
-		code = s.mintCodeLocked(visitor, req.scope, req.forceSnapshot)
+		code = s.mintRequestCodeLocked(req, visitor)
 	case ConsentPage:
 		// A browser that already picked a user passes snsapi_base silently,
 		// as WeChat does for a user it knows. snsapi_userinfo always asks.
 		if c, err := r.Cookie(visitorCookie); err == nil && req.scope == scopeBase {
 			if _, ok := s.users[c.Value]; ok {
-				code = s.mintCodeLocked(c.Value, req.scope, req.forceSnapshot)
+				code = s.mintRequestCodeLocked(req, c.Value)
 			}
 		}
 	}
@@ -68,9 +72,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case mode == Refuse:
 		// WeChat only asks for snsapi_userinfo; refusing snsapi_base too lets
 		// tests drive the refusal path with either scope.
-		s.returnToApp(w, req.redirectURI, "", req.state)
+		s.returnRequest(w, req, "")
 	case code != "":
-		s.returnToApp(w, req.redirectURI, code, req.state)
+		s.returnRequest(w, req, code)
 	default:
 		s.consentPage(w, r, req)
 	}
@@ -114,39 +118,49 @@ func (s *Server) parseAuthorize(rawQuery string, website bool) (*authRequest, *p
 			return nil, &pageError{0, "参数顺序错误", "parameters must come in the order appid, redirect_uri, response_type, scope, state"}
 		}
 	}
-	if perr := s.checkAuthParams(website, seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
+	componentAppID := ""
+	if !website {
+		componentAppID = seen["component_appid"]
+	}
+	if perr := s.checkAuthParams(website, componentAppID, seen["appid"], seen["redirect_uri"], seen["scope"], seen["state"]); perr != nil {
 		return nil, perr
 	}
 	if seen["response_type"] != "code" {
 		return nil, &pageError{0, "response_type 参数错误", "response_type must be code"}
 	}
 	return &authRequest{
-		redirectURI:   seen["redirect_uri"],
-		scope:         seen["scope"],
-		state:         seen["state"],
-		forceSnapshot: seen["forceSnapShot"] == "true",
+		redirectURI:    seen["redirect_uri"],
+		scope:          seen["scope"],
+		state:          seen["state"],
+		forceSnapshot:  seen["forceSnapShot"] == "true",
+		appID:          seen["appid"],
+		componentAppID: componentAppID,
 	}, nil
 }
 
 // checkAuthParams checks the values the authorize link and the consent form
 // share; with website, those of the qrconnect link and its confirm form.
-func (s *Server) checkAuthParams(website bool, appID, redirectURI, scope, state string) *pageError {
+// A componentAppID puts it in component mode: appid must then be an
+// authorizer's, and every authorizer may ask for both scopes.
+func (s *Server) checkAuthParams(website bool, componentAppID, appID, redirectURI, scope, state string) *pageError {
 	if perr := missingParam(appID, redirectURI, scope, state); perr != nil {
 		return perr
 	}
 	if website {
 		return s.checkQRParams(appID, redirectURI, scope, state)
 	}
-	if subtle.ConstantTimeCompare([]byte(appID), []byte(s.AppID)) != 1 {
-		// WeChat documents no "unknown appid" page code; 10016 is the one it
-		// shows when the appid is not the official account's own.
-		return &pageError{10016, "appid 无效", "invalid appid"}
+	if componentAppID != "" {
+		if perr := s.checkComponentAuthorize(componentAppID, appID); perr != nil {
+			return perr
+		}
+	} else if subtle.ConstantTimeCompare([]byte(appID), []byte(s.AppID)) != 1 {
+		return s.unknownAppIDPage(appID)
 	}
 	if perr := s.checkRedirectURI(redirectURI); perr != nil {
 		return perr
 	}
 	s.mu.Lock()
-	allowed := s.scopes[scope]
+	allowed := s.scopes[scope] || componentAppID != ""
 	s.mu.Unlock()
 	if scope != scopeBase && scope != scopeUserInfo {
 		return &pageError{10005, "scope 参数错误或没有 scope 权限", "scope must be snsapi_base or snsapi_userinfo"}
@@ -196,14 +210,19 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, website bool) {
 	}
 	f := r.PostForm
 	openID, scope, state, redirectURI := f.Get("openid"), f.Get("scope"), f.Get("state"), f.Get("redirect_uri")
-	if perr := s.checkAuthParams(website, f.Get("appid"), redirectURI, scope, state); perr != nil {
+	req := &authRequest{redirectURI: redirectURI, scope: scope, state: state, appID: f.Get("appid"),
+		forceSnapshot: !website && f.Get("forceSnapShot") == "true"}
+	if !website {
+		req.componentAppID = f.Get("component_appid")
+	}
+	if perr := s.checkAuthParams(website, req.componentAppID, req.appID, redirectURI, scope, state); perr != nil {
 		s.errorPage(w, perr.code, perr.zh, perr.en)
 		return
 	}
 	switch f.Get("decision") {
 	case "allow":
 	case "refuse":
-		s.returnToApp(w, redirectURI, "", state)
+		s.returnRequest(w, req, "")
 		return
 	default:
 		s.errorPage(w, 0, "请选择允许或拒绝", "decision must be allow or refuse")
@@ -213,7 +232,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, website bool) {
 	_, known := s.users[openID]
 	var code string
 	if known {
-		code = s.mintCodeLocked(openID, scope, !website && f.Get("forceSnapShot") == "true")
+		code = s.mintRequestCodeLocked(req, openID)
 	}
 	s.mu.Unlock()
 	if !known {
@@ -229,7 +248,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, website bool) {
 			SameSite: http.SameSiteLaxMode,
 		})
 	}
-	s.returnToApp(w, redirectURI, code, state)
+	s.returnRequest(w, req, code)
 }
 
 // choices lists the users for a page's user picker, the visitor selected.
@@ -263,7 +282,12 @@ func domainMatches(domain string, u *url.URL) bool {
 // state: straight there, or through the relay page when SetCallbackRetry is
 // on.
 func (s *Server) returnToApp(w http.ResponseWriter, redirectURI, code, state string) {
-	target := callbackURL(redirectURI, code, state)
+	s.redirectToApp(w, callbackURL(redirectURI, code, state))
+}
+
+// redirectToApp sends the browser to target, the app's callback: straight
+// there, or through the relay page when SetCallbackRetry is on.
+func (s *Server) redirectToApp(w http.ResponseWriter, target string) {
 	s.mu.Lock()
 	retry := s.retry
 	s.mu.Unlock()
@@ -339,14 +363,18 @@ func (s *Server) consentPage(w http.ResponseWriter, r *http.Request, req *authRe
 	users := s.choices()
 
 	data := struct {
-		Base          bool
-		AppID         string
-		RedirectURI   string
-		Scope         string
-		State         string
-		ForceSnapshot bool
-		Users         []choice
-	}{req.scope == scopeBase, s.AppID, req.redirectURI, req.scope, req.state, req.forceSnapshot, users}
+		Base           bool
+		AppID          string
+		RedirectURI    string
+		Scope          string
+		State          string
+		ForceSnapshot  bool
+		Users          []choice
+		ComponentAppID string // component mode: AppID is the authorizer's
+	}{req.scope == scopeBase, s.AppID, req.redirectURI, req.scope, req.state, req.forceSnapshot, users, req.componentAppID}
+	if req.componentAppID != "" {
+		data.AppID = req.appID
+	}
 	s.render(w, http.StatusOK, "consent", data)
 }
 
@@ -475,7 +503,8 @@ label.check input{margin-right:.4rem}
 <input type="hidden" name="appid" value="{{.AppID}}">
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
 <input type="hidden" name="scope" value="{{.Scope}}">
-<input type="hidden" name="state" value="{{.State}}">
+<input type="hidden" name="state" value="{{.State}}">{{if .ComponentAppID}}
+<input type="hidden" name="component_appid" value="{{.ComponentAppID}}">{{end}}
 <label for="openid">微信用户 / WeChat user</label>
 <select id="openid" name="openid">
 {{range .Users}}<option value="{{.OpenID}}"{{if .Selected}} selected{{end}}>{{.Nickname}} ({{.OpenID}}){{if .Snapshot}} · 快照页 / snapshot{{end}}</option>

@@ -45,18 +45,21 @@ type componentState struct {
 	tokens   map[string]time.Time // component_access_tokens and their expiry
 	pushURL  string               // SetComponentPushURL; "" is off
 	nextPush time.Time
-	loop     bool // the push loop runs
+	loop     bool            // the push loop runs
+	auth     authorizerState // the accounts that authorized the platform (component_authorizer.go)
 }
 
 func (s *Server) initComponent() {
 	s.ComponentAppID, s.ComponentSecret = defaultComponentAppID, defaultComponentSecret
 	s.ComponentToken, s.ComponentAESKey = defaultComponentToken, defaultComponentAESKey
 	s.component = componentState{tickets: make(map[string]time.Time), tokens: make(map[string]time.Time)}
+	s.initAuthorizers()
 }
 
 func (s *Server) routeComponent(mux *http.ServeMux) {
 	// Any method: a GET gets 43002, as on other POST endpoints.
 	mux.HandleFunc(pathComponentToken, s.handleComponentToken)
+	s.routeAuthorizers(mux)
 }
 
 // componentCrypto is the platform's message crypto.
@@ -107,16 +110,19 @@ func (s *Server) PushVerifyTicketWith(pushURL string, fault PushFault) (string, 
 // PushAuthorization pushes an authorization event (infoType "authorized",
 // "updateauthorized" or "unauthorized") for the Official Account
 // authorizerAppID to pushURL, with an authorization code for the first
-// two.
+// two. The event happens in the emulator too: "authorized" and
+// "updateauthorized" make the account an authorizer (as
+// [Server.AddAuthorizer]) and their code works once, for an hour, on
+// api_query_auth ("authorized" as a new authorization, see
+// [Server.AuthorizationCode]; "updateauthorized" keeping the current
+// refresh token); "unauthorized" revokes it (as
+// [Server.RevokeAuthorizer]).
 func (s *Server) PushAuthorization(pushURL, infoType, authorizerAppID string) error {
 	s.mu.Lock()
 	now := s.nowLocked()
 	c := s.componentCrypto()
+	code := s.pushedAuthorizationLocked(infoType, authorizerAppID)
 	s.mu.Unlock()
-	code := ""
-	if infoType != "unauthorized" {
-		code = "queryauthcode@@@" + randomToken(24)
-	}
 	msg := fmt.Sprintf("<xml><AppId><![CDATA[%s]]></AppId><CreateTime>%d</CreateTime><InfoType><![CDATA[%s]]></InfoType><AuthorizerAppid><![CDATA[%s]]></AuthorizerAppid><AuthorizationCode><![CDATA[%s]]></AuthorizationCode><AuthorizationCodeExpiredTime>%d</AuthorizationCodeExpiredTime><PreAuthCode><![CDATA[preauthcode@@@%s]]></PreAuthCode></xml>",
 		c.AppID, now.Unix(), infoType, authorizerAppID, code, now.Add(time.Hour).Unix(), randomToken(12))
 	return s.push(pushURL, c, []byte(msg), PushIntact)
@@ -273,8 +279,12 @@ func writeComponentError(w http.ResponseWriter, r *http.Request, errcode int) {
 		writeError(w, r, errcode)
 		return
 	}
+	sep := " rid: "
+	if !isCGI(r.URL.Path) {
+		sep = ", rid: " // the /sns/ endpoints of component mode
+	}
 	noteErrcode(w, errcode)
-	writeJSON(w, r, errorReply{ErrCode: errcode, ErrMsg: msg + " rid: " + requestID()})
+	writeJSON(w, r, errorReply{ErrCode: errcode, ErrMsg: msg + sep + requestID()})
 }
 
 // componentErrorText is WeChat's errmsg of the component API's codes.
@@ -287,5 +297,8 @@ var componentErrorText = map[int]string{
 	61005: "component ticket is expired",
 	61006: "component ticket is invalid",
 	61011: "invalid component",
+	61003: "component is not authorized by this account",
+	61010: "code is expired or invalid",
+	61023: "refresh_token is invalid",
 	40125: "invalid appsecret",
 }

@@ -110,6 +110,9 @@ func (s *Server) handleTicket(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.authorizerTicketLocked(w, r) {
+		return // an authorizer's token: its own ticket (component_authorizer.go)
+	}
 	if code := s.checkGlobalLocked(q.Get("access_token")); code != 0 {
 		writeError(w, r, code)
 		return
@@ -150,6 +153,7 @@ func (s *Server) StaleTickets() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tickets.makeStale()
+	s.staleAuthorizerTicketsLocked()
 }
 
 // jweixin is the emulator's stand-in for WeChat's jweixin-1.6.0.js.
@@ -250,6 +254,8 @@ func (s *Server) verify(c jsConfig) bool {
 		chain = &s.tickets
 	case subtle.ConstantTimeCompare([]byte(c.AppID), []byte(s.CorpID)) == 1:
 		chain = s.wecom.corpTickets.chains[""]
+	default:
+		chain = s.authorizerChainLocked(c.AppID) // an authorizer's own ticket
 	}
 	return chain != nil && chain.signs(s.nowLocked(), c.NonceStr, ts, c.URL, c.Signature)
 }

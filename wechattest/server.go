@@ -206,6 +206,9 @@ type grant struct {
 	snapshot bool
 	issued   time.Time
 	used     bool
+	// authorizer is, for a code of component mode, the appid of the
+	// authorizer it was issued for; "" for the Official Account's own.
+	authorizer string
 }
 
 // session is one authorization as the token endpoints see it: the refresh
@@ -217,6 +220,7 @@ type session struct {
 	snapshot      bool
 	refreshToken  string
 	refreshExpiry time.Time
+	authorizer    string // component mode: the authorizer's appid
 }
 
 // accessToken is a web-authorization access token.
@@ -574,7 +578,7 @@ func (s *Server) front(routes http.Handler) http.Handler {
 			} else {
 				s.faults[path] = q[1:]
 			}
-			if path == pathToken && !f.drop && f.errcode == -1 {
+			if (path == pathToken || path == pathComponentOAuthToken) && !f.drop && f.errcode == -1 {
 				// WeChat spends the code even when it answers "system error".
 				if g, ok := s.codes[r.URL.Query().Get("code")]; ok {
 					g.used = true

@@ -70,7 +70,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		ttl = webCodeTTL
 	}
 	switch {
-	case !ok, (g.scope == scopeLogin) != website:
+	case !ok, (g.scope == scopeLogin) != website, g.authorizer != "":
+		// A code of component mode is the authorizer's: unknown here.
 		writeError(w, r, 40029)
 		return
 	case g.used:
@@ -114,7 +115,8 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	sess, ok := s.refresh[token]
 	switch {
-	case !ok, (sess.scope == scopeLogin) != website:
+	case !ok, (sess.scope == scopeLogin) != website, sess.authorizer != "":
+		// Component mode refreshes under /sns/oauth2/component/.
 		writeError(w, r, 40030)
 		return
 	case !s.nowLocked().Before(sess.refreshExpiry):
@@ -247,10 +249,14 @@ func (s *Server) checkAccessLocked(token, openID string) (*accessToken, int) {
 }
 
 // openIDLocked is the openid the emulator gives out for sess: the user's own,
-// a virtual one for a snapshot-page user, or the website app's for a QR
-// login.
+// a virtual one for a snapshot-page user, the website app's for a QR
+// login, or an authorizer's in component mode.
 func (s *Server) openIDLocked(sess *session) string {
 	switch {
+	case sess.authorizer != "" && sess.snapshot:
+		return virtualID("openid "+sess.authorizer, sess.user)
+	case sess.authorizer != "":
+		return s.AuthorizerOpenID(sess.authorizer, sess.user)
 	case sess.snapshot:
 		return virtualID("openid", sess.user)
 	case sess.scope == scopeLogin:
