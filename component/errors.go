@@ -22,6 +22,11 @@ const (
 	CodeVerifyTicketInvalid  = 61006 // component_verify_ticket unknown to WeChat
 	CodeInvalidComponent     = 61011 // component_appid is not a third-party platform
 	CodePlatformAppIDAsAppID = 61024 // the component appid used where an Official Account's belongs
+
+	CodeNotAuthorizedByAccount   = 61003 // the Official Account has not authorized the platform (or revoked it)
+	CodeAuthorizationCodeInvalid = 61009 // the authorization_code of api_query_auth is not valid
+	CodeAuthorizationCodeExpired = 61010 // the authorization_code of api_query_auth expired or was used
+	CodeInvalidRefreshToken      = 61023 // the authorizer_refresh_token is not valid: the authorization was revoked or replaced
 )
 
 // Error is a reply of the component API that carries a non-zero errcode.
@@ -72,6 +77,8 @@ func (e *Error) Fix() string {
 		return "Options.AppID is not a third-party platform's component appid (开发资料 on the Open Platform)"
 	case CodeIPNotWhitelisted:
 		return "add this server's public IP to the platform's 授权测试公众号/白名单 (开发资料 → 白名单IP地址列表)"
+	case CodeNotAuthorizedByAccount, CodeInvalidRefreshToken:
+		return "the Official Account revoked the platform's authorization, or authorized it again (which replaces the refresh token): it must authorize the platform again, and the new authorization's refresh token must reach QueryAuth (mount PushHandler)"
 	case CodePlatformAppIDAsAppID:
 		return "the component appid was used as an Official Account's appid: give the authorizer's appid there"
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wechatauth/wechatauth/internal/wxhttp"
@@ -55,9 +56,30 @@ type Options struct {
 	// AppID), so that one fetch serves them all. RefreshAhead defaults to
 	// 20 minutes here (WeChat suggests renewing after 1 h 50 min).
 	Credentials mp.CredentialOptions
+	// Authorizers keeps the authorizer_refresh_token of each Official
+	// Account that authorized the platform: [Platform.QueryAuth] (and so
+	// the PushHandler, on each authorization event) stores it, an
+	// unauthorized event deletes it, and the authorizer tokens are made
+	// from it. Default: in memory, for one process, and lost with it. In
+	// production use a store that lasts, such as redisstore's
+	// Store.Authorizers(AppID): WeChat gives the refresh token only when
+	// the account authorizes.
+	Authorizers AuthorizerStore
+	// AuthorizerCredentials returns the cache of an authorizer's
+	// credential of the given kind ([AuthorizerAccessTokenCredential] or
+	// [AuthorizerJSAPITicketCredential]), for [Platform.AuthorizerTokens]
+	// and [Platform.JSAPITickets]. With several instances use a shared
+	// cache: redisstore's Store.CredentialCache plugs in as it is
+	// (AuthorizerCredentials: store.CredentialCache); two platforms that
+	// share a Redis then need Stores of different prefixes. Default: in
+	// memory. Credentials.RefreshAhead and LockTTL apply to these
+	// credentials too.
+	AuthorizerCredentials func(kind mp.CredentialKind, authorizerAppID string) mp.CredentialCache
 	// OnAuthorization receives the authorization events pushed to the
 	// PushHandler (authorized, updateauthorized, unauthorized), so that
-	// the application keeps its list of authorizers. An error makes the
+	// the application keeps its list of authorizers. The handler has
+	// already stored the refresh token (authorized, updateauthorized) or
+	// deleted it (unauthorized) in Authorizers. An error makes the
 	// handler answer HTTP 500, and WeChat pushes again. Optional.
 	OnAuthorization func(ctx context.Context, a Authorization) error
 	// Logger receives a line for each push refused or failed, with the
@@ -85,6 +107,11 @@ type Platform struct {
 	tickets TicketStore
 	log     *slog.Logger
 	src     *mp.CredentialSource
+
+	wallClock   bool // Options.Now was not set
+	authorizers AuthorizerStore
+	authMu      sync.Mutex
+	auths       map[string]*authorizer // by authorizer appid
 }
 
 // New returns the Platform of opts. It fails when a required field is
@@ -102,7 +129,8 @@ func New(opts Options) (*Platform, error) {
 	if _, err := c.key(); err != nil {
 		return nil, err
 	}
-	if opts.Now == nil {
+	wallClock := opts.Now == nil
+	if wallClock {
 		opts.Now = time.Now
 		if opts.Credentials.Cache == nil {
 			// mp's own memory cache, kept here so that a new ticket can
@@ -113,9 +141,13 @@ func New(opts Options) (*Platform, error) {
 	if opts.Credentials.RefreshAhead <= 0 {
 		opts.Credentials.RefreshAhead = 20 * time.Minute
 	}
-	p := &Platform{opts: opts, crypto: c, tickets: opts.Tickets, log: opts.Logger}
+	p := &Platform{opts: opts, crypto: c, tickets: opts.Tickets, log: opts.Logger,
+		wallClock: wallClock, authorizers: opts.Authorizers, auths: make(map[string]*authorizer)}
 	if p.tickets == nil {
 		p.tickets = NewMemoryTicketStore()
+	}
+	if p.authorizers == nil {
+		p.authorizers = NewMemoryAuthorizerStore()
 	}
 	if p.log == nil {
 		p.log = slog.Default()

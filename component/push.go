@@ -41,6 +41,10 @@ type Authorization struct {
 	PreAuthCode string
 	// Time is the push's CreateTime.
 	Time time.Time
+	// PermissionSets are the ids of the permission sets the account
+	// granted, as [Platform.QueryAuth] returned them to the PushHandler
+	// (authorized, updateauthorized); nil otherwise.
+	PermissionSets []int
 }
 
 // envelope is the outer XML of a push.
@@ -66,8 +70,14 @@ type message struct {
 // 授权事件接收URL. For each POST it checks msg_signature (never the
 // plain signature), decrypts the message, checks the component appid
 // inside, and then stores a component_verify_ticket in Options.Tickets,
-// or hands an authorization event to Options.OnAuthorization; it answers
-// "success". A push it refuses gets a 4xx and a log line naming the
+// or handles an authorization event: for authorized and updateauthorized
+// it redeems the event's authorization code with [Platform.QueryAuth],
+// which stores the account's refresh token in Options.Authorizers; for
+// unauthorized it deletes the refresh token and drops the account's
+// cached credentials; then it hands the event to Options.OnAuthorization.
+// It answers "success". When storing or deleting fails, or
+// OnAuthorization does, it answers HTTP 500 and logs why (never the
+// code), and WeChat pushes again. A push it refuses gets a 4xx and a log line naming the
 // reason, and leaves the stored ticket alone: 403 for a wrong
 // msg_signature or another platform's appid, 400 for a body that is not a
 // push or does not decrypt, 409 for a ticket pushed before the stored
@@ -164,6 +174,12 @@ func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 		// replayed later than pushWindow is refused, not handed on.
 		if age := p.opts.Now().Sub(at); m.CreateTime > 0 && (age > pushWindow || age < -pushWindow) {
 			refuse(http.StatusConflict, "the event was created "+age.Round(time.Second).String()+" ago, outside the "+pushWindow.String()+" a push may take (a replayed push, or this server's clock is off)", "create_time", at.UTC().Format(time.RFC3339))
+			return
+		}
+		if err := p.handleAuthorization(r.Context(), &a); err != nil {
+			p.log.LogAttrs(r.Context(), slog.LevelError, "component: keeping the authorizer's refresh token failed; WeChat will push again",
+				slog.String("info_type", a.InfoType), slog.String("authorizer_appid", a.AuthorizerAppID), slog.String("error", err.Error()))
+			http.Error(w, "component: the authorization event was not handled", http.StatusInternalServerError)
 			return
 		}
 		if p.opts.OnAuthorization != nil {
