@@ -44,6 +44,12 @@ func newHarness(t testing.TB, configure func(*wechatauth.Options)) *harness {
 	t.Helper()
 	wx := wechattest.NewServer()
 	t.Cleanup(wx.Close)
+	return newHarnessOn(t, wx, configure)
+}
+
+// newHarnessOn is newHarness against the emulator wx.
+func newHarnessOn(t testing.TB, wx *wechattest.Server, configure func(*wechatauth.Options)) *harness {
+	t.Helper()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

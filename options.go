@@ -234,9 +234,6 @@ func (o Options) withDefaults() Options {
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = defaultMaxAttempts
 	}
-	if o.Component != nil {
-		defer func() { o.Users, o.Tokens = accountUsers{o.Users}, accountTokens{o.Tokens} }()
-	}
 	if o.Users == nil || o.Tokens == nil || o.Callbacks == nil {
 		mem := NewMemoryStore()
 		if o.Users == nil {
@@ -248,6 +245,9 @@ func (o Options) withDefaults() Options {
 		if o.Callbacks == nil {
 			o.Callbacks = mem
 		}
+	}
+	if o.Component != nil {
+		o.Users, o.Tokens = accountUsers{o.Users}, accountTokens{o.Tokens}
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}

@@ -141,12 +141,14 @@ func (p *Platform) QueryAuth(ctx context.Context, authorizationCode string) (Aut
 	for _, f := range in.FuncInfo {
 		info.PermissionSets = append(info.PermissionSets, f.Category.ID)
 	}
+	// A back-off left in this process from a revoked authorization ends
+	// with the new one; in a shared cache, the token cached next serves
+	// through it.
+	p.dropAuthorizer(in.AppID)
 	// The access token of the reply saves a call to api_authorizer_token;
 	// failing to cache it costs only that call.
-	if in.AccessToken != "" && in.ExpiresIn > 0 && !strings.Contains(in.AccessToken, " ") {
-		if c := p.authorizerCache(AuthorizerAccessTokenCredential, in.AppID); c != nil {
-			_ = c.Save(ctx, mp.Credential{Value: in.AccessToken, Expiry: p.opts.Now().Add(time.Duration(in.ExpiresIn) * time.Second)})
-		}
+	if c := p.authorizerCache(AuthorizerAccessTokenCredential, in.AppID); c != nil && in.AccessToken != "" && in.ExpiresIn > 0 {
+		_ = c.Save(ctx, mp.Credential{Value: in.AccessToken, Expiry: p.opts.Now().Add(time.Duration(in.ExpiresIn) * time.Second)})
 	}
 	return info, nil
 }
@@ -319,16 +321,23 @@ func (p *Platform) fetchAuthorizerTicket(ctx context.Context, tokens mp.AccessTo
 	return mp.Credential{Value: reply.Ticket, Expiry: p.opts.Now().Add(time.Duration(reply.ExpiresIn) * time.Second)}, nil
 }
 
+// dropAuthorizer forgets the credentials of appID in this process, and
+// returns them.
+func (p *Platform) dropAuthorizer(appID string) *authorizer {
+	p.authMu.Lock()
+	defer p.authMu.Unlock()
+	a := p.auths[appID]
+	delete(p.auths, appID)
+	return a
+}
+
 // forgetAuthorizer deletes the refresh token of appID and drops its
 // cached credentials, after the account revoked the authorization.
 func (p *Platform) forgetAuthorizer(ctx context.Context, appID string) error {
 	if err := p.authorizers.DeleteRefreshToken(ctx, appID); err != nil {
 		return fmt.Errorf("component: deleting the refresh token of authorizer %q: %w", appID, err)
 	}
-	p.authMu.Lock()
-	a := p.auths[appID]
-	delete(p.auths, appID)
-	p.authMu.Unlock()
+	a := p.dropAuthorizer(appID)
 	caches := map[mp.CredentialKind]mp.CredentialCache{}
 	if a != nil {
 		for kind, c := range a.caches {

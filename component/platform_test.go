@@ -214,6 +214,9 @@ func TestAuthorizationEventsReachTheHook(t *testing.T) {
 			return nil
 		}
 	})
+	if _, err := wx.PushVerifyTicket(p.pushURL); err != nil { // QueryAuth needs the component token
+		t.Fatal(err)
+	}
 	for _, kind := range []string{"authorized", "updateauthorized", "unauthorized"} {
 		if err := wx.PushAuthorization(p.pushURL, kind, "wxauthorizer0001"); err != nil {
 			t.Fatalf("%s: %v", kind, err)
@@ -376,6 +379,9 @@ func TestReplayedAuthorizationEventIsRefused(t *testing.T) {
 		o.Now = func() time.Time { return later }
 		o.OnAuthorization = func(context.Context, component.Authorization) error { calls++; return nil }
 	})
+	if _, err := wx.PushVerifyTicket(p.pushURL); err != nil { // QueryAuth needs the component token
+		t.Fatal(err)
+	}
 	err := wx.PushAuthorization(p.pushURL, "authorized", "wxauthorizer0001")
 	if err == nil || !strings.Contains(err.Error(), "HTTP 409") || calls != 0 {
 		t.Errorf("event 11 minutes old: push answered %v, hook called %d times; want HTTP 409 and no call", err, calls)

@@ -142,13 +142,13 @@ type Options struct {
 
 	// DebugBypass turns on the debug login, for using the app without
 	// WeCom: a request without a login is logged in as DebugMember, or as
-	// the member whose userid its "_user" query parameter names (letters,
-	// digits, '-' and '_'). Never turn it on in production; New logs a
+	// the member whose userid its "_user" query parameter names (up to 64
+	// letters, digits and "_-@."). Never turn it on in production; New logs a
 	// warning when it is on. Default off.
 	DebugBypass bool
 	// DebugMember is the member DebugBypass logs in when the request
 	// names none, with the fields pages show. It must be a member of the
-	// app's own corp whose userid is letters, digits, '-' and '_'. It is
+	// app's own corp. It is
 	// ignored while DebugBypass is off. Default: none, so only "_user"
 	// logs in.
 	DebugMember Member
@@ -211,8 +211,8 @@ func (o Options) check() error {
 		switch m := o.DebugMember; {
 		case !m.IsMember() || m.Linked():
 			bad("DebugMember", "must be a member of the app's own corp (UserID set, CorpID and OpenID empty): the debug login logs members in")
-		case !isToken(m.UserID) || m.OpenID != "":
-			bad("DebugMember", "UserID must hold only letters, digits, '-' and '_' (what the debug login accepts), and OpenID be empty; got UserID %q", m.UserID)
+		case !wxspec.ValidUserID(m.UserID) || m.OpenID != "":
+			bad("DebugMember", "UserID must be a userid (up to 64 letters, digits and \"_-@.\", what the debug login accepts), and OpenID be empty; got UserID %q", m.UserID)
 		}
 	}
 	return errors.Join(errs...)

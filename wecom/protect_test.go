@@ -162,6 +162,10 @@ func TestDebugLogin(t *testing.T) {
 	if _, body := h.get(c, "/account/?_user=wangwu"); !strings.Contains(body, "path=/account/ member=true userid=wangwu ") {
 		t.Errorf("?_user=wangwu: %q", body)
 	}
+	// WeCom's userids may hold '.' and '@'.
+	if _, body := h.get(c, "/account/?_user=zhang.san@corp"); !strings.Contains(body, "member=true userid=zhang.san@corp ") {
+		t.Errorf("?_user=zhang.san@corp: %q", body)
+	}
 	if n := h.exchanges(); n != 0 {
 		t.Errorf("exchanges: %d", n)
 	}
@@ -262,3 +266,12 @@ func newRecorder() *recorder                    { return &recorder{h: http.Heade
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(code int)        { r.code = code }
+
+// The flow's log lines name WeCom, not WeChat.
+func TestLogLinesNameWeCom(t *testing.T) {
+	h := newHarness(t, nil)
+	h.get(h.browserAs(uaDesktop, false), "/account/")
+	if logs := h.logs.String(); !strings.Contains(logs, "redirect to WeCom") || strings.Contains(logs, "WeChat") {
+		t.Errorf("log of a redirect:\n%s", logs)
+	}
+}

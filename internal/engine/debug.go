@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
 // debugParam is the query parameter that names the user of a debug login.
@@ -37,7 +39,7 @@ func (e *Engine[U]) debugLogin(w http.ResponseWriter, r *http.Request, cur strin
 		}
 		key = e.cfg.DebugID
 	}
-	if !isToken(key) {
+	if !wxspec.ValidUserID(key) { // an openid, or a WeCom userid with '.' or '@'
 		return cur, false
 	}
 	if fromQuery && !e.cfg.DebugAllowRemote && crossSite(r) {

@@ -13,7 +13,7 @@ func (e *Engine[U]) event(r *http.Request, ev Event) {
 	log := e.cfg.Logger
 	switch ev.Kind {
 	case EventRedirect:
-		log.DebugContext(ctx, "wechatauth: redirect to WeChat", "scope", ev.Scope, "path", logPath(r.URL.Path))
+		log.DebugContext(ctx, "wechatauth: redirect to "+e.cfg.Product.En, "scope", ev.Scope, "path", logPath(r.URL.Path))
 	case EventLogin:
 		log.InfoContext(ctx, "wechatauth: login", e.cfg.IDName, ev.ID)
 	case EventDebugLogin:

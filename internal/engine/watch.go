@@ -18,6 +18,7 @@ type setupWatch struct {
 	callbackURL string       // Config.CallbackURL
 	log         *slog.Logger // Config.Logger
 	debug       bool         // Config.DebugBypass
+	product     string       // Config.Product.En
 
 	starts, callbacks                            atomic.Int64
 	plain, path, misrouted, userFrom, noCallback sync.Once
@@ -32,13 +33,13 @@ const noCallbackAfter = 3
 func (s *setupWatch) started(r *http.Request) {
 	if strings.HasPrefix(s.origin, "https:") && r.TLS == nil && r.Header.Get("X-Forwarded-Proto") == "" && r.Header.Get("Forwarded") == "" {
 		s.plain.Do(func() {
-			s.log.Warn("wechatauth: Options.CallbackURL is https, but this request reached the app over plain http through no proxy, so WeChat will send the browser to an https address that may not answer (Chrome: ERR_SSL_PROTOCOL_ERROR); fix: put TLS in front of the app (a proxy such as nginx or Caddy ends TLS and forwards plain http with X-Forwarded-Proto: https), or serve TLS in the app, or use an http CallbackURL for local tests",
+			s.log.Warn("wechatauth: Options.CallbackURL is https, but this request reached the app over plain http through no proxy, so "+s.product+" will send the browser to an https address that may not answer (Chrome: ERR_SSL_PROTOCOL_ERROR); fix: put TLS in front of the app (a proxy such as nginx or Caddy ends TLS and forwards plain http with X-Forwarded-Proto: https), or serve TLS in the app, or use an http CallbackURL for local tests",
 				"callback_url", s.callbackURL)
 		})
 	}
 	if s.starts.Add(1) >= noCallbackAfter && s.callbacks.Load() == 0 {
 		s.noCallback.Do(func() {
-			s.log.Debug("wechatauth: logins went to WeChat and none has come back to the callback yet; that is normal when users abandon them (a closed tab, a crawler), but if browsers end on a 404 after WeChat, either the callback is not mounted at "+s.callbackPath+" or a proxy or router rewrites the path: mount auth.CallbackHandler() there, inside Sessions.LoadAndSave",
+			s.log.Debug("wechatauth: logins went to "+s.product+" and none has come back to the callback yet; that is normal when users abandon them (a closed tab, a crawler), but if browsers end on a 404 after "+s.product+", either the callback is not mounted at "+s.callbackPath+" or a proxy or router rewrites the path: mount auth.CallbackHandler() there, inside Sessions.LoadAndSave",
 				"logins", noCallbackAfter, "callback_url", s.callbackURL)
 		})
 	}

@@ -35,3 +35,23 @@ const (
 	MaxKey        = 128
 	MaxURL        = 1024
 )
+
+// MaxUserID is the longest userid WeCom allows: 64 bytes.
+const MaxUserID = 64
+
+// ValidUserID reports whether s has the form of a WeCom userid or of a
+// token (Valid): 1 to 64 bytes of letters, digits and "_-@.", starting with
+// a letter, a digit, '-' or '_'. WeCom's own userids start with a letter
+// or a digit.
+func ValidUserID(s string) bool {
+	if s == "" || len(s) > MaxUserID || s[0] == '.' || s[0] == '@' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '@') {
+			return false
+		}
+	}
+	return true
+}
