@@ -252,8 +252,13 @@ func (s *Server) pushedAuthorizationLocked(infoType, appID string) string {
 		s.revokeAuthorizerLocked(appID)
 		return ""
 	}
-	if wxspec.Valid(appID, wxspec.MaxOpenID) {
-		s.addAuthorizerLocked(appID)
+	switch appID {
+	case s.AppID, s.WebsiteAppID, s.CorpID, s.ComponentAppID:
+		// The emulator's own apps never become authorizers.
+	default:
+		if wxspec.Valid(appID, wxspec.MaxOpenID) {
+			s.addAuthorizerLocked(appID)
+		}
 	}
 	return s.mintAuthCodeLocked(appID, infoType != "updateauthorized")
 }

@@ -206,3 +206,21 @@ func (s *Server) handleComponentOAuthRefresh(w http.ResponseWriter, r *http.Requ
 	}
 	writeJSON(w, r, s.tokenReplyLocked(sess))
 }
+
+// logInAuthorizerCode is the code LogIn hands the callback of a
+// component-mode link with componentAppID and appID: the authorizer's,
+// for openID (the visitor when empty) and scope. The link's appids are
+// checked as the authorize page checks them.
+func (s *Server) logInAuthorizerCode(componentAppID, appID, openID, scope string) (string, error) {
+	if perr := s.checkComponentAuthorize(componentAppID, appID); perr != nil {
+		en := perr.en
+		if en == "" {
+			_, en = pageMessage(perr.code)
+		}
+		return "", fmt.Errorf("wechattest: LogIn: the authorize link in component mode fails with %d: %s", perr.code, en)
+	}
+	if scope != scopeBase && scope != scopeUserInfo {
+		return "", fmt.Errorf("wechattest: LogIn: the authorize link in component mode asks for scope %q", scope)
+	}
+	return s.IssueAuthorizerCode(appID, openID, scope), nil
+}

@@ -75,6 +75,20 @@
 //     2022-06-20 ([Server.SetWeComCreatedAfter20220620]). Errors carry
 //     WeCom's ", hint: […], from ip: …, more info at …" suffix;
 //     [Server.WeComEndpoints] gives the addresses.
+//   - An Open Platform third-party platform ([Server.ComponentAppID]):
+//     encrypted component_verify_ticket pushes, api_component_token, and
+//     the Official Accounts that authorized it ([Server.Authorizers],
+//     default "wx00000000000000a1" and "wx00000000000000a2";
+//     [Server.AddAuthorizer], [Server.RevokeAuthorizer]). Web
+//     authorization in component mode: authorize links with
+//     component_appid after state (10015 for an account that has not
+//     authorized the platform), callbacks with the authorizer's appid,
+//     /sns/oauth2/component/access_token and refresh_token with the
+//     component_access_token (48001 for an authorizer token), and an
+//     openid per authorizer ([Server.AuthorizerOpenID]) with one unionid.
+//     api_query_auth ([Server.AuthorizationCode]), api_authorizer_token
+//     ([Server.RotateAuthorizerRefreshTokens]) and each authorizer's own
+//     jsapi_ticket, which alone signs its wx.config.
 //
 // By default the authorization page approves at once for the visitor, a
 // registered user. [Server.SetMode] with [ConsentPage] shows a page where a

@@ -233,7 +233,9 @@ func (s *Server) handleJSVerify(w http.ResponseWriter, r *http.Request) {
 // verify reports whether c is signed, for its URL, with a ticket the
 // emulator issued that still works, and of the kind c needs: a wx.config
 // with the Official Account's appid needs the account's jsapi_ticket, one
-// with the CorpID the corp's ticket (get_jsapi_ticket), and a
+// with the CorpID the corp's ticket (get_jsapi_ticket), one with an
+// authorizer's appid that authorizer's own ticket (never another
+// account's, COMPONENT.md §9), and a
 // wx.agentConfig the ticket of the app it names (ticket/get with type
 // agent_config). The corp ticket does not sign a wx.agentConfig, nor an
 // app's ticket a wx.config or another app's wx.agentConfig.

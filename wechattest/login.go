@@ -31,6 +31,12 @@ import (
 // WeCom visitor; an id the emulator does not know is added as a member.
 // The code is the one the link asks for: snsapi_base or
 // snsapi_privateinfo in the client, a Web-login code otherwise.
+//
+// For an application that logs in for an authorizer of the third-party
+// platform (its link carries component_appid), openID is the user's base
+// OpenID; the code is the authorizer's ([Server.IssueAuthorizerCode]),
+// the callback gets the authorizer's appid too, and the application
+// knows the user by [Server.AuthorizerOpenID].
 func (s *Server) LogIn(app http.Handler, r *http.Request, openID string) error {
 	jar := &oneSiteJar{}
 	client := &http.Client{Jar: jar, Transport: inProcess{app}}
@@ -110,7 +116,18 @@ func (s *Server) logIn(client *http.Client, pageURL, openID, userAgent string) (
 				return nil, fmt.Errorf("wechattest: LogIn: the authorize link's redirect_uri %q is not absolute", q.Get("redirect_uri"))
 			}
 			callback = cb
-			back := url.Values{"code": {s.IssueCode(openID, scope)}, "state": {q.Get("state")}}
+			back := url.Values{"state": {q.Get("state")}}
+			if comp := q.Get("component_appid"); comp != "" && strings.HasPrefix(loc.String(), s.URL+pathAuthorize+"?") {
+				// Component mode: a code of the authorizer, and its appid.
+				code, err := s.logInAuthorizerCode(comp, q.Get("appid"), openID, scope)
+				if err != nil {
+					return nil, err
+				}
+				back.Set("code", code)
+				back.Set("appid", q.Get("appid"))
+			} else {
+				back.Set("code", s.IssueCode(openID, scope))
+			}
 			cbq := *cb
 			cbq.RawQuery = back.Encode()
 			next = cbq.String()

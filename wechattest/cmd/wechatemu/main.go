@@ -21,7 +21,12 @@
 //
 // It plays an Open Platform third-party platform too: it pushes encrypted
 // component_verify_tickets to the platform's push URL and serves
-// /cgi-bin/component/api_component_token.
+// /cgi-bin/component/api_component_token, with two Official Accounts that
+// authorized the platform (their appids and authorizer refresh tokens in
+// the banner): web authorization in component mode (authorize links with
+// component_appid, /sns/oauth2/component/access_token and refresh_token),
+// api_query_auth, api_authorizer_token and each authorizer's own
+// jsapi_ticket.
 //
 // Every request it answers is logged to stdout: its method and path (never
 // the query, which holds the secret, codes and tokens) and the errcode it
@@ -385,6 +390,11 @@ func printComponentBanner(w io.Writer, wx *wechattest.Server, pushURL string) {
   component api   POST %[5]s/cgi-bin/component/api_component_token (the latest pushed component_verify_ticket; 61005 after 12 h, 61006 for one never pushed)
   ticket push     %[6]s
 `, wx.ComponentAppID, wx.ComponentSecret, wx.ComponentToken, wx.ComponentAESKey, wx.URL, push)
+	fmt.Fprintf(w, "  authorizers     %s (Official Accounts that authorized the platform: authorize links with &component_appid=%s after state, code exchange at %s/sns/oauth2/component/access_token)\n",
+		strings.Join(wx.Authorizers(), " "), wx.ComponentAppID, wx.URL)
+	for _, id := range wx.Authorizers() {
+		fmt.Fprintf(w, "  authorizer      %s  refresh token %s (api_authorizer_token; its own jsapi_ticket)\n", id, wx.AuthorizerRefreshToken(id))
+	}
 }
 
 // requestLog is the emulator's request log on w: one line a request, with
