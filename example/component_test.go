@@ -156,6 +156,7 @@ func TestComponentApp(t *testing.T) {
 	}
 
 	configs := map[string]jsConfig{}
+	clients := map[string]*http.Client{}
 	for _, tt := range []struct {
 		acct           account
 		user, nickname string
@@ -163,6 +164,7 @@ func TestComponentApp(t *testing.T) {
 		st.wx.SetVisitor(tt.user)
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar}
+		clients[tt.acct.Prefix] = c
 		status, body := browse(t, c, st.app+tt.acct.Prefix+"account/")
 		openID := st.wx.AuthorizerOpenID(tt.acct.AppID, tt.user)
 		for _, want := range []string{`<dd id="appid">` + tt.acct.AppID + `</dd>`, `<dd id="openid">` + openID + `</dd>`, tt.nickname} {
@@ -196,6 +198,21 @@ func TestComponentApp(t *testing.T) {
 	}
 	if got := st.wx.Calls(pathToken); got != 0 {
 		t.Errorf("the Official Account's own exchange (%s): got %d calls, want none", pathToken, got)
+	}
+
+	// Logging out of account a: its page asks WeChat again.
+	c := *clients[a.Prefix]
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Post(st.app+a.Prefix+"logout", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+		t.Errorf("POST %slogout: HTTP %d to %q, want 303 to /", a.Prefix, resp.StatusCode, loc)
+	}
+	if status, _ := browse(t, &c, st.app+a.Prefix+"account/"); status != http.StatusFound {
+		t.Errorf("%saccount/ after logout: HTTP %d, want 302 to WeChat", a.Prefix, status)
 	}
 }
 
