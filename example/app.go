@@ -53,6 +53,17 @@ type config struct {
 	// AllowNonMembers lets people who are not members of the corp in, by
 	// the openid WeCom gives them.
 	AllowNonMembers bool
+
+	// Component runs the app as an Open Platform third-party platform
+	// (component.go) for the Official Accounts that authorized it,
+	// Accounts, each under its path prefix; the fields below are the
+	// platform's. CallbackURL is then the one callback of every account.
+	Component                       bool
+	ComponentAppID, ComponentSecret string
+	ComponentToken, ComponentAESKey string // the message-check Token and EncodingAESKey
+	Accounts                        []account
+	// Invalid is a malformed environment variable, which newApp reports.
+	Invalid error
 }
 
 // configFromEnv reads the environment variables listed in main.go. site is
@@ -61,6 +72,10 @@ func configFromEnv(site string) config {
 	cfg := config{
 		Debug:     os.Getenv("WECHATAUTH_DEBUG") == "1",
 		RedisAddr: os.Getenv("REDIS_ADDR"),
+	}
+	if os.Getenv("COMPONENT") == "1" || os.Getenv("COMPONENT_APPID") != "" {
+		componentFromEnv(&cfg, site)
+		return cfg
 	}
 	if os.Getenv("WECOM") == "1" || os.Getenv("WECOM_CORPID") != "" {
 		cfg.WeCom = true
@@ -88,7 +103,10 @@ type storage struct {
 	// means in memory, one per source.
 	accessTokens, tickets                 mp.CredentialCache
 	corpTokens, corpTickets, agentTickets mp.CredentialCache
-	close                                 func() error
+	// redis is the Redis store with REDIS_ADDR, for the credentials of
+	// component mode; nil in memory.
+	redis *redisstore.Store
+	close func() error
 }
 
 // newStorage chooses where the app keeps its state: in Redis when
@@ -119,6 +137,7 @@ func newStorage(cfg config) (*storage, error) {
 			sessions: sessions, users: store, tokens: store, callbacks: store,
 			accessTokens: store.CredentialCache(mp.AccessTokenCredential, cfg.AppID),
 			tickets:      store.CredentialCache(mp.JSAPITicketCredential, cfg.AppID),
+			redis:        store,
 			close:        pool.Close,
 		}
 		if cfg.WeCom {
@@ -175,10 +194,14 @@ func redisPool(addr string) *redis.Pool {
 //	POST /logout           logs out
 //
 // The returned func releases the app's storage. With cfg.WeCom it is the
-// WeCom app of newWeComApp instead.
+// WeCom app of newWeComApp instead, with cfg.Component the third-party
+// platform's of newComponentApp.
 func newApp(cfg config) (http.Handler, func() error, error) {
 	if cfg.WeCom {
 		return newWeComApp(cfg)
+	}
+	if cfg.Component {
+		return newComponentApp(cfg)
 	}
 	st, err := newStorage(cfg)
 	if err != nil {

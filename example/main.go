@@ -38,6 +38,30 @@
 // (sessions, callbacks, the corp access_token and the JS-SDK's two
 // tickets) and ADDR work in both modes.
 //
+// Component mode runs the app as an Open Platform third-party platform
+// (第三方平台) for the Official Accounts that authorized it (component.go),
+// each under a path prefix, with one callback for all and the platform's
+// push handler at /wechat/push. One variable runs it on the emulator's
+// platform, for its two accounts, under /a/ and /b/ (open / to pick one):
+//
+//	COMPONENT=1 go run ./example
+//
+// and these against a real platform (开发资料 on the Open Platform):
+//
+//	COMPONENT               1 turns component mode on; on the emulator unless COMPONENT_APPID is set
+//	COMPONENT_APPID         the platform's appid (component appid); setting it turns component mode on
+//	COMPONENT_SECRET        the platform's appsecret
+//	COMPONENT_TOKEN         the message-check Token (消息校验Token)
+//	COMPONENT_AES_KEY       the 43-character EncodingAESKey (消息加解密Key)
+//	COMPONENT_CALLBACK_URL  the public callback URL, such as https://example.com/wechat/callback, whose
+//	                        host is the platform's 公众号开发域名; the 授权事件接收URL is /wechat/push there
+//	COMPONENT_ACCOUNTS      the accounts served, by path prefix: /a/=wx…,/b/=wx…
+//
+// WECHAT_SCOPE, WECHATAUTH_DEBUG, REDIS_ADDR and ADDR work there too; with
+// REDIS_ADDR the verify ticket (pushed to one instance), the
+// component_access_token and the accounts' refresh tokens, access tokens
+// and jsapi_tickets are shared by every instance.
+//
 // The app itself is in app.go; where it keeps its state, in newStorage.
 package main
 
@@ -73,13 +97,17 @@ func run() error {
 	site := "http://" + ln.Addr().String()
 
 	cfg := configFromEnv(site)
-	if cfg.AppID == "" && cfg.CorpID == "" {
-		wx, err := startEmulator(cfg.CallbackURL)
+	var wx *wechattest.Server
+	if cfg.AppID == "" && cfg.CorpID == "" && cfg.ComponentAppID == "" {
+		wx, err = startEmulator(cfg.CallbackURL)
 		if err != nil {
 			return err
 		}
 		defer wx.Close()
-		if cfg.WeCom {
+		if cfg.Component {
+			useComponentEmulator(&cfg, wx)
+			slog.Info("COMPONENT=1 without COMPONENT_APPID: using the in-process emulator's third-party platform", "emulator", wx.URL, "component_appid", cfg.ComponentAppID, "accounts", cfg.Accounts)
+		} else if cfg.WeCom {
 			cfg.CorpID, cfg.AgentID, cfg.CorpSecret, cfg.WeComEndpoints = wx.CorpID, wx.AgentID, wx.CorpSecret, wx.WeComEndpoints()
 			cfg.Endpoints.JSSDK = wx.Endpoints().JSSDK // the JS-SDK page's stand-in for WeCom's scripts
 			slog.Info("WECOM=1 without WECOM_CORPID: using the in-process emulator's WeCom corp", "emulator", wx.URL, "corpid", wx.CorpID, "agentid", wx.AgentID)
@@ -98,7 +126,11 @@ func run() error {
 	}
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("wechatauth example: open %s/account/ in a browser\n", site)
+	page := site + "/account/"
+	if cfg.Component {
+		page = site + "/"
+	}
+	fmt.Printf("wechatauth example: open %s in a browser\n", page)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,7 +140,17 @@ func run() error {
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if cfg.Component && wx != nil {
+		// What WeChat does once the platform answers: a verify ticket, and
+		// the two accounts' authorizations.
+		if err := authorizeOnEmulator(wx, site+"/wechat/push", cfg.Accounts); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
