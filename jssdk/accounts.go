@@ -33,6 +33,7 @@ type Accounts struct {
 	// Logger receives the errors of New. Default slog.Default().
 	Logger *slog.Logger
 
+	made    sync.Map // appid → *Signer, for the path of an account already made: no lock
 	mu      sync.Mutex
 	signers map[string]*accountSigner
 }
@@ -50,6 +51,9 @@ type accountSigner struct {
 func (a *Accounts) Signer(appID string) (*Signer, error) {
 	if appID == "" {
 		return nil, fmt.Errorf("jssdk: Accounts.Signer: empty appid")
+	}
+	if s, ok := a.made.Load(appID); ok {
+		return s.(*Signer), nil
 	}
 	if a.New == nil {
 		return nil, fmt.Errorf("jssdk: Accounts.New is nil; set it to make each account's Signer")
@@ -87,6 +91,7 @@ func (a *Accounts) Signer(appID string) (*Signer, error) {
 		e.err = fmt.Errorf("jssdk: Accounts.New(%q) returned the Signer of %q: wx.config would carry another account's appId", appID, s.appID)
 	default:
 		e.s, e.err = s, nil
+		a.made.Store(appID, s)
 	}
 	return e.s, e.err
 }
@@ -101,7 +106,7 @@ func (a *Accounts) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, ok := a.route(w, r)
 		if ok {
-			s.Handler().ServeHTTP(w, r)
+			s.serve(w, r)
 		}
 	})
 }

@@ -110,6 +110,54 @@ func BenchmarkConfig(b *testing.B) {
 // the 10th and 90th percentiles of the per-round ratio handler/floor.
 func BenchmarkConfigRatio(b *testing.B) {
 	h, req, _ := configHandler(b)
+	configRatio(b, h, req)
+}
+
+// accountsHandler is configHandler's Signer behind an Accounts of two
+// accounts, routed by path, as a third-party platform serves them.
+func accountsHandler(b *testing.B) (http.Handler, *http.Request) {
+	h, _, wx := configHandler(b)
+	_ = h
+	client := &mp.Client{AppID: wx.AppID, AppSecret: wx.AppSecret, HTTPClient: wx.Client(), Endpoints: wx.Endpoints()}
+	accounts := &jssdk.Accounts{
+		Account: func(r *http.Request) string {
+			if strings.HasPrefix(r.URL.Path, "/b/") {
+				return "wxb"
+			}
+			return wx.AppID
+		},
+		New: func(appID string) (*jssdk.Signer, error) {
+			return jssdk.New(jssdk.Options{AppID: appID,
+				Tickets: mp.NewTicketSource(client, mp.NewAccessTokenSource(client, mp.CredentialOptions{}), mp.CredentialOptions{}),
+				Origins: []string{"https://app.example"}, APIs: benchAPIs})
+		},
+	}
+	ah := accounts.Handler()
+	req := httptest.NewRequest(http.MethodGet, "/a/wechat/jssdk?url="+url.QueryEscape(benchPage), nil)
+	ah.ServeHTTP(&discard{h: make(http.Header)}, req) // makes the Signer, fetches the ticket once
+	return ah, req
+}
+
+// BenchmarkAccountsConfig is BenchmarkConfig through Accounts.
+func BenchmarkAccountsConfig(b *testing.B) {
+	h, req := accountsHandler(b)
+	w := &discard{h: make(http.Header)}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkAccountsConfigRatio is BenchmarkConfigRatio through Accounts.
+func BenchmarkAccountsConfigRatio(b *testing.B) {
+	h, req := accountsHandler(b)
+	configRatio(b, h, req)
+}
+
+// configRatio reports the ratio of h's config to the floor's, in
+// alternating rounds.
+func configRatio(b *testing.B, h http.Handler, req *http.Request) {
 	w := &discard{h: make(http.Header)}
 	const perRound = 2000
 	round := func(serve func()) time.Duration {

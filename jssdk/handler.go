@@ -156,19 +156,21 @@ type report struct {
 // rule gets HTTP 400 with {"error": "<the rule>"}, a snapshot-page guest HTTP
 // 403 with "snapshot": true, a ticket WeChat does not give HTTP 502. Answers
 // are never cached and never hold the ticket.
-func (s *Signer) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Cache-Control"] = []string{"no-store"} // canonical keys: Set's checks are not needed
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			s.serveConfig(w, r)
-		case http.MethodPost:
-			s.serveReport(w, r)
-		default:
-			w.Header().Set("Allow", "GET, HEAD, POST")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "jssdk: GET a config, or POST a refused one"})
-		}
-	})
+func (s *Signer) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+// serve is what Handler serves (and Accounts' handler, for the Signer of
+// a request's account).
+func (s *Signer) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header()["Cache-Control"] = []string{"no-store"} // canonical keys: Set's checks are not needed
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.serveConfig(w, r)
+	case http.MethodPost:
+		s.serveReport(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "jssdk: GET a config, or POST a refused one"})
+	}
 }
 
 func (s *Signer) serveConfig(w http.ResponseWriter, r *http.Request) {
