@@ -407,6 +407,33 @@ type authorizationInfo struct {
 // JS-SDK), 7 stores, 11 menus.
 var authorizerFuncScopes = []int{1, 2, 3, 4, 7, 11}
 
+// componentCall checks a POST of the component API in the order WeChat
+// does: the method (43002), the component token, the JSON body, decoded
+// into req, and its component_appid, which appID points into. It answers
+// the first errcode itself and reports whether the call may go on.
+func (s *Server) componentCall(w http.ResponseWriter, r *http.Request, req any, appID *string) bool {
+	code := 0
+	if r.Method != http.MethodPost {
+		code = 43002
+	}
+	if code == 0 {
+		s.mu.Lock()
+		code = s.checkComponentTokenLocked(componentTokenParam(r))
+		s.mu.Unlock()
+	}
+	if code == 0 {
+		code = readComponentBody(w, r, req)
+	}
+	if code == 0 {
+		code = s.checkComponentAppID(*appID)
+	}
+	if code != 0 {
+		writeComponentError(w, r, code)
+		return false
+	}
+	return true
+}
+
 // handleQueryAuth serves POST api_query_auth: the component token (query
 // component_access_token or access_token), then 47001 for a body that is
 // not JSON, 41018 / 61011 for the component_appid, and 61010 for an
@@ -417,21 +444,7 @@ var authorizerFuncScopes = []int{1, 2, 3, 4, 7, 11}
 // token and ends the account's earlier ones.
 func (s *Server) handleQueryAuth(w http.ResponseWriter, r *http.Request) {
 	var req queryAuthRequest
-	if r.Method != http.MethodPost {
-		writeComponentError(w, r, 43002)
-		return
-	}
-	s.mu.Lock()
-	code := s.checkComponentTokenLocked(componentTokenParam(r))
-	s.mu.Unlock()
-	if code == 0 {
-		code = readComponentBody(w, r, &req)
-	}
-	if code == 0 {
-		code = s.checkComponentAppID(req.ComponentAppID)
-	}
-	if code != 0 {
-		writeComponentError(w, r, code)
+	if !s.componentCall(w, r, &req, &req.ComponentAppID) {
 		return
 	}
 	s.mu.Lock()
@@ -491,21 +504,7 @@ type authorizerTokenReply struct {
 // or with [Server.RotateAuthorizerRefreshTokens] a new one.
 func (s *Server) handleAuthorizerToken(w http.ResponseWriter, r *http.Request) {
 	var req authorizerTokenRequest
-	if r.Method != http.MethodPost {
-		writeComponentError(w, r, 43002)
-		return
-	}
-	s.mu.Lock()
-	code := s.checkComponentTokenLocked(componentTokenParam(r))
-	s.mu.Unlock()
-	if code == 0 {
-		code = readComponentBody(w, r, &req)
-	}
-	if code == 0 {
-		code = s.checkComponentAppID(req.ComponentAppID)
-	}
-	if code != 0 {
-		writeComponentError(w, r, code)
+	if !s.componentCall(w, r, &req, &req.ComponentAppID) {
 		return
 	}
 	s.mu.Lock()
