@@ -117,6 +117,7 @@ type Platform struct {
 	authorizers AuthorizerStore
 	authMu      sync.Mutex
 	auths       map[string]*authorizer // by authorizer appid
+	handled     HandledPushes          // authorization events handled
 }
 
 // New returns the Platform of opts. It fails when a required field is
@@ -158,6 +159,11 @@ func New(opts Options) (*Platform, error) {
 	}
 	if p.authorizers == nil {
 		p.authorizers = NewMemoryAuthorizerStore()
+	}
+	if h, ok := p.tickets.(HandledPushes); ok {
+		p.handled = h
+	} else {
+		p.handled = &memoryHandled{now: opts.Now}
 	}
 	if p.log == nil {
 		p.log = slog.Default()

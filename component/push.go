@@ -176,6 +176,20 @@ func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 			refuse(http.StatusConflict, "the event was created "+age.Round(time.Second).String()+" ago, outside the "+pushWindow.String()+" a push may take (a replayed push, or this server's clock is off)", "create_time", at.UTC().Format(time.RFC3339))
 			return
 		}
+		key := eventKey(m)
+		if seen, err := p.handled.Handled(r.Context(), key); err != nil {
+			p.log.LogAttrs(r.Context(), slog.LevelError, "component: reading the handled pushes failed; WeChat will push again",
+				slog.String("info_type", a.InfoType), slog.String("authorizer_appid", a.AuthorizerAppID), slog.String("error", err.Error()))
+			http.Error(w, "component: the authorization event was not handled", http.StatusInternalServerError)
+			return
+		} else if seen {
+			// WeChat's duplicate, or a replay: acknowledged, not acted on
+			// again (a replayed "unauthorized" would delete the refresh
+			// token of an account that authorized again since).
+			p.log.LogAttrs(r.Context(), slog.LevelInfo, "component: authorization event handled already; acknowledged without acting on it",
+				slog.String("info_type", a.InfoType), slog.String("authorizer_appid", a.AuthorizerAppID))
+			break
+		}
 		if err := p.handleAuthorization(r.Context(), &a); err != nil {
 			p.log.LogAttrs(r.Context(), slog.LevelError, "component: keeping the authorizer's refresh token failed; WeChat will push again",
 				slog.String("info_type", a.InfoType), slog.String("authorizer_appid", a.AuthorizerAppID), slog.String("error", err.Error()))
@@ -189,6 +203,10 @@ func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "component: the authorization event was not handled", http.StatusInternalServerError)
 				return
 			}
+		}
+		if err := p.handled.MarkHandled(r.Context(), key, 2*pushWindow); err != nil {
+			p.log.LogAttrs(r.Context(), slog.LevelWarn, "component: remembering a handled push failed; a duplicate of it would be acted on again",
+				slog.String("info_type", a.InfoType), slog.String("authorizer_appid", a.AuthorizerAppID), slog.String("error", err.Error()))
 		}
 	default:
 		p.log.LogAttrs(r.Context(), slog.LevelInfo, "component: push of an InfoType not handled", slog.String("info_type", m.InfoType))

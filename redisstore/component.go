@@ -24,12 +24,14 @@ const componentTicketTTL = 2 * component.TicketTTL
 // hours; a save compares the push times in Redis, atomically, so that an
 // older push never replaces a newer ticket.
 func (s *Store) ComponentTickets(componentAppID string) component.TicketStore {
-	return &componentTickets{s: s, key: s.Prefix + "component_verify_ticket:" + componentAppID}
+	return &componentTickets{s: s, key: s.Prefix + "component_verify_ticket:" + componentAppID,
+		handled: s.Prefix + "component_push_handled:" + componentAppID + ":"}
 }
 
 type componentTickets struct {
-	s   *Store
-	key string
+	s       *Store
+	key     string
+	handled string // the prefix of handled pushes' keys
 }
 
 func (c *componentTickets) LoadTicket(ctx context.Context) (component.Ticket, error) {
@@ -73,3 +75,28 @@ func (c *componentTickets) SaveTicket(ctx context.Context, t component.Ticket) (
 	}
 	return n == 1, nil
 }
+
+// handledKey is where a handled push's key is kept.
+func (c *componentTickets) handledKey(key string) string {
+	return c.handled + key
+}
+
+// Handled implements component.HandledPushes, for every instance on this
+// Redis.
+func (c *componentTickets) Handled(ctx context.Context, key string) (bool, error) {
+	n, err := redis.Int(c.s.do(ctx, "EXISTS", c.handledKey(key)))
+	if err != nil {
+		return false, fmt.Errorf("redisstore: reading the handled pushes: %w", err)
+	}
+	return n == 1, nil
+}
+
+// MarkHandled implements component.HandledPushes.
+func (c *componentTickets) MarkHandled(ctx context.Context, key string, ttl time.Duration) error {
+	if _, err := c.s.do(ctx, "SET", c.handledKey(key), "1", "PX", millis(ttl)); err != nil {
+		return fmt.Errorf("redisstore: remembering a handled push: %w", err)
+	}
+	return nil
+}
+
+var _ component.HandledPushes = (*componentTickets)(nil)
