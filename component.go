@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,20 +26,26 @@ import (
 // Account by the request's path: prefixes maps a path prefix, such as
 // "/shop-a/", to the authorizer's appid; the longest prefix that the
 // path starts with wins. A path under none has no account.
+//
+// A lookup costs one map access per distinct prefix length, however many
+// accounts there are.
 func AuthorizerByPath(prefixes map[string]string) func(*http.Request) string {
-	keys := make([]string, 0, len(prefixes))
-	for p := range prefixes {
-		keys = append(keys, p)
-	}
-	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
 	table := make(map[string]string, len(prefixes))
-	for k, v := range prefixes {
-		table[k] = v
+	var lengths []int // distinct prefix lengths, longest first
+	for p, v := range prefixes {
+		table[p] = v
+		if !slices.Contains(lengths, len(p)) {
+			lengths = append(lengths, len(p))
+		}
 	}
+	sort.Sort(sort.Reverse(sort.IntSlice(lengths)))
 	return func(r *http.Request) string {
-		for _, p := range keys {
-			if strings.HasPrefix(r.URL.Path, p) {
-				return table[p]
+		path := r.URL.Path
+		for _, n := range lengths {
+			if n <= len(path) {
+				if v, ok := table[path[:n]]; ok {
+					return v
+				}
 			}
 		}
 		return ""
