@@ -45,6 +45,7 @@ func New(o Options) (*Auth, error) {
 	a.e = engine.New(engine.Config[Member]{
 		Name:         sessionName,
 		Product:      engine.Product{Zh: "企业微信", En: "WeCom"},
+		Names:        engine.Names{Require: "RequireMember", From: "MemberFrom", Current: "CurrentMember"},
 		CallbackURL:  o.CallbackURL,
 		Sessions:     o.Sessions,
 		Store:        o.Callbacks,

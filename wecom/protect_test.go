@@ -275,3 +275,17 @@ func TestLogLinesNameWeCom(t *testing.T) {
 		t.Errorf("log of a redirect:\n%s", logs)
 	}
 }
+
+// MemberFrom in a hook, in debug mode, is named with WeCom's names and
+// fix.
+func TestMemberFromOutsideNamesWeComsFix(t *testing.T) {
+	h := newHarness(t, func(o *wecom.Options) {
+		o.DebugBypass = true
+		o.OnEvent = func(r *http.Request, e wecom.Event) { wecom.MemberFrom(r) }
+	})
+	h.login("/account/")
+	want := "MemberFrom was called on a request that RequireMember did not let through"
+	if logs := h.logs.String(); !strings.Contains(logs, want) || !strings.Contains(logs, "use auth.CurrentMember(r)") || strings.Contains(logs, "UserFrom") {
+		t.Errorf("the warning does not name WeCom's functions:\n%s", logs)
+	}
+}

@@ -71,7 +71,7 @@ func (e *Engine[U]) misroutedCallback(r *http.Request) bool {
 func (e *Engine[U]) misroutedError(r *http.Request) error {
 	return SetupError(
 		fmt.Errorf("wechatauth: %s sent the browser back to %s, which is not the path of Options.CallbackURL (%s)", e.cfg.Product.En, logPath(r.URL.Path), e.callbackPath),
-		"either the callback is not mounted at CallbackURL's path, or a proxy or router in front of the app strips or rewrites the path; mount auth.CallbackHandler() at "+e.callbackPath+" (the whole path, inside Sessions.LoadAndSave), or wrap the whole router in auth.RequireWeChatUser, and let any proxy pass the path unchanged (or make CallbackURL the URL that browsers reach)")
+		"either the callback is not mounted at CallbackURL's path, or a proxy or router in front of the app strips or rewrites the path; mount auth.CallbackHandler() at "+e.callbackPath+" (the whole path, inside Sessions.LoadAndSave), or wrap the whole router in auth."+e.cfg.Names.Require+", and let any proxy pass the path unchanged (or make CallbackURL the URL that browsers reach)")
 }
 
 // noteMisrouted warns, once, of a request that misroutedCallback caught

@@ -45,6 +45,9 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 	if cfg.Product == (Product{}) {
 		cfg.Product = Product{Zh: "微信", En: "WeChat"}
 	}
+	if cfg.Names == (Names{}) {
+		cfg.Names = Names{Require: "RequireWeChatUser", From: "UserFrom", Current: "CurrentUser"}
+	}
 	cb, _ := url.Parse(cfg.CallbackURL) // checked by the face
 	e := &Engine[U]{
 		cfg:    cfg,
@@ -52,7 +55,7 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 		site:   site{origin: cb.Scheme + "://" + cb.Host, callbackHost: strings.ToLower(cb.Hostname()), callbackPath: cb.Path, callbackEscPath: cb.EscapedPath()},
 		states: states{deriveKey(cfg.Secret, "wechatauth login state v1")},
 	}
-	e.watch.site, e.watch.callbackURL, e.watch.log, e.watch.debug, e.watch.product = e.site, cfg.CallbackURL, cfg.Logger, cfg.DebugBypass, cfg.Product.En
+	e.watch.site, e.watch.callbackURL, e.watch.log, e.watch.debug, e.watch.product, e.watch.names = e.site, cfg.CallbackURL, cfg.Logger, cfg.DebugBypass, cfg.Product.En, cfg.Names
 	e.ledger = &ledger[U]{store: cfg.Store, notFound: cfg.NotFound, timeout: cfg.Timeout, keep: cfg.StateTTL, log: cfg.Logger, face: face}
 	e.key = sessionKey(cfg.Name)
 	if t, ok := face.(Tenanted); ok {

@@ -30,6 +30,10 @@ type Config[U any] struct {
 	// Product names the platform on the flow's pages, Chinese and
 	// English: 微信/WeChat when empty, 企业微信/WeCom for WeCom's face.
 	Product Product
+	// Names are the face's function names for log lines: those of the
+	// Official Account's face (RequireWeChatUser, UserFrom, CurrentUser)
+	// when empty.
+	Names Names
 	// CallbackURL is the public, absolute URL of the callback: the origin
 	// of every redirect and the path of the callback.
 	CallbackURL string
@@ -201,3 +205,7 @@ type Event struct {
 
 // Product is the platform's name as the flow's pages say it.
 type Product struct{ Zh, En string }
+
+// Names are the names of a face's middleware and of its two ways to read
+// the user, as the flow's log lines give them in a fix.
+type Names struct{ Require, From, Current string }

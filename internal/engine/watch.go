@@ -19,6 +19,7 @@ type setupWatch struct {
 	log         *slog.Logger // Config.Logger
 	debug       bool         // Config.DebugBypass
 	product     string       // Config.Product.En
+	names       Names        // Config.Names
 
 	starts, callbacks                            atomic.Int64
 	plain, path, misrouted, userFrom, noCallback sync.Once
@@ -65,6 +66,7 @@ func (s *setupWatch) userFromOutside() {
 		return
 	}
 	s.userFrom.Do(func() {
-		s.log.Warn("wechatauth: UserFrom was called on a request that RequireWeChatUser did not let through (here, in one of the Options hooks), where it always returns no user and ok=false; fix: wrap the route in auth.RequireWeChatUser (or RequireScope), or use auth.CurrentUser(r) on routes that serve visitors logged in or not")
+		n := s.names
+		s.log.Warn("wechatauth: " + n.From + " was called on a request that " + n.Require + " did not let through (here, in one of the Options hooks), where it always returns no user and ok=false; fix: wrap the route in auth." + n.Require + ", or use auth." + n.Current + "(r) on routes that serve visitors logged in or not")
 	})
 }
