@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth/internal/logintest"
+	"github.com/wechatauth/wechatauth/wechattest"
 	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/work"
 )
@@ -26,6 +27,15 @@ func (d driver) SetClock(now func() time.Time)    { wecom.SetClock(d.auth, now) 
 func (d driver) FailExchanges(n int) {
 	for range n {
 		d.wx.FailNext("/cgi-bin/auth/getuserinfo", work.CodeInvalidCode)
+	}
+}
+func (d driver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
+func (d driver) LoginCookiePrefix() string { return "wechatauth-wecom-login-" }
+func (d driver) Refuse(on bool) {
+	if on {
+		d.wx.SetMode(wechattest.Refuse)
+	} else {
+		d.wx.SetMode(wechattest.AutoApprove)
 	}
 }
 
