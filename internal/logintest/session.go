@@ -39,14 +39,24 @@ func sessionRenewed(t *testing.T, s *site) {
 }
 
 // A callback replayed after logout logs nobody in: logout renewed the
-// token, and the session is not the one that logged in.
+// token and closed the login, and the session is not the one that logged
+// in; nor does the login's cookie, which a browser whose first answer was
+// lost still holds, bring it back.
 func replayAfterLogout(t *testing.T, s *site) {
 	c := s.d.Browser(false)
 	cb := s.callbackURL(c, "/account/")
+	before := s.cookies(c)
 	s.step(c, cb, http.StatusFound)
 	s.step(c, "/logout", http.StatusFound)
 	if resp, body := s.get(c, cb); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("replay after logout: status %d, Location %q, body %q; want 400", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	s.assertLoggedOut(c)
+	for _, ck := range before {
+		c.Jar.SetCookies(s.origin(), []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	}
+	if resp, body := s.get(c, cb); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("replay after logout with the login's cookie: status %d, Location %q, body %q; want 400", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 	s.assertLoggedOut(c)
 	if got := s.d.Exchanges(); got != 1 {
@@ -137,10 +147,15 @@ func cookieRewritten(t *testing.T, s *site) {
 			}
 		}, 0},
 		{"app", func(f []string, i int) {
-			if f[i+1] == "web" {
-				f[i+1] = "-"
-			} else {
+			// The other app of a site with two ("-" and "web"), or
+			// another account's appid.
+			switch app := f[i+1]; app {
+			case "-":
 				f[i+1] = "web"
+			case "web":
+				f[i+1] = "-"
+			default:
+				f[i+1] = app[:len(app)-1] + string("ab"[strings.IndexByte("a", app[len(app)-1])+1])
 			}
 		}, 0},
 		{"attempts", func(f []string, i int) {
