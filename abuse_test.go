@@ -65,22 +65,6 @@ func (s *expireWhileWaiting) Record(ctx context.Context, key string) ([]byte, er
 	return b, err
 }
 
-// A second code from WeChat within the recovery window still joins: the
-// window only shuts out what comes later.
-func TestSecondCodeWithinTheWindowJoins(t *testing.T) {
-	h := newHarness(t, nil)
-	c := h.browser(false)
-	cb := h.callbackURL(c, "/account/w")
-	before := h.cookies(c)
-	h.step(c, cb, http.StatusFound)
-	second := withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
-	late := h.withCookies(before)
-	if resp, _ := h.get(late, second); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/account/w" {
-		t.Errorf("second code: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	h.assertLoggedIn(late, "oTestUser0000000000000000001")
-}
-
 // An attacker starts a login, keeps its cookie and gets the victim to open
 // its authorize link (a genuine WeChat link); WeChat sends the victim's
 // browser, which lacks the cookie, to the callback with the victim's code

@@ -183,59 +183,6 @@ func TestCallbackRefusalIsReplaceable(t *testing.T) {
 	}
 }
 
-func TestCallbackDeliveredTwice(t *testing.T) {
-	cases := []struct {
-		name string
-		// second delivers the callback again, after the first completed.
-		second func(h *harness, c *http.Client, cb string, cookiesBefore []*http.Cookie) *http.Client
-	}{
-		{"same code, same browser (reload)", func(h *harness, c *http.Client, cb string, _ []*http.Cookie) *http.Client {
-			return c
-		}},
-		{"same code, old cookie (first answer lost)", func(h *harness, c *http.Client, cb string, before []*http.Cookie) *http.Client {
-			return h.withCookies(before)
-		}},
-		{"new code, same state", func(h *harness, c *http.Client, cb string, _ []*http.Cookie) *http.Client {
-			return c
-		}},
-		{"new code, same state, old cookie", func(h *harness, c *http.Client, cb string, before []*http.Cookie) *http.Client {
-			return h.withCookies(before)
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			c := h.browser(false)
-			cb := h.callbackURL(c, "/account/orders?id=7")
-			before := h.cookies(c)
-			resp, _ := h.get(c, cb)
-			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
-				t.Fatalf("first delivery: status %d, Location %q", resp.StatusCode, loc)
-			}
-			second := tc.second(h, c, cb, before)
-			again := cb
-			if strings.HasPrefix(tc.name, "new code") {
-				again = withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
-			}
-			resp, body := h.get(second, again)
-			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
-				t.Fatalf("second delivery: status %d, Location %q, body %q", resp.StatusCode, loc, body)
-			}
-			// Each code is exchanged once: a second code is exchanged to
-			// check it belongs to the same user.
-			want := 1
-			if strings.HasPrefix(tc.name, "new code") && strings.HasSuffix(tc.name, "old cookie") {
-				want = 2
-			}
-			if got := h.exchanges(); got != want {
-				t.Errorf("exchanges: got %d, want %d", got, want)
-			}
-			h.assertLoggedIn(second, "oTestUser0000000000000000001")
-			h.assertLoggedIn(c, "oTestUser0000000000000000001")
-		})
-	}
-}
-
 func TestCallbackConcurrentDeliveriesExchangeOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	h.wx.SetLatency(50 * time.Millisecond) // keep the first exchange in flight

@@ -33,6 +33,7 @@ func (d driver) FailExchanges(n int) {
 func (d driver) Refuse(on bool)            { d.wx.SetMode(emulatorMode(on)) }
 func (d driver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
 func (d driver) LoginCookiePrefix() string { return "wechatauth-login-" }
+func (d driver) IssueCode() string         { return d.wx.IssueCode("", "snsapi_base") }
 
 // emulatorMode is the emulator's mode that declines logins, or approves
 // them at once.

@@ -31,6 +31,7 @@ func (d driver) FailExchanges(n int) {
 }
 func (d driver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
 func (d driver) LoginCookiePrefix() string { return "wechatauth-wecom-login-" }
+func (d driver) IssueCode() string         { return d.wx.IssueWeComCode("", "snsapi_base") }
 func (d driver) Refuse(on bool) {
 	if on {
 		d.wx.SetMode(wechattest.Refuse)
@@ -54,3 +55,4 @@ type webDriver struct{ driver }
 
 func (d webDriver) Browser(follow bool) *http.Client { return d.browserAs(uaDesktop, follow) }
 func (d webDriver) Authorize() string                { return d.wx.WeComEndpoints().WebLogin }
+func (d webDriver) IssueCode() string                { return d.wx.IssueWeComCode("", "CorpApp") }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -51,16 +52,25 @@ func declined(t *testing.T, s *site) {
 	}
 }
 
-// A callback delivered again after it completed (a reload, or a retry
-// whose first answer was lost, with the cookies of before) ends on the
-// page again, logged in, without a second exchange.
+// A callback delivered again after it completed ends on the page again,
+// logged in: a reload, a retry whose first answer was lost (with the
+// cookies of before), or the platform's second redirect of the login
+// with a new code. Each code is exchanged once, a second code only when
+// it comes without the session of the first, to check it is the same
+// user's.
 func deliveredTwice(t *testing.T, s *site) {
+	same := func(c *http.Client, _ []*http.Cookie) *http.Client { return c }
+	old := func(_ *http.Client, before []*http.Cookie) *http.Client { return s.withCookies(before) }
 	for _, tc := range []struct {
-		name   string
-		second func(c *http.Client, before []*http.Cookie) *http.Client
+		name      string
+		second    func(c *http.Client, before []*http.Cookie) *http.Client
+		newCode   bool
+		exchanges int
 	}{
-		{"same browser (reload)", func(c *http.Client, _ []*http.Cookie) *http.Client { return c }},
-		{"old cookie (first answer lost)", func(_ *http.Client, before []*http.Cookie) *http.Client { return s.withCookies(before) }},
+		{"same code, same browser (reload)", same, false, 1},
+		{"same code, old cookie (first answer lost)", old, false, 1},
+		{"new code, same browser", same, true, 1},
+		{"new code, old cookie", old, true, 2},
 	} {
 		exchanges := s.d.Exchanges()
 		c := s.d.Browser(false)
@@ -71,12 +81,16 @@ func deliveredTwice(t *testing.T, s *site) {
 			t.Fatalf("%s: first delivery: status %d, Location %q, body %q", tc.name, resp.StatusCode, loc, body)
 		}
 		second := tc.second(c, before)
-		resp, body = s.get(second, cb)
+		again := cb
+		if tc.newCode {
+			again = query(cb, "code", s.d.IssueCode())
+		}
+		resp, body = s.get(second, again)
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/account/orders?id=7" {
 			t.Errorf("%s: second delivery: status %d, Location %q, body %q", tc.name, resp.StatusCode, loc, body)
 		}
-		if got := s.d.Exchanges() - exchanges; got != 1 {
-			t.Errorf("%s: exchanges: %d, want 1", tc.name, got)
+		if got := s.d.Exchanges() - exchanges; got != tc.exchanges {
+			t.Errorf("%s: exchanges: %d, want %d", tc.name, got, tc.exchanges)
 		}
 		s.assertLoggedIn(second)
 		s.assertLoggedIn(c)
@@ -136,4 +150,51 @@ func otherLoginsAlone(t *testing.T, s *site) {
 		t.Errorf("another login: status %d, body %q; want logged in", resp.StatusCode, body)
 	}
 	s.assertLoggedIn(other)
+}
+
+// Twenty deliveries of one login's callback at once, half of them with
+// the platform's second code for the same state, each from a browser with
+// the cookies of before: each code is exchanged once, and every browser
+// ends on the page logged in.
+func concurrentTwoCodes(t *testing.T, s *site) {
+	c := s.d.Browser(false)
+	cb := s.callbackURL(c, "/account/p?q=1")
+	second := query(cb, "code", s.d.IssueCode())
+	before := s.cookies(c)
+	const n = 20
+	browsers := make([]*http.Client, n)
+	for i := range browsers {
+		browsers[i] = s.withCookies(before)
+	}
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i, b := range browsers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := cb
+			if i%2 == 1 {
+				u = second
+			}
+			resp, err := s.fetch(b, u)
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			got[i] = resp.Status + " " + resp.Header.Get("Location")
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if g != "302 Found /account/p?q=1" {
+			t.Errorf("delivery %d: %s, want 302 to /account/p?q=1", i, g)
+		}
+	}
+	// The first code once, and the second code once, to check its user.
+	if got := s.d.Exchanges(); got != 2 {
+		t.Errorf("exchanges: %d, want 2", got)
+	}
+	for _, b := range browsers {
+		s.assertLoggedIn(b)
+	}
 }

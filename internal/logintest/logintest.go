@@ -49,6 +49,10 @@ type Driver interface {
 	Refuse(on bool)
 	// SessionCookie is the name of the site's session cookie.
 	SessionCookie() string
+	// IssueCode returns a fresh code of the platform's default user for
+	// the site's default login, as a second redirect of the platform for
+	// one login brings.
+	IssueCode() string
 	// LoginCookiePrefix starts the name of every cookie of a login under
 	// way that the face sets on this (plain-http) site.
 	LoginCookiePrefix() string
@@ -81,6 +85,7 @@ func Run(t *testing.T, newDriver func(t *testing.T) Driver) {
 		{"SpentCodeStartsOneFreshRoundTrip", spentCode},
 		{"CallbackWithoutCodeIsRefusal", declined},
 		{"CallbackDeliveredTwice", deliveredTwice},
+		{"ConcurrentDeliveriesOfTwoCodesExchangeEachOnce", concurrentTwoCodes},
 		{"ReplayedJunkCodeReachesThePlatformOnce", replayedJunk},
 		{"JunkSecondCodesReachThePlatformTwiceAtMost", junkSecondCodes},
 		{"RefusedCodeLeavesOtherLoginsAlone", otherLoginsAlone},
