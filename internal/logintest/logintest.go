@@ -1,6 +1,7 @@
 // Package logintest is the login flow's protections as one test suite,
-// run against every face of the flow: the Official Account's (package
-// wechatauth) and WeCom's (package wecom) each implement a Driver over
+// run against every face of the flow: the Official Account's and
+// component mode's (package wechatauth), WeCom's inside its client and
+// through its Web login (package wecom) each implement a Driver over
 // their test harness and the emulator, and call Run. A protection of the
 // flow holds for a face when the suite passes against it.
 package logintest
