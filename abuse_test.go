@@ -8,93 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/testclock"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
-
-// slowStore is a session store with network latency, like Redis across a
-// data centre.
-type slowStore struct {
-	*memstore.MemStore
-	delay time.Duration
-}
-
-func (s slowStore) Find(token string) ([]byte, bool, error) {
-	time.Sleep(s.delay)
-	return s.MemStore.Find(token)
-}
-
-func (s slowStore) Commit(token string, b []byte, expiry time.Time) error {
-	time.Sleep(s.delay)
-	return s.MemStore.Commit(token, b, expiry)
-}
-
-// Two tabs of one browser start a login at once: both come back from
-// WeChat logged in, each on its own page.
-func TestTwoTabsStartingAtOnceBothLogIn(t *testing.T) {
-	h := newHarness(t, func(o *wechatauth.Options) { o.Sessions.Store = slowStore{memstore.New(), 30 * time.Millisecond} })
-	browser := h.browser(false)
-	pages := []string{"/account/tab1", "/account/tab2"}
-	callbacks := make([]string, len(pages))
-	var wg sync.WaitGroup
-	for i, page := range pages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, _ := h.get(browser, page)
-			authorize := resp.Header.Get("Location")
-			resp, _ = h.get(browser, authorize) // the emulator approves at once
-			callbacks[i] = resp.Header.Get("Location")
-		}()
-	}
-	wg.Wait()
-	for i, cb := range callbacks {
-		resp, body := h.get(browser, cb)
-		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != pages[i] {
-			t.Errorf("tab %d: status %d, Location %q, body %q; want 302 to %s", i+1, resp.StatusCode, loc, body, pages[i])
-		}
-	}
-	h.assertLoggedIn(browser, "oTestUser0000000000000000001")
-}
-
-// An attacker who planted a login cookie of their own in the victim's
-// browser (cookie tossing) and sent the victim through its state, then read
-// the callback URL from a log, gets nothing once WeChat's retries are over,
-// nor after the victim logged out.
-func TestLeakedCallbackURLWithPlantedCookie(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		after func(h *harness, victim *http.Client, clk *testclock.Clock)
-	}{
-		{"a minute later", func(h *harness, victim *http.Client, clk *testclock.Clock) { clk.Advance(time.Minute) }},
-		{"after the victim logged out", func(h *harness, victim *http.Client, clk *testclock.Clock) {
-			h.step(victim, "/logout", http.StatusFound)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, nil)
-			clk := testclock.New(h.wx, func(now func() time.Time) { wechatauth.SetClock(h.auth, now) })
-			attacker := h.browser(false)
-			resp, _ := h.step(attacker, "/account/", http.StatusFound)
-			planted := h.cookies(attacker)
-			victim := h.withCookies(planted)
-			resp, _ = h.step(victim, resp.Header.Get("Location"), http.StatusFound)
-			leaked := resp.Header.Get("Location") // the victim's code, in a log
-			h.step(victim, leaked, http.StatusFound)
-			h.assertLoggedIn(victim, "oTestUser0000000000000000001")
-
-			tc.after(h, victim, clk)
-			replay := h.withCookies(planted)
-			resp, body := h.get(replay, leaked)
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("replay: status %d, Location %q, body %q; want 400", resp.StatusCode, resp.Header.Get("Location"), body)
-			}
-			h.assertLoggedOut(replay)
-		})
-	}
-}
 
 // An instance that died between claiming a callback and finishing it
 // holds the next delivery up for about the exchange's budget, not for
@@ -146,22 +63,6 @@ func (s *expireWhileWaiting) Record(ctx context.Context, key string) ([]byte, er
 		})
 	}
 	return b, err
-}
-
-// A second code from WeChat within the recovery window still joins: the
-// window only shuts out what comes later.
-func TestSecondCodeWithinTheWindowJoins(t *testing.T) {
-	h := newHarness(t, nil)
-	c := h.browser(false)
-	cb := h.callbackURL(c, "/account/w")
-	before := h.cookies(c)
-	h.step(c, cb, http.StatusFound)
-	second := withCode(t, cb, h.wx.IssueCode("oTestUser0000000000000000001", "snsapi_base"))
-	late := h.withCookies(before)
-	if resp, _ := h.get(late, second); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/account/w" {
-		t.Errorf("second code: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	h.assertLoggedIn(late, "oTestUser0000000000000000001")
 }
 
 // An attacker starts a login, keeps its cookie and gets the victim to open

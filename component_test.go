@@ -92,6 +92,10 @@ func (d componentDriver) FailExchanges(n int) {
 		d.wx.FailNext(pathComponentExchange, 40029)
 	}
 }
+func (d componentDriver) Refuse(on bool)            { d.wx.SetMode(emulatorMode(on)) }
+func (d componentDriver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
+func (d componentDriver) LoginCookiePrefix() string { return "wechatauth-login-" }
+func (d componentDriver) IssueCode() string         { return d.wx.IssueAuthorizerCode(d.a, "", "snsapi_base") }
 
 // Every protection of the Official Account's login holds in component
 // mode: the same suite, run through the platform.

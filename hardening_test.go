@@ -63,23 +63,6 @@ func TestSnapshotUsers(t *testing.T) {
 	})
 }
 
-func TestStateReplayedAfterLogoutIsRefused(t *testing.T) {
-	h := newHarness(t, nil)
-	c := h.browser(false)
-	cb := h.callbackURL(c, "/account/")
-	h.step(c, cb, http.StatusFound)
-	h.step(c, "/logout", http.StatusFound)
-	resp, _ := h.get(c, cb)
-	// Logout renewed the token: the session is not the one that logged in.
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("replay after logout: status %d, want 400", resp.StatusCode)
-	}
-	h.assertLoggedOut(c)
-	if got := h.exchanges(); got != 1 {
-		t.Errorf("exchanges: got %d, want 1", got)
-	}
-}
-
 func TestReturnURLFromHostileRequestTargets(t *testing.T) {
 	h := newHarness(t, nil)
 	handler := h.opts.Sessions.LoadAndSave(h.auth.RequireWeChatUser(http.NotFoundHandler()))

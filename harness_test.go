@@ -226,15 +226,6 @@ func (h *harness) withCookies(cs []*http.Cookie) *http.Client {
 	return c
 }
 
-// withCookie returns a new browser that stops at redirects and holds the
-// given session cookie.
-func (h *harness) withCookie(value string) *http.Client {
-	c := h.browser(false)
-	u, _ := url.Parse(h.app.URL)
-	c.Jar.SetCookies(u, []*http.Cookie{{Name: h.opts.Sessions.Cookie.Name, Value: value, Path: "/"}})
-	return c
-}
-
 // exchanges is the number of code exchanges the emulator has served.
 func (h *harness) exchanges() int { return h.wx.Calls("/sns/oauth2/access_token") }
 

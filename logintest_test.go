@@ -9,6 +9,7 @@ import (
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/logintest"
 	"github.com/wechatauth/wechatauth/mp"
+	"github.com/wechatauth/wechatauth/wechattest"
 )
 
 // driver is the harness as the shared suite of the login flow's
@@ -28,6 +29,19 @@ func (d driver) FailExchanges(n int) {
 	for range n {
 		d.wx.FailNext("/sns/oauth2/access_token", mp.CodeInvalidCode)
 	}
+}
+func (d driver) Refuse(on bool)            { d.wx.SetMode(emulatorMode(on)) }
+func (d driver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
+func (d driver) LoginCookiePrefix() string { return "wechatauth-login-" }
+func (d driver) IssueCode() string         { return d.wx.IssueCode("", "snsapi_base") }
+
+// emulatorMode is the emulator's mode that declines logins, or approves
+// them at once.
+func emulatorMode(refuse bool) wechattest.Mode {
+	if refuse {
+		return wechattest.Refuse
+	}
+	return wechattest.AutoApprove
 }
 
 // The flow's protections, as the suite shared with WeCom's face shows them.

@@ -80,20 +80,6 @@ func TestRefusedCodeLogsNobodyIn(t *testing.T) {
 	}
 }
 
-// An unrelated login is not hurt by another code's refusal.
-func TestRefusedCodeLeavesOtherLoginsAlone(t *testing.T) {
-	h := newHarness(t, nil)
-	victim := h.browser(false)
-	cb := h.callbackURL(victim, "/account/")
-	now := time.Now().Add(time.Hour) // past the default StateTTL
-	wechatauth.SetClock(h.auth, func() time.Time { return now })
-	h.step(victim, cb, http.StatusBadRequest)
-	wechatauth.SetClock(h.auth, time.Now)
-
-	other := h.login("/account/x")
-	h.assertLoggedIn(other, "oTestUser0000000000000000001")
-}
-
 // codeOf returns the code of a callback URL.
 func codeOf(t *testing.T, callback string) string {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wechatauth/wechatauth/internal/logintest"
+	"github.com/wechatauth/wechatauth/wechattest"
 	"github.com/wechatauth/wechatauth/wecom"
 	"github.com/wechatauth/wechatauth/work"
 )
@@ -28,6 +29,16 @@ func (d driver) FailExchanges(n int) {
 		d.wx.FailNext("/cgi-bin/auth/getuserinfo", work.CodeInvalidCode)
 	}
 }
+func (d driver) SessionCookie() string     { return d.opts.Sessions.Cookie.Name }
+func (d driver) LoginCookiePrefix() string { return "wechatauth-wecom-login-" }
+func (d driver) IssueCode() string         { return d.wx.IssueWeComCode("", "snsapi_base") }
+func (d driver) Refuse(on bool) {
+	if on {
+		d.wx.SetMode(wechattest.Refuse)
+	} else {
+		d.wx.SetMode(wechattest.AutoApprove)
+	}
+}
 
 func TestLoginSuite(t *testing.T) {
 	logintest.Run(t, func(t *testing.T) logintest.Driver { return driver{newHarness(t, nil)} })
@@ -44,3 +55,4 @@ type webDriver struct{ driver }
 
 func (d webDriver) Browser(follow bool) *http.Client { return d.browserAs(uaDesktop, follow) }
 func (d webDriver) Authorize() string                { return d.wx.WeComEndpoints().WebLogin }
+func (d webDriver) IssueCode() string                { return d.wx.IssueWeComCode("", "CorpApp") }

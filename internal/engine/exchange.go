@@ -80,7 +80,7 @@ func (e *Engine[U]) vouch(ctx context.Context, ap App[U], rec *loginRecord[U], s
 	// a login has few of them.
 	key := "code:" + codeHash(code)
 	if _, err := e.ledger.store.Record(ctx, key); errors.Is(err, e.cfg.NotFound) {
-		if err := e.ledger.secondCode(ctx, stateKey); err != nil {
+		if err := e.ledger.secondCode(ctx, stateKey, code); err != nil {
 			e.ledger.refuse(ctx, code)
 			return err
 		}

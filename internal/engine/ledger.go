@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -115,18 +116,65 @@ func (l *ledger[U]) await(ctx context.Context, key string) (*loginRecord[U], err
 const maxSecondCodes = 2
 
 // secondCode takes one of the maxSecondCodes places of the login kept
-// under stateKey for a code never seen, or says there is none left.
-func (l *ledger[U]) secondCode(ctx context.Context, stateKey string) error {
+// under stateKey for code, a code never exchanged, or says there is none
+// left. A place keeps the hash of its code, so that deliveries of one
+// code at once, which all find it never exchanged, take one place between
+// them.
+func (l *ledger[U]) secondCode(ctx context.Context, stateKey, code string) error {
+	mark := []byte(codeHash(code))
 	for i := 1; i <= maxSecondCodes; i++ {
-		ok, err := l.store.Claim(ctx, stateKey+":second:"+strconv.Itoa(i), l.keep)
+		place := stateKey + ":second:" + strconv.Itoa(i)
+		ok, err := l.store.Claim(ctx, place, l.claimTTL())
 		if err != nil {
 			return StoreError("callback", err)
 		}
 		if ok {
+			if err := l.store.Finish(ctx, place, mark, l.keep); err != nil {
+				return StoreError("callback", err)
+			}
+			return nil
+		}
+		b, err := l.placeOf(ctx, place)
+		switch {
+		case errors.Is(err, l.notFound):
+			i-- // its taker died before naming its code: try it again
+		case err != nil:
+			return err
+		case bytes.Equal(b, mark):
 			return nil
 		}
 	}
 	return fmt.Errorf("callback: more than %d codes for one login: %w", 1+maxSecondCodes, ErrInvalidState)
+}
+
+// placeOf returns the code hash that the place of a second code keeps,
+// waiting while its taker has claimed it and not yet named its code, for
+// as long as a claim holds at most; a place still unnamed then (taken by
+// a version that named no code) keeps no code, and placeOf returns nil.
+func (l *ledger[U]) placeOf(ctx context.Context, place string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.claimTTL())
+	defer cancel()
+	wait := time.Millisecond
+	for {
+		b, err := l.store.Record(ctx, place)
+		if err != nil {
+			if errors.Is(err, l.notFound) {
+				return nil, err
+			}
+			return nil, StoreError("callback", err)
+		}
+		if len(b) > 0 {
+			return b, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
 }
 
 // close marks the record under key closed, so that no delivery of its

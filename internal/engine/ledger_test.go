@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -96,11 +97,11 @@ func TestLedgerSecondCodesAndSpentStates(t *testing.T) {
 	a, b := newTestLedger()
 	ctx := context.Background()
 	for i := 0; i < maxSecondCodes; i++ {
-		if err := a.secondCode(ctx, "login"); err != nil {
+		if err := a.secondCode(ctx, "login", fmt.Sprintf("CODE%d", i)); err != nil {
 			t.Fatalf("second code %d: %v", i+1, err)
 		}
 	}
-	if err := b.secondCode(ctx, "login"); !errors.Is(err, ErrInvalidState) {
+	if err := b.secondCode(ctx, "login", "CODE9"); !errors.Is(err, ErrInvalidState) {
 		t.Errorf("one more: got %v, want ErrInvalidState", err)
 	}
 	state := "spent-state"
@@ -111,5 +112,51 @@ func TestLedgerSecondCodesAndSpentStates(t *testing.T) {
 	rec, err := b.await(ctx, callbackKey(state))
 	if err != nil || !rec.Refused || !rec.Closed || !b.used(ctx, state) {
 		t.Errorf("spent state: got %+v, %v; want a closed refused record", rec, err)
+	}
+}
+
+// Deliveries of one second code, at once or one after another, on one
+// instance or two, take one place between them: the places count codes,
+// not deliveries. A place whose taker died before naming its code is
+// taken again.
+func TestLedgerSecondCodePlacesCountCodes(t *testing.T) {
+	a, b := newTestLedger()
+	ctx := context.Background()
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.secondCode(ctx, "login", "CODE2")
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("delivery %d of one code at once: %v", i, err)
+		}
+	}
+	for i := range 3 {
+		if err := b.secondCode(ctx, "login", "CODE2"); err != nil {
+			t.Errorf("delivery %d of the code later: %v", i, err)
+		}
+	}
+	// A taker that died between claiming the last place and naming its
+	// code: the place goes back once its claim runs out.
+	if ok, err := a.store.Claim(ctx, "login:second:2", a.claimTTL()); !ok || err != nil {
+		t.Fatalf("claim of the last place: %v, %v", ok, err)
+	}
+	a.store.Finish(ctx, "login:second:2", nil, 0) // the claim runs out
+	if err := a.secondCode(ctx, "login", "CODE3"); err != nil {
+		t.Errorf("another code after a dead taker: %v", err)
+	}
+	if err := b.secondCode(ctx, "login", "CODE4"); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("a third second code: got %v, want ErrInvalidState", err)
 	}
 }

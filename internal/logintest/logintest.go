@@ -1,6 +1,7 @@
 // Package logintest is the login flow's protections as one test suite,
-// run against every face of the flow: the Official Account's (package
-// wechatauth) and WeCom's (package wecom) each implement a Driver over
+// run against every face of the flow: the Official Account's and
+// component mode's (package wechatauth), WeCom's inside its client and
+// through its Web login (package wecom) each implement a Driver over
 // their test harness and the emulator, and call Run. A protection of the
 // flow holds for a face when the suite passes against it.
 package logintest
@@ -19,7 +20,8 @@ import (
 
 // Driver is a site protected by one face, served against the emulator,
 // with the routes the suite visits: "/account/…", protected, whose page
-// shows the logged-in user, and the face's callback.
+// shows the logged-in user; "/logout", which logs the browser out and
+// redirects (302); and the face's callback.
 type Driver interface {
 	// App is the site's origin, such as "http://127.0.0.1:4000".
 	App() string
@@ -42,6 +44,19 @@ type Driver interface {
 	// FailExchanges makes the platform answer the next n code exchanges
 	// with its errcode for a spent code.
 	FailExchanges(n int)
+	// Refuse makes the platform's page decline every login while on, as
+	// a user who declines: it sends the browser back with the state and
+	// no code.
+	Refuse(on bool)
+	// SessionCookie is the name of the site's session cookie.
+	SessionCookie() string
+	// IssueCode returns a fresh code of the platform's default user for
+	// the site's default login, as a second redirect of the platform for
+	// one login brings.
+	IssueCode() string
+	// LoginCookiePrefix starts the name of every cookie of a login under
+	// way that the face sets on this (plain-http) site.
+	LoginCookiePrefix() string
 }
 
 // Run runs every test of the suite, each against a site that newDriver
@@ -60,6 +75,21 @@ func Run(t *testing.T, newDriver func(t *testing.T) Driver) {
 		{"RefusedCodeLogsNobodyIn", refusedCode},
 		{"APIRequestsGet401JSON", apiRequests},
 		{"NoRedirectLoop", noLoop},
+		{"LoginRenewsSessionToken", sessionRenewed},
+		{"StateReplayedAfterLogoutIsRefused", replayAfterLogout},
+		{"LeakedCallbackURLWithPlantedCookie", leakedWithPlantedCookie},
+		{"ReplayWithPlantedCookieNeedsTheCode", plantedCookieNeedsTheCode},
+		{"LoginCookieCannotBeRewritten", cookieRewritten},
+		{"TwoTabsStartingAtOnceBothLogIn", twoTabs},
+		{"LoginsStartedAtOnceFitACookieHeader", cookieHeaderBound},
+		{"HostileCookieFloodGetsABoundedAnswer", cookieFlood},
+		{"SpentCodeStartsOneFreshRoundTrip", spentCode},
+		{"CallbackWithoutCodeIsRefusal", declined},
+		{"CallbackDeliveredTwice", deliveredTwice},
+		{"ConcurrentDeliveriesOfTwoCodesExchangeEachOnce", concurrentTwoCodes},
+		{"ReplayedJunkCodeReachesThePlatformOnce", replayedJunk},
+		{"JunkSecondCodesReachThePlatformTwiceAtMost", junkSecondCodes},
+		{"RefusedCodeLeavesOtherLoginsAlone", otherLoginsAlone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, &site{t: t, d: newDriver(t)}) })
@@ -126,11 +156,83 @@ func (s *site) loggedIn(c *http.Client) bool {
 	return resp.StatusCode == http.StatusOK && s.d.LoggedIn(body)
 }
 
+// assertLoggedOut checks that browser c has no login: a protected page
+// sends it to the platform.
 func (s *site) assertLoggedOut(c *http.Client) {
 	s.t.Helper()
-	if s.loggedIn(c) {
-		s.t.Error("the browser is logged in, want no login")
+	resp, body := s.get(s.stopping(c), "/account/check")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, s.d.Authorize()) {
+		s.t.Errorf("want no login: status %d, Location %q, body %q", resp.StatusCode, loc, body)
 	}
+}
+
+// assertLoggedIn checks that browser c is logged in as the platform's
+// default user.
+func (s *site) assertLoggedIn(c *http.Client) {
+	s.t.Helper()
+	if resp, body := s.get(s.stopping(c), "/account/check"); resp.StatusCode != http.StatusOK || !s.d.LoggedIn(body) {
+		s.t.Errorf("want a login: status %d, Location %q, body %q", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+}
+
+// stopping returns browser c (its cookies, its transport) stopping at
+// every redirect.
+func (s *site) stopping(c *http.Client) *http.Client {
+	nc := *c
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &nc
+}
+
+// following returns browser c following redirects.
+func (s *site) following(c *http.Client) *http.Client {
+	nc := *c
+	nc.CheckRedirect = nil
+	return &nc
+}
+
+// cookies returns a copy of every cookie c holds for the site: the
+// browser's state at a moment, such as before an answer that is then
+// lost.
+func (s *site) cookies(c *http.Client) []*http.Cookie {
+	return c.Jar.Cookies(s.origin())
+}
+
+// cookie returns the value of the cookie named name that c holds for the
+// site.
+func (s *site) cookie(c *http.Client, name string) string {
+	for _, ck := range s.cookies(c) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// withCookies returns a new browser that stops at redirects and holds
+// the given cookies, as cookies returned them.
+func (s *site) withCookies(cs []*http.Cookie) *http.Client {
+	c := s.d.Browser(false)
+	for _, ck := range cs {
+		c.Jar.SetCookies(s.origin(), []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	}
+	return c
+}
+
+func (s *site) origin() *url.URL {
+	u, err := url.Parse(s.d.App())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u
+}
+
+// clock replaces the face's clock with one that stands still at the
+// wall clock's time until moved, and returns what moves it.
+func (s *site) clock() (advance func(time.Duration)) {
+	var mu sync.Mutex
+	now := time.Now()
+	s.d.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	return func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 }
 
 // query returns rawURL with the query parameter name set to value, or
@@ -278,23 +380,68 @@ func concurrentDeliveries(t *testing.T, s *site) {
 	}
 }
 
-// A code that a callback refused (its browser had not started the login)
-// is remembered: brought to another login, it logs nobody in and is
-// never exchanged.
+// A code that a callback refused before exchanging it is still valid at
+// the platform, and its URL is in logs. Whoever brings it to a login of
+// their own logs nobody in, and refusing it costs no exchange: whether
+// the browser had not started the login, the login's cookie had expired,
+// or the state's MAC failed.
 func refusedCode(t *testing.T, s *site) {
-	attacker := s.d.Browser(false)
-	resp := s.step(attacker, "/account/", http.StatusFound)
-	victim := s.d.Browser(false)
-	resp = s.step(victim, resp.Header.Get("Location"), http.StatusFound)
-	cb := resp.Header.Get("Location")
-	s.step(victim, cb, http.StatusBadRequest)
-	other := s.d.Browser(false)
-	own := s.callbackURL(other, "/account/")
-	s.get(other, query(own, "code", param(cb, "code")))
-	if got := s.d.Exchanges(); got != 0 {
-		t.Errorf("exchanges of the refused code: %d, want 0", got)
+	for _, tc := range []struct {
+		name string
+		// refused has the victim's code refused and returns its callback.
+		refused func() string
+	}{
+		{"the browser had no cookie of the login", func() string {
+			// An attacker's authorize link, opened by the victim.
+			attacker := s.d.Browser(false)
+			resp := s.step(attacker, "/account/", http.StatusFound)
+			victim := s.d.Browser(false)
+			resp = s.step(victim, resp.Header.Get("Location"), http.StatusFound)
+			cb := resp.Header.Get("Location")
+			s.step(victim, cb, http.StatusBadRequest)
+			return cb
+		}},
+		{"the login's cookie had expired", func() string {
+			victim := s.d.Browser(false)
+			cb := s.callbackURL(victim, "/account/")
+			later := time.Now().Add(time.Hour) // past StateTTL
+			s.d.SetClock(func() time.Time { return later })
+			s.step(victim, cb, http.StatusBadRequest)
+			s.d.SetClock(time.Now)
+			return cb
+		}},
+		{"the state's MAC failed", func() string {
+			victim := s.d.Browser(false)
+			cb := s.callbackURL(victim, "/account/")
+			state := param(cb, "state")
+			bad := state[:len(state)-4] + "0000"
+			if bad == state {
+				bad = state[:len(state)-4] + "1111"
+			}
+			s.step(victim, query(cb, "state", bad), http.StatusBadRequest)
+			return cb
+		}},
+	} {
+		before := s.d.Exchanges()
+		code := param(tc.refused(), "code")
+		if code == "" {
+			t.Fatalf("%s: the callback had no code", tc.name)
+		}
+		if got := s.d.Exchanges() - before; got != 0 {
+			t.Fatalf("%s: exchanges after the refusal: %d, want 0", tc.name, got)
+		}
+		// The attacker starts a login of their own and brings the code.
+		other := s.d.Browser(false)
+		own := s.callbackURL(other, "/account/")
+		resp, body := s.get(other, query(own, "code", code))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: injected code: status %d, Location %q, body %q; want 400", tc.name, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+		if got := s.d.Exchanges() - before; got != 0 {
+			t.Errorf("%s: exchanges: %d, want 0: a refused code is never exchanged", tc.name, got)
+		}
+		s.assertLoggedOut(other)
 	}
-	s.assertLoggedOut(other)
 }
 
 // A request that is not a page navigation gets 401 JSON with a login URL,
