@@ -9,11 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 	"github.com/wechatauth/wechatauth/wecom"
@@ -39,65 +36,6 @@ func TestDeclinedConsentIsRefusal(t *testing.T) {
 			t.Errorf("retry: status %d, body %q", resp.StatusCode, body)
 		}
 	}
-}
-
-// Mirrors TestTwoTabsStartingAtOnceBothLogIn: each login under way has a
-// cookie of its own.
-func TestTwoTabsStartingAtOnceBothLogIn(t *testing.T) {
-	h := newHarness(t, func(o *wecom.Options) { o.Sessions.Store = slowStore{memstore.New(), 30 * time.Millisecond} })
-	browser := h.browser(false)
-	pages := []string{"/account/tab1", "/account/tab2"}
-	callbacks := make([]string, len(pages))
-	var wg sync.WaitGroup
-	for i, page := range pages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, _ := h.get(browser, page)
-			resp, _ = h.get(browser, resp.Header.Get("Location"))
-			callbacks[i] = resp.Header.Get("Location")
-		}()
-	}
-	wg.Wait()
-	for i, cb := range callbacks {
-		resp, body := h.get(browser, cb)
-		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != pages[i] {
-			t.Errorf("tab %d: status %d, Location %q, body %q; want 302 to %s", i+1, resp.StatusCode, loc, body, pages[i])
-		}
-	}
-	h.assertLoggedIn(browser, "zhangsan")
-}
-
-// slowStore is a session store whose every call takes a while, so that
-// two tabs' requests overlap.
-type slowStore struct {
-	*memstore.MemStore
-	d time.Duration
-}
-
-func (s slowStore) Find(token string) ([]byte, bool, error) {
-	time.Sleep(s.d) // widens the overlap; the test waits on answers, not on this
-	return s.MemStore.Find(token)
-}
-
-// Mirrors TestLoginRenewsSessionToken: the login renews the session
-// token, so a token planted before it is worthless.
-func TestLoginRenewsSessionToken(t *testing.T) {
-	h := newHarness(t, nil)
-	h.mux.HandleFunc("/touch", func(w http.ResponseWriter, r *http.Request) { h.opts.Sessions.Put(r.Context(), "cart", "3 items") })
-	c := h.browser(false)
-	h.get(c, "/touch") // a session exists before the login
-	before := h.cookie(c)
-	if before == "" {
-		t.Fatal("no session before the login")
-	}
-	cb := h.callbackURL(c, "/account/")
-	h.get(c, cb)
-	after := h.cookie(c)
-	if after == "" || after == before {
-		t.Errorf("session token before %q, after %q; want a new one", before, after)
-	}
-	h.assertLoggedIn(c, "zhangsan")
 }
 
 // Mirrors TestSpentCodeStartsOneFreshRoundTrip: a code spent elsewhere
