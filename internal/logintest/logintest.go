@@ -77,6 +77,7 @@ func Run(t *testing.T, newDriver func(t *testing.T) Driver) {
 		{"NoRedirectLoop", noLoop},
 		{"LoginRenewsSessionToken", sessionRenewed},
 		{"StateReplayedAfterLogoutIsRefused", replayAfterLogout},
+		{"LogoutRenewsSessionToken", logoutRenewed},
 		{"LeakedCallbackURLWithPlantedCookie", leakedWithPlantedCookie},
 		{"ReplayWithPlantedCookieNeedsTheCode", plantedCookieNeedsTheCode},
 		{"LoginCookieCannotBeRewritten", cookieRewritten},

@@ -38,6 +38,24 @@ func sessionRenewed(t *testing.T, s *site) {
 	s.assertLoggedIn(c)
 }
 
+// Logout renews the session token too: the token of the logged-in
+// session, wherever a copy of it went (a shared computer, a log), is
+// worth nothing after it.
+func logoutRenewed(t *testing.T, s *site) {
+	name := s.d.SessionCookie()
+	c := s.d.Browser(true)
+	if !s.loggedIn(c) {
+		t.Fatal("the login did not log in")
+	}
+	in := s.cookie(c, name)
+	s.step(s.stopping(c), "/logout", http.StatusFound)
+	if out := s.cookie(c, name); out == in || out == "" {
+		t.Fatalf("session token not renewed at logout: logged in %q, after logout %q", in, out)
+	}
+	s.assertLoggedOut(s.withCookies([]*http.Cookie{{Name: name, Value: in}}))
+	s.assertLoggedOut(c)
+}
+
 // A callback replayed after logout logs nobody in: logout renewed the
 // token and closed the login, and the session is not the one that logged
 // in; nor does the login's cookie, which a browser whose first answer was
