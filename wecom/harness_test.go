@@ -161,8 +161,6 @@ func (h *harness) loginWith(c *http.Client, path string) string {
 	return h.site().LoginWith(c, path)
 }
 
-func (h *harness) cookies(c *http.Client) []*http.Cookie { return h.site().Cookies(c) }
-
 // cookie returns the value of the session cookie c holds for the app.
 func (h *harness) cookie(c *http.Client) string {
 	return h.site().Cookie(c, h.opts.Sessions.Cookie.Name)
