@@ -5,56 +5,35 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	scsredis "github.com/alexedwards/scs/redisstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
-// The floor of the authenticated path: what a hand-written check costs.
-// scs.LoadAndSave around a handler that reads one session key and answers
-// 401 when it is empty, on a session that holds an openid-sized value.
-func floorHandler(sessions *scs.SessionManager, next http.Handler) http.Handler {
-	return sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sessions.GetString(r.Context(), "openid") == "" {
-			http.Error(w, "login required", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	}))
-}
+// The pieces of the middleware benchmarks, shared with the other faces
+// (package internal/sitetest): the application handler that does nothing,
+// the request of a logged-in browser, the benchmark loop and the
+// interleaved ratio to the floor.
+var (
+	ok           = sitetest.Nothing
+	benchRequest = sitetest.Request
+	serve        = sitetest.Serve
+	reportRatio  = sitetest.MiddlewareRatio
+)
 
-// ok is the application handler of every benchmark: it does nothing.
-var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-
-// benchRequest returns a request of a browser that holds cookie.
-func benchRequest(cookie *http.Cookie) *http.Request {
-	r := httptest.NewRequest("GET", "/account/orders?id=7", nil)
-	r.AddCookie(cookie)
-	return r
-}
-
-// floorSetup returns the floor handler and a request whose session holds an
+// floorSetup returns the floor of the authenticated path, sessions in
+// store (nil: scs's memory store), and a request whose session holds an
 // openid.
 func floorSetup(tb testing.TB, store scs.Store) (http.Handler, *http.Request) {
 	tb.Helper()
-	sessions := scs.New()
-	if store != nil {
-		sessions.Store = store
-	}
-	login := sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sessions.Put(r.Context(), "openid", "oTestUser0000000000000000001")
-	}))
-	rec := httptest.NewRecorder()
-	login.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	return floorHandler(sessions, ok), benchRequest(rec.Result().Cookies()[0])
+	return sitetest.Floor(tb, store, "openid", "oTestUser0000000000000000001")
 }
 
 // middlewareSetup returns LoadAndSave + RequireWeChatUser and a request of
@@ -65,18 +44,6 @@ func middlewareSetup(tb testing.TB, store scs.Store, next http.Handler) (http.Ha
 	c := h.login("/account/")
 	cookie := &http.Cookie{Name: h.opts.Sessions.Cookie.Name, Value: h.cookie(c)}
 	return h.opts.Sessions.LoadAndSave(h.auth.RequireWeChatUser(next)), benchRequest(cookie)
-}
-
-func serve(b *testing.B, h http.Handler, r *http.Request, want int) {
-	b.Helper()
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != want {
-			b.Fatalf("status %d, want %d", w.Code, want)
-		}
-	}
 }
 
 func BenchmarkAuthenticatedFloor(b *testing.B) {
@@ -105,38 +72,6 @@ func BenchmarkAuthenticatedRatio(b *testing.B) {
 	floor, floorReq := floorSetup(b, nil)
 	mw, mwReq := middlewareSetup(b, nil, ok)
 	reportRatio(b, floor, floorReq, mw, mwReq)
-}
-
-// reportRatio times a and b in alternating rounds and reports the ratio
-// b/a: its median ("ratio") and the 10th and 90th percentiles.
-func reportRatio(b *testing.B, floor http.Handler, floorReq *http.Request, mw http.Handler, mwReq *http.Request) {
-	b.Helper()
-	const perRound = 2000
-	round := func(h http.Handler, r *http.Request) time.Duration {
-		start := time.Now()
-		for i := 0; i < perRound; i++ {
-			h.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		return time.Since(start)
-	}
-	var ratios []float64
-	var floorTotal, mwTotal time.Duration
-	for b.Loop() {
-		f := round(floor, floorReq)
-		m := round(mw, mwReq)
-		floorTotal += f
-		mwTotal += m
-		ratios = append(ratios, float64(m)/float64(f))
-	}
-	slices.Sort(ratios)
-	pick := func(q float64) float64 { return ratios[int(q*float64(len(ratios)-1))] }
-	b.ReportMetric(pick(0.5), "ratio")
-	b.ReportMetric(pick(0.1), "ratio-p10")
-	b.ReportMetric(pick(0.9), "ratio-p90")
-	n := float64(len(ratios) * perRound)
-	b.ReportMetric(float64(floorTotal.Nanoseconds())/n, "floor-ns/req")
-	b.ReportMetric(float64(mwTotal.Nanoseconds())/n, "mw-ns/req")
-	b.ReportMetric(0, "ns/op")
 }
 
 // BenchmarkCallback measures one whole login at the callback, served in

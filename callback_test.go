@@ -14,51 +14,6 @@ import (
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
-// withState returns callback URL cb with its state kept and its code
-// replaced (or dropped when code is "").
-func withCode(t *testing.T, cb, code string) string {
-	t.Helper()
-	u, err := url.Parse(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Del("code")
-	if code != "" {
-		q.Set("code", code)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func withState(t *testing.T, cb, state string) string {
-	t.Helper()
-	u, _ := url.Parse(cb)
-	q := u.Query()
-	q.Set("state", state)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// assertLoggedOut checks that browser c has no login: a protected page
-// sends it to WeChat.
-func (h *harness) assertLoggedOut(c *http.Client) {
-	h.t.Helper()
-	resp, body := h.get(c, "/account/check")
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.Endpoints().Authorize) {
-		h.t.Errorf("want no login: status %d, Location %q, body %q", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-}
-
-// assertLoggedIn checks that browser c is logged in as openID.
-func (h *harness) assertLoggedIn(c *http.Client, openID string) {
-	h.t.Helper()
-	resp, body := h.get(c, "/account/check")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid="+openID+" ") {
-		h.t.Errorf("want logged in as %s: status %d, body %q", openID, resp.StatusCode, body)
-	}
-}
-
 func TestCallbackRefusesBadState(t *testing.T) {
 	h := newHarness(t, nil)
 	cases := []struct {

@@ -1,7 +1,6 @@
 package component_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/wechatauth/wechatauth/component"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
@@ -22,35 +22,17 @@ import (
 
 const tokenPath = "/cgi-bin/component/api_component_token"
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // platform is a Platform for the emulator's third-party platform, its
 // push handler served at pushURL, and its log.
 type platform struct {
 	*component.Platform
 	pushURL string
-	log     *syncBuffer
+	log     *sitetest.Log
 }
 
 func newPlatform(t *testing.T, wx *wechattest.Server, edit func(*component.Options)) platform {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &sitetest.Log{}
 	var p *component.Platform
 	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.PushHandler().ServeHTTP(w, r) }))
 	t.Cleanup(h.Close)

@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/jssdk"
 	"github.com/wechatauth/wechatauth/mp"
 	"github.com/wechatauth/wechatauth/wechattest"
@@ -156,36 +156,14 @@ func BenchmarkAccountsConfigRatio(b *testing.B) {
 }
 
 // configRatio reports the ratio of h's config to the floor's, in
-// alternating rounds.
+// alternating rounds (package internal/sitetest); h's time is
+// "handler-ns/req".
 func configRatio(b *testing.B, h http.Handler, req *http.Request) {
 	w := &discard{h: make(http.Header)}
-	const perRound = 2000
-	round := func(serve func()) time.Duration {
-		start := time.Now()
-		for range perRound {
-			clear(w.h)
-			serve()
-		}
-		return time.Since(start)
-	}
-	var ratios []float64
-	var floorTotal, handlerTotal time.Duration
-	for b.Loop() {
-		f := round(func() { floorConfig(b, w) })
-		m := round(func() { h.ServeHTTP(w, req) })
-		floorTotal += f
-		handlerTotal += m
-		ratios = append(ratios, float64(m)/float64(f))
-	}
-	slices.Sort(ratios)
-	pick := func(q float64) float64 { return ratios[int(q*float64(len(ratios)-1))] }
-	b.ReportMetric(pick(0.5), "ratio")
-	b.ReportMetric(pick(0.1), "ratio-p10")
-	b.ReportMetric(pick(0.9), "ratio-p90")
-	n := float64(len(ratios) * perRound)
-	b.ReportMetric(float64(floorTotal.Nanoseconds())/n, "floor-ns/req")
-	b.ReportMetric(float64(handlerTotal.Nanoseconds())/n, "handler-ns/req")
-	b.ReportMetric(0, "ns/op")
+	sitetest.Ratio(b,
+		func() { clear(w.h); floorConfig(b, w) },
+		func() { clear(w.h); h.ServeHTTP(w, req) },
+		"handler-ns/req")
 }
 
 // credentialTickets is a ticket source on mp's shared credential
@@ -276,41 +254,19 @@ func BenchmarkWeComConfigRatio(b *testing.B) {
 	oa, oaReq, _ := configHandler(b)
 	wc, wcReq := wecomConfigHandler(b)
 	w := &discard{h: make(http.Header)}
-	const perRound = 2000
-	round := func(serve func()) time.Duration {
-		start := time.Now()
-		for range perRound {
-			clear(w.h)
-			serve()
-		}
-		return time.Since(start)
-	}
-	var oaRatio, wcRatio, wcOA, wcFloor []float64
-	var totals [4]time.Duration
-	for b.Loop() {
-		f := round(func() { floorConfig(b, w) })
-		o := round(func() { oa.ServeHTTP(w, oaReq) })
-		wf := round(func() { floorWeComConfig(b, w) })
-		m := round(func() { wc.ServeHTTP(w, wcReq) })
-		for i, d := range [4]time.Duration{f, o, wf, m} {
-			totals[i] += d
-		}
-		oaRatio = append(oaRatio, float64(o)/float64(f))
-		wcRatio = append(wcRatio, float64(m)/float64(wf))
-		wcOA = append(wcOA, float64(m)/float64(o))
-		wcFloor = append(wcFloor, float64(m)/float64(f))
-	}
-	median := func(r []float64) float64 {
-		slices.Sort(r)
-		return r[len(r)/2]
-	}
-	b.ReportMetric(median(oaRatio), "oa-ratio")
-	b.ReportMetric(median(wcRatio), "wecom-ratio")
-	b.ReportMetric(median(wcOA), "wecom/oa")
-	b.ReportMetric(median(wcFloor), "wecom/floor")
-	n := float64(len(oaRatio) * perRound)
+	rounds := sitetest.Time(b,
+		func() { clear(w.h); floorConfig(b, w) },
+		func() { clear(w.h); oa.ServeHTTP(w, oaReq) },
+		func() { clear(w.h); floorWeComConfig(b, w) },
+		func() { clear(w.h); wc.ServeHTTP(w, wcReq) })
+	const floor, oaHandler, wecomFloor, wecomHandler = 0, 1, 2, 3
+	median := func(num, den int) float64 { return sitetest.Quantile(rounds.Ratios(num, den), 0.5) }
+	b.ReportMetric(median(oaHandler, floor), "oa-ratio")
+	b.ReportMetric(median(wecomHandler, wecomFloor), "wecom-ratio")
+	b.ReportMetric(median(wecomHandler, oaHandler), "wecom/oa")
+	b.ReportMetric(median(wecomHandler, floor), "wecom/floor")
 	for i, unit := range []string{"floor-ns/req", "oa-ns/req", "wecom-floor-ns/req", "wecom-ns/req"} {
-		b.ReportMetric(float64(totals[i].Nanoseconds())/n, unit)
+		b.ReportMetric(rounds.NsPerCall(i), unit)
 	}
 	b.ReportMetric(0, "ns/op")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -249,18 +250,7 @@ func (c *cluster) abs(rawURL string) string {
 // fetch is a GET as a browser's navigation sends it, with the body read.
 // It is safe in any goroutine.
 func fetch(hc *http.Client, rawURL string) (*http.Response, string, error) {
-	req, err := http.NewRequestWithContext(context.Background(), "GET", rawURL, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	req.Header.Set("Accept", "text/html")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp, string(body), err
+	return sitetest.Fetch(hc, http.MethodGet, rawURL, nil)
 }
 
 // callbackURL walks b through inst to WeChat and returns the callback URL
@@ -420,17 +410,7 @@ func TestCallbackSplitAcrossInstances(t *testing.T) {
 }
 
 // withCode returns callback URL cb with its state kept and its code replaced.
-func withCode(t *testing.T, cb, code string) string {
-	t.Helper()
-	u, err := url.Parse(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("code", code)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+var withCode = sitetest.WithCode
 
 func TestRedisDownMidFlight(t *testing.T) {
 	c := newCluster(t, clusterConfig{})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/internal/redistest"
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
@@ -79,31 +79,13 @@ func TestNewNeverContactsRedis(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log that handlers of several goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The 503 of a callback while Redis is down says, in the log, which store
 // failed and what to check.
 func TestCallbackWhileRedisIsDownSaysWhatToCheck(t *testing.T) {
 	srv := redistest.Start(t)
 	wx := wechattest.NewServer()
 	defer wx.Close()
-	var logs syncBuffer
+	var logs sitetest.Log
 	sessions := scs.New()
 	store := redisstore.New(srv.Pool())
 	app := httptest.NewUnstartedServer(nil)
@@ -124,18 +106,13 @@ func TestCallbackWhileRedisIsDownSaysWhatToCheck(t *testing.T) {
 	app.Start()
 	defer app.Close()
 
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Transport: wx.Client().Transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	browser := sitetest.NewBrowser(wx.Client().Transport, false)
 	get := func(url string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header.Set("Accept", "text/html")
-		resp, err := browser.Do(req)
+		resp, _, err := sitetest.Fetch(browser, "GET", url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
 		return resp
 	}
 	toWeChat := get(app.URL + "/account/").Header.Get("Location")

@@ -1,22 +1,18 @@
 package wecom_test
 
 import (
-	"bytes"
-	"context"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/wechatauth/wechatauth"
+	"github.com/wechatauth/wechatauth/internal/sitetest"
 	"github.com/wechatauth/wechatauth/wechattest"
 	"github.com/wechatauth/wechatauth/wecom"
 )
@@ -32,8 +28,8 @@ const (
 )
 
 // harness is an app protected by a wecom.Auth, the emulator it logs in
-// against, and a log that tests read: the WeCom counterpart of the
-// Official Account's harness (harness_test.go of package wechatauth).
+// against, and a log that tests read: the WeCom face of the harness
+// that every face shares (package internal/sitetest).
 type harness struct {
 	t     testing.TB
 	wx    *wechattest.Server
@@ -44,6 +40,9 @@ type harness struct {
 	store *wechatauth.MemoryStore
 	logs  *syncBuffer
 }
+
+// syncBuffer is a log that tests read.
+type syncBuffer = sitetest.Log
 
 // newHarness starts the emulator and an app with these routes:
 //
@@ -64,24 +63,20 @@ func newHarness(t testing.TB, configure func(*wecom.Options)) *harness {
 func newHarnessOn(t testing.TB, wx *wechattest.Server, ln net.Listener, configure func(*wecom.Options)) *harness {
 	t.Helper()
 	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
+		ln = sitetest.Listen(t)
 	}
-	appURL := "http://" + ln.Addr().String()
 	logs := &syncBuffer{}
 	store := wechatauth.NewMemoryStore()
 	opts := wecom.Options{
 		CorpID:      wx.CorpID,
 		AgentID:     wx.AgentID,
 		Secret:      wx.CorpSecret,
-		CallbackURL: appURL + "/wecom/callback",
+		CallbackURL: "http://" + ln.Addr().String() + "/wecom/callback",
 		Sessions:    scs.New(),
 		Callbacks:   store,
 		HTTPClient:  wx.Client(),
 		Endpoints:   wx.WeComEndpoints(),
-		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      logs.Logger(),
 	}
 	if configure != nil {
 		configure(&opts)
@@ -90,30 +85,23 @@ func newHarnessOn(t testing.TB, wx *wechattest.Server, ln net.Listener, configur
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /wecom/callback", auth.CallbackHandler())
-	mux.Handle("/account/", auth.RequireMember(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, ok := wecom.MemberFrom(r)
-		if !ok {
-			http.Error(w, "MemberFrom: no member", http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "path=%s %s", r.URL.RequestURI(), describe(m))
-	})))
-	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := auth.Logout(r); err != nil {
-			http.Error(w, "logout failed", http.StatusInternalServerError)
-			return
-		}
-		http.Redirect(w, r, "/", http.StatusFound)
+	app, mux := sitetest.Start(t, ln, opts.Sessions, sitetest.Pages{
+		Callback:        "GET /wecom/callback",
+		CallbackHandler: auth.CallbackHandler(),
+		Protect:         auth.RequireMember,
+		User: func(r *http.Request) (string, error) {
+			m, ok := wecom.MemberFrom(r)
+			if !ok {
+				return "", errors.New("MemberFrom: no member")
+			}
+			return describe(m), nil
+		},
+		Current: func(r *http.Request) string {
+			m, _ := auth.CurrentMember(r)
+			return describe(m)
+		},
+		Logout: auth.Logout,
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		m, _ := auth.CurrentMember(r)
-		fmt.Fprintf(w, "public path=%s %s", r.URL.RequestURI(), describe(m))
-	})
-	app := &httptest.Server{Listener: ln, Config: &http.Server{Handler: opts.Sessions.LoadAndSave(mux)}}
-	app.Start()
-	t.Cleanup(app.Close)
 	return &harness{t: t, wx: wx, app: app, mux: mux, auth: auth, opts: opts, store: store, logs: logs}
 }
 
@@ -123,117 +111,63 @@ func describe(m wecom.Member) string {
 		m.IsMember(), m.UserID, m.CorpID, m.OpenID, m.ExternalUserID, m.Name, m.Department, m.Private.Mobile, m.Private.Gender)
 }
 
-// browser is a client with its own cookie jar that sends ua as its
-// User-Agent. follow chooses whether it follows redirects (through the
-// emulator and back) or stops at each.
-func (h *harness) browserAs(ua string, follow bool) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	base := h.wx.Client().Transport
-	c := &http.Client{Jar: jar, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-		r = r.Clone(r.Context())
-		r.Header.Set("User-Agent", ua)
-		return base.RoundTrip(r)
-	})}
-	if !follow {
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// site is the harness as sitetest's steps see it.
+func (h *harness) site() *sitetest.Site {
+	return &sitetest.Site{
+		T: h.t, URL: h.app.URL, Transport: h.wx.Client().Transport, UserAgent: uaWeComIOS, Platform: "WeCom",
+		Callback: h.opts.CallbackURL, Authorize: h.wx.WeComEndpoints().Authorize,
+		LoggedIn: func(body string) bool { return strings.HasPrefix(body, "path=") },
 	}
-	return c
 }
 
+// The steps of sitetest.Site under the names this package's tests use;
 // browser is WeCom's own browser on a phone.
-func (h *harness) browser(follow bool) *http.Client { return h.browserAs(uaWeComIOS, follow) }
 
-// roundTrip is an http.RoundTripper of a function.
-type roundTrip func(*http.Request) (*http.Response, error)
+func (h *harness) browserAs(ua string, follow bool) *http.Client {
+	return h.site().BrowserAs(ua, follow)
+}
+func (h *harness) browser(follow bool) *http.Client { return h.site().Browser(follow) }
 
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// get sends a page navigation and returns the response with its body read.
 func (h *harness) get(c *http.Client, rawURL string) (*http.Response, string) {
 	h.t.Helper()
-	return h.do(c, "GET", rawURL, nil)
+	return h.site().Get(c, rawURL)
 }
 
 func (h *harness) do(c *http.Client, method, rawURL string, header http.Header) (*http.Response, string) {
 	h.t.Helper()
-	if strings.HasPrefix(rawURL, "/") {
-		rawURL = h.app.URL + rawURL
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, rawURL, nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req.Header.Set("Accept", "text/html")
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, rawURL, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
+	return h.site().Do(c, method, rawURL, header)
+}
+
+func (h *harness) step(c *http.Client, rawURL string, wantStatus int) (*http.Response, string) {
+	h.t.Helper()
+	return h.site().Step(c, rawURL, wantStatus)
+}
+
+func (h *harness) callbackURL(c *http.Client, path string) string {
+	h.t.Helper()
+	return h.site().CallbackURL(c, path)
 }
 
 // login logs a new WeCom browser in through the emulator and returns it.
 func (h *harness) login(path string) *http.Client {
 	h.t.Helper()
-	c := h.browser(true)
-	h.loginWith(c, path)
-	return c
+	return h.site().Login(path)
 }
 
 // loginWith logs browser c in through the emulator, from path, as the
 // emulator's WeCom visitor (by default the member zhangsan).
 func (h *harness) loginWith(c *http.Client, path string) string {
 	h.t.Helper()
-	resp, body := h.get(c, path)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "path=") {
-		h.t.Fatalf("login through %s: status %d, body %q", path, resp.StatusCode, body)
-	}
-	return body
-}
-
-// step fetches rawURL, expecting wantStatus.
-func (h *harness) step(c *http.Client, rawURL string, wantStatus int) (*http.Response, string) {
-	h.t.Helper()
-	resp, body := h.get(c, rawURL)
-	if resp.StatusCode != wantStatus {
-		h.t.Fatalf("GET %s: status %d, want %d; body %q", rawURL, resp.StatusCode, wantStatus, body)
-	}
-	return resp, body
-}
-
-// callbackURL walks a browser that stops at redirects from a protected
-// page to WeCom and back, and returns the callback URL WeCom sent it to,
-// without visiting it.
-func (h *harness) callbackURL(c *http.Client, path string) string {
-	h.t.Helper()
-	resp, _ := h.step(c, path, http.StatusFound)
-	resp, _ = h.step(c, resp.Header.Get("Location"), http.StatusFound)
-	cb := resp.Header.Get("Location")
-	if !strings.HasPrefix(cb, h.opts.CallbackURL+"?") {
-		h.t.Fatalf("WeCom redirected to %q, want the callback %q", cb, h.opts.CallbackURL)
-	}
-	return cb
-}
-
-// cookies returns a copy of every cookie c holds for the app.
-func (h *harness) cookies(c *http.Client) []*http.Cookie {
-	u, _ := url.Parse(h.app.URL)
-	return c.Jar.Cookies(u)
+	return h.site().LoginWith(c, path)
 }
 
 // cookie returns the value of the session cookie c holds for the app.
 func (h *harness) cookie(c *http.Client) string {
-	for _, ck := range h.cookies(c) {
-		if ck.Name == h.opts.Sessions.Cookie.Name {
-			return ck.Value
-		}
-	}
-	return ""
+	return h.site().Cookie(c, h.opts.Sessions.Cookie.Name)
 }
+
+// roundTrip is an http.RoundTripper of a function.
+type roundTrip = sitetest.RoundTripFunc
 
 // exchanges is the number of code exchanges the emulator has served.
 func (h *harness) exchanges() int { return h.wx.Calls("/cgi-bin/auth/getuserinfo") }
@@ -242,47 +176,18 @@ func (h *harness) exchanges() int { return h.wx.Calls("/cgi-bin/auth/getuserinfo
 // sends it to WeCom.
 func (h *harness) assertLoggedOut(c *http.Client) {
 	h.t.Helper()
-	resp, body := h.get(c, "/account/check")
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), h.wx.WeComEndpoints().Authorize) {
-		h.t.Errorf("want no login: status %d, Location %q, body %q", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
+	h.site().AssertLoggedOut(c)
 }
 
 // assertLoggedIn checks that browser c is logged in as the member userID.
 func (h *harness) assertLoggedIn(c *http.Client, userID string) {
 	h.t.Helper()
-	resp, body := h.get(c, "/account/check")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, " userid="+userID+" ") {
-		h.t.Errorf("want logged in as %s: status %d, body %q", userID, resp.StatusCode, body)
-	}
+	h.site().AssertLoggedIn(c, " userid="+userID+" ")
 }
 
-// withCode returns callback URL cb with its code replaced (or dropped
-// when code is "").
-func withCode(t *testing.T, cb, code string) string {
-	t.Helper()
-	u, err := url.Parse(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Del("code")
-	if code != "" {
-		q.Set("code", code)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// withState returns callback URL cb with its state replaced.
-func withState(t *testing.T, cb, state string) string {
-	t.Helper()
-	u, _ := url.Parse(cb)
-	q := u.Query()
-	q.Set("state", state)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// withCode and withState return callback URL cb with its code or its
+// state replaced.
+var withCode, withState = sitetest.WithCode, sitetest.WithState
 
 // param returns the query parameter name of rawURL.
 func param(rawURL, name string) string {
@@ -291,22 +196,4 @@ func param(rawURL, name string) string {
 		return ""
 	}
 	return u.Query().Get(name)
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
