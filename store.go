@@ -16,7 +16,10 @@ type UserStore interface {
 	// User returns the user stored under openID. When there is none the
 	// error wraps ErrNotFound; any other error is a failure of the store.
 	User(ctx context.Context, openID string) (User, error)
-	// SaveUser stores u under u.OpenID, replacing what was there.
+	// SaveUser stores u under u.OpenID, replacing what was there. In
+	// component mode (Options.Component) the Auth saves a user under its
+	// Key, "AppID/OpenID", as the OpenID, with AppID empty: a store need
+	// not know AppID.
 	SaveUser(ctx context.Context, u User) error
 	// UserByUnionID returns the user last saved with unionID. When there is
 	// none the error wraps ErrNotFound. A store that keeps no unionids

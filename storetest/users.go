@@ -29,6 +29,10 @@ func filledUser(t checker, openID string) wechatauth.User {
 		t.Fatalf("%v", err)
 	}
 	u.OpenID = openID
+	// A store never sees AppID: in component mode the Auth keeps the
+	// account in the key (User.Key, under which it saves the user) and
+	// hands the store a User whose AppID is empty.
+	u.AppID = ""
 	return u
 }
 
