@@ -42,7 +42,7 @@ func New(o Options) (*Auth, error) {
 		MaxAttempts:  o.MaxAttempts,
 		Guests:       o.SnapshotGuests,
 		Logger:       o.Logger,
-		IDName:       "openid",
+		IDName:       o.idName(),
 		ErrorHandler: o.ErrorHandler,
 		Unauthorized: o.Unauthorized,
 		Refused:      o.Refused,

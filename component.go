@@ -88,6 +88,15 @@ func (o Options) loginSecret() string {
 	return o.AppSecret
 }
 
+// idName names a user's key in log lines: "openid", or in component
+// mode, where the key is User.Key, "appid/openid".
+func (o Options) idName() string {
+	if o.Component != nil {
+		return "appid/openid"
+	}
+	return "openid"
+}
+
 // tenantFace is the face of component mode: a session's user belongs to
 // the Official Account of its AppID (engine.Tenanted).
 type tenantFace struct{ *face }
