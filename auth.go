@@ -19,6 +19,10 @@ type Auth struct {
 // face is an Auth as the login flow sees it (engine.Face, face.go).
 type face Auth
 
+// tenantFace is the face of component mode: a session's user belongs to
+// the Official Account of its AppID (engine.Tenanted, face.go).
+type tenantFace struct{ *face }
+
 // New checks o and returns an Auth. The error names every field that is
 // wrong and how to fix it; a nil error means no request will fail because
 // of configuration.

@@ -2,7 +2,9 @@ package wechatauth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/wechatauth/wechatauth/internal/engine"
 )
@@ -76,3 +78,23 @@ func (f *face) DebugUser(r *http.Request, openID string) User {
 
 func (f *face) Errcode(err error) (int, bool) { return errcodeOf(err) }
 func (f *face) Upstream(err error) bool       { return fromWeChat(err) }
+
+// Serves reports whether the session's user belongs to the account that
+// serves r: the session's value starts with the user's key, whose appid
+// must be r's authorizer's.
+func (t tenantFace) Serves(r *http.Request, session string) bool {
+	appID := t.apps.authorizerOf(r)
+	rest, ok := strings.CutPrefix(session, userVersion+userSep)
+	return ok && appID != "" && len(rest) > len(appID) && rest[len(appID)] == '/' && rest[:len(appID)] == appID
+}
+
+// noAuthorizer answers a request that no Official Account serves, in
+// component mode: Options.Authorizer gave no appid for it.
+func noAuthorizer(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "没有公众号提供此页面。\nNo Official Account serves this page.\n")
+}
+
+var _ engine.Tenanted = tenantFace{}

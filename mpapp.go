@@ -2,9 +2,11 @@ package wechatauth
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -268,3 +270,48 @@ func (s siteApps) named(name string) app {
 func insideWeChat(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("User-Agent"), "MicroMessenger")
 }
+
+// authorizerApp returns the app of the authorizer appID, through the
+// platform.
+func (s siteApps) authorizerApp(appID string) *mpApp {
+	return &mpApp{id: appID, account: appID, tokens: s.tokens,
+		client: &mp.Client{AppID: appID, Component: s.component, HTTPClient: s.httpClient, Endpoints: s.endpoints}}
+}
+
+// authorizerOf returns the appid of the authorizer that serves r, "" when
+// none does or outside component mode.
+func (s siteApps) authorizerOf(r *http.Request) string {
+	if s.authorizer == nil {
+		return ""
+	}
+	if id := s.authorizer(r); isToken(id) {
+		return id
+	}
+	return ""
+}
+
+// CheckCallback makes sure that a callback of component mode names the
+// authorizer its login went to: WeChat adds the appid to the callback.
+func (m *mpApp) CheckCallback(q url.Values) error {
+	if m.account == "" {
+		return nil
+	}
+	if got := q.Get("appid"); !hmac.Equal([]byte(got), []byte(m.account)) {
+		return fmt.Errorf("the callback's appid %q is not the Official Account %q of its login", logSafe(got), m.account)
+	}
+	return nil
+}
+
+// logSafe cuts s short and keeps it to a token's characters, for an error
+// that quotes a value from the request.
+func logSafe(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	if !isToken(s) {
+		return "(not an appid)"
+	}
+	return s
+}
+
+var _ engine.CallbackChecker = (*mpApp)(nil)

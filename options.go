@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -280,4 +281,29 @@ func (o Options) checkComponent(bad func(field, format string, args ...any)) {
 	if o.WebsiteAppID != "" || o.WebsiteAppSecret != "" {
 		bad("WebsiteAppID", "a website app (QR login) is not supported in component mode: leave WebsiteAppID and WebsiteAppSecret empty")
 	}
+}
+
+// keyDeriver is what Options.Component must also be: a source of keys
+// that every instance shares and nobody else knows (component.Platform
+// derives them from the platform's AppSecret).
+type keyDeriver interface {
+	DeriveKey(purpose string) []byte
+}
+
+// loginSecret is what the keys of states and login cookies derive from:
+// the AppSecret, or in component mode a key of the platform's.
+func (o Options) loginSecret() string {
+	if o.Component != nil {
+		return hex.EncodeToString(o.Component.(keyDeriver).DeriveKey("wechatauth component login"))
+	}
+	return o.AppSecret
+}
+
+// idName names a user's key in log lines: "openid", or in component
+// mode, where the key is User.Key, "appid/openid".
+func (o Options) idName() string {
+	if o.Component != nil {
+		return "appid/openid"
+	}
+	return "openid"
 }
