@@ -3,6 +3,7 @@ package wechatauth
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +26,10 @@ import (
 // "/shop-a/", to the authorizer's appid; the longest prefix that the
 // path starts with wins. A path under none has no account.
 //
+// The path is read as net/http.ServeMux routes it: an encoded slash
+// ("%2F") does not separate segments, so "/shop-a%2Fx" is under "/"
+// only, as it is for the mux, never a page of "/shop-a/".
+//
 // A lookup costs one map access per distinct prefix length, however many
 // accounts there are.
 func AuthorizerByPath(prefixes map[string]string) func(*http.Request) string {
@@ -39,6 +44,9 @@ func AuthorizerByPath(prefixes map[string]string) func(*http.Request) string {
 	sort.Sort(sort.Reverse(sort.IntSlice(lengths)))
 	return func(r *http.Request) string {
 		path := r.URL.Path
+		if r.URL.RawPath != "" {
+			path = routedPath(r.URL)
+		}
 		for _, n := range lengths {
 			if n <= len(path) {
 				if v, ok := table[path[:n]]; ok {
@@ -48,6 +56,18 @@ func AuthorizerByPath(prefixes map[string]string) func(*http.Request) string {
 		}
 		return ""
 	}
+}
+
+// routedPath is u's path as http.ServeMux routes it: decoded, except that
+// an encoded slash stays "%2F" and so separates no segment. A path that
+// does not decode is "", under no prefix.
+func routedPath(u *url.URL) string {
+	esc := strings.NewReplacer("%2F", "%252F", "%2f", "%252F").Replace(u.EscapedPath())
+	p, err := url.PathUnescape(esc)
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // AuthorizerByHost returns an Options.Authorizer that picks the Official
