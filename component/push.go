@@ -82,7 +82,9 @@ type message struct {
 // msg_signature or another platform's appid, 400 for a body that is not a
 // push or does not decrypt, 409 for a ticket pushed before the stored
 // one or an authorization event created more than ten minutes from now
-// (a replay), 405 for a method other than POST.
+// (a replay), 405 for a method other than POST. The stored ticket pushed
+// again (a duplicate or a replay) gets "success" and changes nothing: it
+// does not lift the back-off after WeChat refused that ticket.
 func (p *Platform) PushHandler() http.Handler { return http.HandlerFunc(p.servePush) }
 
 // pushWindow is how far an authorization event's CreateTime may lie from
@@ -145,6 +147,12 @@ func (p *Platform) servePush(w http.ResponseWriter, r *http.Request) {
 		if m.ComponentVerifyTicket == "" {
 			refuse(http.StatusBadRequest, "component_verify_ticket push without a ticket")
 			return
+		}
+		if cur, err := p.tickets.LoadTicket(r.Context()); err == nil && cur.Value == m.ComponentVerifyTicket {
+			// The stored ticket pushed again (WeChat's duplicate, or a
+			// replay): nothing changes, and a back-off from WeChat's
+			// refusal of that very ticket stays.
+			break
 		}
 		saved, err := p.tickets.SaveTicket(r.Context(), Ticket{Value: m.ComponentVerifyTicket, Time: at})
 		if err != nil {
