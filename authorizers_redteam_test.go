@@ -15,9 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomodule/redigo/redis"
 	"github.com/wechatauth/wechatauth"
 	"github.com/wechatauth/wechatauth/component"
+	"github.com/wechatauth/wechatauth/internal/redistest"
 	"github.com/wechatauth/wechatauth/internal/testclock"
+	"github.com/wechatauth/wechatauth/mp"
+	"github.com/wechatauth/wechatauth/redisstore"
 	"github.com/wechatauth/wechatauth/wechattest"
 )
 
@@ -548,5 +552,95 @@ func TestRedTeamComponentSecretsNeverLeak(t *testing.T) {
 				t.Errorf("%s holds a query with %s", where, q)
 			}
 		}
+	}
+}
+
+// Component mode on Redis: each account's users and tokens under their
+// own keys, nothing under a bare openid, and every key the pushes and
+// logins leave expires, but for users and refresh tokens, which are
+// kept on purpose. Planted keys of another account's prefix are no
+// user of this one.
+func TestRedTeamComponentKeysInRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	store := redisstore.New(srv.Pool())
+	wx := wechattest.NewServer()
+	t.Cleanup(wx.Close)
+	platform, err := component.New(component.Options{
+		AppID: wx.ComponentAppID, AppSecret: wx.ComponentSecret,
+		Token: wx.ComponentToken, EncodingAESKey: wx.ComponentAESKey,
+		APIURL: wx.URL, HTTPClient: wx.Client(), Logger: slog.New(slog.DiscardHandler),
+		Tickets:               store.ComponentTickets(wx.ComponentAppID),
+		Credentials:           mp.CredentialOptions{Cache: store.CredentialCache(component.AccessTokenCredential, wx.ComponentAppID)},
+		Authorizers:           store.Authorizers(wx.ComponentAppID),
+		AuthorizerCredentials: store.CredentialCache,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushSrv := httptest.NewServer(platform.PushHandler())
+	t.Cleanup(pushSrv.Close)
+	if _, err := wx.PushVerifyTicket(pushSrv.URL); err != nil {
+		t.Fatal(err)
+	}
+	accounts := wx.Authorizers()
+	a, b := accounts[0], accounts[1]
+	for _, id := range []string{a, b} {
+		if err := wx.PushAuthorization(pushSrv.URL, component.InfoAuthorized, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &componentSite{platform: platform, a: a, b: b}
+	s.harness = newHarnessOn(t, wx, func(o *wechatauth.Options) {
+		o.AppID, o.AppSecret = "", ""
+		o.Component = platform
+		o.Authorizer = wechatauth.AuthorizerByPath(map[string]string{"/": a, "/b/": b})
+		o.Scope = wechatauth.ScopeUserInfo
+		o.Users, o.Tokens, o.Callbacks = store, store, store
+	})
+	s.accountPage("/b/", "b")
+	s.login("/account/page")
+	s.login("/b/page")
+	if _, err := platform.JSAPITickets(a).Ticket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conn := srv.Pool().Get()
+	defer conn.Close()
+	keys, err := redis.Strings(conn.Do("KEYS", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oa, ob := s.openID(a), s.openID(b)
+	want := map[string]bool{"user:" + a + "/" + oa: false, "user:" + b + "/" + ob: false, "token:" + a + "/" + oa: false, "token:" + b + "/" + ob: false}
+	for _, full := range keys {
+		ttl, _ := redis.Int64(conn.Do("PTTL", full))
+		k := strings.TrimPrefix(full, store.Prefix)
+		t.Logf("%s (ttl %dms)", k, ttl)
+		if _, ok := want[k]; ok {
+			want[k] = true
+		}
+		if strings.Contains(k, ":"+oa) || strings.Contains(k, ":"+ob) {
+			t.Errorf("key %s under a bare openid", k)
+		}
+		kept := strings.HasPrefix(k, "user:") || strings.HasPrefix(k, "authorizer_refresh_token:") || strings.HasPrefix(k, "unionid:")
+		if ttl < 0 && !kept {
+			t.Errorf("key %s never expires", k)
+		}
+	}
+	for k, found := range want {
+		if !found {
+			t.Errorf("no key %s", k)
+		}
+	}
+	// A user planted under b's prefix with a's openid is not a's user.
+	ctx := context.Background()
+	if err := store.SaveUser(ctx, wechatauth.User{OpenID: b + "/" + oa, Nickname: "planted"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := s.get(s.login("/account/page"), "/account/page")
+	if strings.Contains(body, "planted") {
+		t.Errorf("a's page shows the user planted under b's key: %q", body)
+	}
+	if _, err := s.auth.RefreshUser(ctx, b+"/"+oa); !errors.Is(err, wechatauth.ErrReauthorize) {
+		t.Errorf("RefreshUser of the planted key: %v, want ErrReauthorize (no tokens)", err)
 	}
 }
