@@ -80,13 +80,13 @@ func (a *Accounts) Signer(appID string) (*Signer, error) {
 			a.mu.Unlock()
 		}
 	}()
-	e.err = fmt.Errorf("jssdk: Accounts.New(%q) panicked", appID) // until New returns
+	e.err = fmt.Errorf("jssdk: Accounts.New(%q) panicked", shortName(appID)) // until New returns
 	s, err := a.New(appID)
 	switch {
 	case err != nil:
-		e.err = fmt.Errorf("jssdk: the Signer of account %q: %w", appID, err)
+		e.err = fmt.Errorf("jssdk: the Signer of account %q: %w", shortName(appID), err)
 	case s == nil:
-		e.err = fmt.Errorf("jssdk: Accounts.New(%q) returned no Signer and no error", appID)
+		e.err = fmt.Errorf("jssdk: Accounts.New(%q) returned no Signer and no error", shortName(appID))
 	case s.appID != appID:
 		e.err = fmt.Errorf("jssdk: Accounts.New(%q) returned the Signer of %q: wx.config would carry another account's appId", appID, s.appID)
 	default:
@@ -136,10 +136,19 @@ func (a *Accounts) route(w http.ResponseWriter, r *http.Request) (*Signer, bool)
 			log = slog.Default()
 		}
 		log.LogAttrs(r.Context(), slog.LevelWarn, "jssdk: no Signer for the account of a request",
-			slog.String("appid", appID), slog.String("error", err.Error()))
+			slog.String("appid", shortName(appID)), slog.String("error", err.Error()))
 		w.Header()["Cache-Control"] = []string{"no-store"}
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("jssdk: the pages of account %q are not signed here", appID)})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("jssdk: the pages of account %q are not signed here", shortName(appID))})
 		return nil, false
 	}
 	return s, true
+}
+
+// shortName cuts an account's name that the answer and the log quote to
+// 64 bytes: Account may hand on what a hostile request holds.
+func shortName(appID string) string {
+	if len(appID) > 64 {
+		return appID[:64] + "…"
+	}
+	return appID
 }

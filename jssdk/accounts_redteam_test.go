@@ -154,3 +154,23 @@ func trim(s string) string {
 	}
 	return s
 }
+
+// A long account name from the request is quoted cut short, in the
+// answer and the log.
+func TestAccountsQuoteLongNamesShort(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	var logs strings.Builder
+	a := &Accounts{
+		Account: func(*http.Request) string { return long },
+		New:     func(string) (*Signer, error) { return nil, errors.New("no such account") },
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	w := httptest.NewRecorder()
+	a.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/wechat/jssdk?url=x", nil))
+	if w.Code != http.StatusNotFound || w.Body.Len() > 300 {
+		t.Errorf("answer: %d, %d bytes; want 404 and a short body", w.Code, w.Body.Len())
+	}
+	if strings.Contains(logs.String(), strings.Repeat("x", 65)) {
+		t.Errorf("the log quotes the whole name: %d bytes", logs.Len())
+	}
+}
