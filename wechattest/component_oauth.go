@@ -153,28 +153,12 @@ func (s *Server) handleComponentOAuthToken(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	g, ok := s.codes[q.Get("code")]
-	switch {
-	case !ok, g.authorizer != q.Get("appid"):
-		writeComponentError(w, r, 40029)
-		return
-	case g.used:
-		writeComponentError(w, r, 40163)
-		return
-	case !s.nowLocked().Before(g.issued.Add(codeTTL)):
-		writeComponentError(w, r, 40029)
+	reply, code := s.redeemLocked(g, ok && g.authorizer == q.Get("appid"), codeTTL)
+	if code != 0 {
+		writeComponentError(w, r, code)
 		return
 	}
-	g.used = true
-	sess := &session{
-		user:          g.user,
-		scope:         g.scope,
-		snapshot:      g.snapshot,
-		authorizer:    g.authorizer,
-		refreshExpiry: s.nowLocked().Add(refreshTTL),
-	}
-	sess.refreshToken = uniqueToken(64, func(t string) bool { _, ok := s.refresh[t]; return ok })
-	s.refresh[sess.refreshToken] = sess
-	writeJSON(w, r, s.tokenReplyLocked(sess))
+	writeJSON(w, r, reply)
 }
 
 // handleComponentOAuthRefresh serves GET

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // tokenReply is the answer of both token endpoints.
@@ -69,29 +70,40 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if ok && g.scope == scopeLogin {
 		ttl = webCodeTTL
 	}
+	// A code of component mode is the authorizer's: unknown here.
+	reply, errcode := s.redeemLocked(g, ok && (g.scope == scopeLogin) == website && g.authorizer == "", ttl)
+	if errcode != 0 {
+		writeError(w, r, errcode)
+		return
+	}
+	writeJSON(w, r, reply)
+}
+
+// redeemLocked spends the code g for an exchange it fits (its app, or its
+// authorizer) within ttl of its issue, and returns the new
+// authorization's answer: 40029 for a code that is unknown (nil), does
+// not fit or expired (WeChat answers an expired code like an unknown
+// one), 40163 for a used one.
+func (s *Server) redeemLocked(g *grant, fits bool, ttl time.Duration) (tokenReply, int) {
 	switch {
-	case !ok, (g.scope == scopeLogin) != website, g.authorizer != "":
-		// A code of component mode is the authorizer's: unknown here.
-		writeError(w, r, 40029)
-		return
+	case g == nil, !fits:
+		return tokenReply{}, 40029
 	case g.used:
-		writeError(w, r, 40163)
-		return
+		return tokenReply{}, 40163
 	case !s.nowLocked().Before(g.issued.Add(ttl)):
-		// WeChat answers an expired code like an unknown one.
-		writeError(w, r, 40029)
-		return
+		return tokenReply{}, 40029
 	}
 	g.used = true
 	sess := &session{
 		user:          g.user,
 		scope:         g.scope,
 		snapshot:      g.snapshot,
+		authorizer:    g.authorizer,
 		refreshExpiry: s.nowLocked().Add(refreshTTL),
 	}
 	sess.refreshToken = uniqueToken(64, func(t string) bool { _, ok := s.refresh[t]; return ok })
 	s.refresh[sess.refreshToken] = sess
-	writeJSON(w, r, s.tokenReplyLocked(sess))
+	return s.tokenReplyLocked(sess), 0
 }
 
 // handleRefresh serves GET /sns/oauth2/refresh_token: a new access token for
