@@ -163,7 +163,7 @@ func run() error {
 func startEmulator(callbackURL string) (*wechattest.Server, error) {
 	cb, err := url.Parse(callbackURL)
 	if err != nil || cb.Host == "" {
-		return nil, fmt.Errorf("WECHAT_CALLBACK_URL or WECOM_CALLBACK_URL: want an absolute URL, got %q", callbackURL)
+		return nil, fmt.Errorf("WECHAT_CALLBACK_URL, WECOM_CALLBACK_URL or COMPONENT_CALLBACK_URL: want an absolute URL, got %q", callbackURL)
 	}
 	wx := wechattest.NewServer()
 	wx.SetMode(wechattest.ConsentPage)
