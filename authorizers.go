@@ -15,7 +15,7 @@ import (
 // Official Account that authorized a third-party platform, each request
 // for the account Options.Authorizer names. Each account's users stay its
 // own: a User carries its AppID, the stores keep it under User.Key, a
-// session's user is let in only on its account's pages, and a callback
+// session keeps one user per account and a page sees its account's, and a callback
 // must name the account of its login. Here: how a request's account is
 // chosen, and how the stores keep the accounts' users apart; the face
 // (tenantFace, face.go), the apps (authorizerApp, mpapp.go) and the

@@ -250,12 +250,14 @@ func TestRedTeamDebugLoginKeys(t *testing.T) {
 
 // Session values the site never writes (a store shared with other code, a
 // v0.1.0 session, another account's prefix) let nobody in on a page they
-// do not belong to.
+// do not belong to, whichever account's session key holds them.
 func TestRedTeamPlantedSessions(t *testing.T) {
 	s := newComponentSite(t, nil)
 	var plant string
 	s.mux.HandleFunc("/plant", func(w http.ResponseWriter, r *http.Request) {
-		s.opts.Sessions.Put(r.Context(), "wechatauth.user", plant)
+		for _, key := range []string{"wechatauth.user", "wechatauth.user:" + s.a, "wechatauth.user:" + s.b} {
+			s.opts.Sessions.Put(r.Context(), key, plant)
+		}
 	})
 	a, b, o := s.a, s.b, s.openID(s.a)
 	for _, tc := range []struct {

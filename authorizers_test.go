@@ -154,6 +154,22 @@ func TestComponentTwoAccounts(t *testing.T) {
 	if want := "b appid=" + s.b + " openid=" + s.openID(s.b) + " "; body != want {
 		t.Fatalf("after logging in through b, b's page shows %q, want %q", body, want)
 	}
+	// Her login to a stays: back on a's page, no round trip.
+	exchanges := s.wx.Calls(pathComponentExchange)
+	resp, body = s.get(s.noFollow(alice), "/account/page")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "openid="+s.openID(s.a)+" ") {
+		t.Fatalf("back on a's page after logging in to b: %d %q, want a's user with no round trip", resp.StatusCode, body)
+	}
+	if got := s.wx.Calls(pathComponentExchange); got != exchanges {
+		t.Errorf("back on a's page: %d more exchanges, want 0", got-exchanges)
+	}
+	// Logout logs out of both.
+	s.step(s.noFollow(alice), "/logout", http.StatusFound)
+	for _, page := range []string{"/account/page", "/b/page"} {
+		if resp, _ := s.get(s.noFollow(alice), page); resp.StatusCode != http.StatusFound {
+			t.Errorf("after logout, %s: %d, want a redirect to log in", page, resp.StatusCode)
+		}
+	}
 
 	// The stores keep each account's user under its key.
 	ctx := context.Background()

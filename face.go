@@ -79,6 +79,11 @@ func (f *face) DebugUser(r *http.Request, openID string) User {
 func (f *face) Errcode(err error) (int, bool) { return errcodeOf(err) }
 func (f *face) Upstream(err error) bool       { return fromWeChat(err) }
 
+// Account is the appid of the Official Account that serves r, and
+// AccountOf u's: a session keeps one user of each account.
+func (t tenantFace) Account(r *http.Request) string { return t.apps.authorizerOf(r) }
+func (t tenantFace) AccountOf(u User) string        { return u.AppID }
+
 // Serves reports whether the session's user belongs to the account that
 // serves r: the session's value starts with the user's key, whose appid
 // must be r's authorizer's.
@@ -97,4 +102,4 @@ func noAuthorizer(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "没有公众号提供此页面。\nNo Official Account serves this page.\n")
 }
 
-var _ engine.Tenanted = tenantFace{}
+var _ engine.Tenanted[User] = tenantFace{}

@@ -46,9 +46,10 @@ type Options struct {
 	// with the component_access_token, and a callback must bring the
 	// appid of its login's account. Each account's users stay its own: a
 	// User carries its AppID, the stores keep it under User.Key, and a
-	// session's user is let in only on its account's pages (a page of
-	// another account logs the visitor in through that one). Default:
-	// none.
+	// session keeps one user per account, of whom a page sees only its
+	// account's (a page of another account logs the visitor in through
+	// that one, and the first login stays; Logout ends them all).
+	// Default: none.
 	Component mp.Component
 	// Authorizer returns the appid of the Official Account that serves a
 	// request, in component mode: AuthorizerByPath, AuthorizerByHost or a

@@ -26,8 +26,7 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 	// The callback URL holds a code: keep it out of Referer headers.
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	ctx := r.Context()
-	cur, err := e.sessionUser(ctx)
-	if err != nil {
+	if _, err := e.sessionUser(ctx, e.key); err != nil {
 		e.fail(w, r, err, "/")
 		return
 	}
@@ -35,7 +34,9 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" && code == "" && q.Has("next") {
 		next := SafeReturn(q.Get("next"))
-		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) && e.servesSession(requestFor(r, next), cur) {
+		page := requestFor(r, next)
+		cur, _ := e.sessionUser(ctx, e.keyOf(page))
+		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) && e.servesSession(page, cur) {
 			redirect(w, next)
 			return
 		}
@@ -56,7 +57,7 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 
 	p, found := e.logins.find(r, state)
 	if !found {
-		e.replayCallback(w, r, state, code, cur)
+		e.replayCallback(w, r, state, code)
 		return
 	}
 	// From here on the login is over, whatever its end, unless it goes on
@@ -108,7 +109,7 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, ap.Misconfigured(err), retry)
 		return
 	}
-	e.complete(w, r, rec, cur, p.Attempts)
+	e.complete(w, r, rec, p.Attempts)
 }
 
 // expired reports whether the login p is past its expiry, or claims one
@@ -150,12 +151,12 @@ func (e *Engine[U]) recoveryWindow() time.Duration { return e.cfg.Timeout + 5*ti
 
 // complete ends a callback whose login is done: logged in, or, for
 // progressive consent that found no fresh profile, on to snsapi_userinfo.
-func (e *Engine[U]) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord[U], cur string, attempts int) {
+func (e *Engine[U]) complete(w http.ResponseWriter, r *http.Request, rec *loginRecord[U], attempts int) {
 	if rec.Consent {
 		e.startLogin(w, r, rec.Return, e.cfg.ProfileScope, attempts)
 		return
 	}
-	e.finishLogin(w, r, rec, cur)
+	e.finishLogin(w, r, rec)
 }
 
 // replayCallback answers a callback that brings no cookie of a login under
@@ -163,8 +164,11 @@ func (e *Engine[U]) complete(w http.ResponseWriter, r *http.Request, rec *loginR
 // or never started the login. A session already logged in as the login's
 // user goes on to the page; anything else is refused, and a state of this
 // site's that brings a code is spent (see spend).
-func (e *Engine[U]) replayCallback(w http.ResponseWriter, r *http.Request, state, code, cur string) {
-	if u, ok := e.face.Decode(cur); ok {
+func (e *Engine[U]) replayCallback(w http.ResponseWriter, r *http.Request, state, code string) {
+	// Whose session to look at: the face's one user, or, for a Tenanted
+	// face, the user of the login's account, which only its record tells.
+	cur, _ := e.sessionUser(r.Context(), e.key)
+	if _, ok := e.face.Decode(cur); ok || e.tenant != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), e.cfg.Timeout)
 		defer cancel()
 		rec, err := e.ledger.await(ctx, callbackKey(state))
@@ -172,8 +176,12 @@ func (e *Engine[U]) replayCallback(w http.ResponseWriter, r *http.Request, state
 			e.fail(w, r, err, "/")
 			return
 		}
-		if rec != nil && !rec.Closed && ((e.face.Key(u) != "" && e.face.Key(u) == e.face.Key(rec.User)) || (e.face.Guest(u) && rec.Snapshot)) {
-			e.complete(w, r, rec, cur, 0)
+		if rec != nil && e.tenant != nil {
+			cur, _ = e.sessionUser(r.Context(), e.keyOfUser(rec.User))
+		}
+		u, ok := e.face.Decode(cur)
+		if ok && rec != nil && !rec.Closed && ((e.face.Key(u) != "" && e.face.Key(u) == e.face.Key(rec.User)) || (e.face.Guest(u) && rec.Snapshot)) {
+			e.complete(w, r, rec, 0)
 			return
 		}
 	}
@@ -189,8 +197,10 @@ func (e *Engine[U]) replayCallback(w http.ResponseWriter, r *http.Request, state
 
 // finishLogin logs the session in as rec's user, when it is not already,
 // and sends the browser where the login started.
-func (e *Engine[U]) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord[U], cur string) {
+func (e *Engine[U]) finishLogin(w http.ResponseWriter, r *http.Request, rec *loginRecord[U]) {
 	ctx := r.Context()
+	key := e.keyOfUser(rec.User)
+	cur, _ := e.sessionUser(ctx, key) // ServeCallback found the session
 	if rec.Snapshot && !e.cfg.Guests {
 		e.fail(w, r, fmt.Errorf("callback: %w", errSnapshotUser), e.LoginURL(rec.Return))
 		return
@@ -209,7 +219,7 @@ func (e *Engine[U]) finishLogin(w http.ResponseWriter, r *http.Request, rec *log
 			}
 		}
 		// The same user may come back with more: the profile of a consent.
-		e.cfg.Sessions.Put(ctx, e.key, enc)
+		e.cfg.Sessions.Put(ctx, key, enc)
 	}
 	redirect(w, SafeReturn(rec.Return))
 }

@@ -60,7 +60,7 @@ func (e *Engine[U]) debugLogin(w http.ResponseWriter, r *http.Request, cur strin
 			return cur, true
 		}
 		cur = e.sessionValue(user, true, "") // no platform to ask for the profile
-		e.cfg.Sessions.Put(ctx, e.key, cur)
+		e.cfg.Sessions.Put(ctx, e.keyOf(r), cur)
 	}
 	if fromQuery && isNavigation(r) {
 		// Drop the parameter, so that a reload does not log in again.

@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,8 +35,11 @@ type Engine[U any] struct {
 	states states     // under a key derived from Config.Secret
 	logins loginCookies
 	key    string // the session key of the face's users
-	// serves is the face's Tenanted.Serves, or nil.
-	serves func(r *http.Request, session string) bool
+	// tenant is the face as a Tenanted, or nil, and the session keys of
+	// its accounts (see accountKey).
+	tenant          Tenanted[U]
+	accountKeys     sync.Map
+	accountKeyCount atomic.Int64
 }
 
 // New returns the flow of cfg, which its face has checked, for face.
@@ -58,8 +63,8 @@ func New[U any](cfg Config[U], face Face[U]) *Engine[U] {
 	e.watch.site, e.watch.callbackURL, e.watch.log, e.watch.debug, e.watch.product, e.watch.names = e.site, cfg.CallbackURL, cfg.Logger, cfg.DebugBypass, cfg.Product.En, cfg.Names
 	e.ledger = &ledger[U]{store: cfg.Store, notFound: cfg.NotFound, timeout: cfg.Timeout, keep: cfg.StateTTL, log: cfg.Logger, face: face}
 	e.key = sessionKey(cfg.Name)
-	if t, ok := face.(Tenanted); ok {
-		e.serves = t.Serves
+	if t, ok := face.(Tenanted[U]); ok {
+		e.tenant = t
 	}
 	e.logins = newLoginCookies(e.origin, cfg.Name, cfg.Sessions.Cookie, deriveKey(cfg.Secret, "wechatauth login cookie v1"), e.knownLogin)
 	return e

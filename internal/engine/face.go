@@ -152,10 +152,16 @@ type App[U any] interface {
 
 // A Tenanted face keeps the users of several accounts apart in one flow,
 // such as the Official Accounts a third-party platform logs users in for:
-// a session's user belongs to one account, and a request that another
-// account serves finds nobody logged in, so that its login goes through
-// that account. The logged-in path calls Serves once per request.
-type Tenanted interface {
+// a session keeps one user per account, each under a key of its own, and
+// a request finds only the user of the account that serves it, so that a
+// login on another account's page goes through that account and leaves
+// the others' logins alone. The logged-in path calls Account and Serves
+// once per request.
+type Tenanted[U any] interface {
+	// Account returns the account that serves r, "" for none.
+	Account(r *http.Request) string
+	// AccountOf returns the account of u.
+	AccountOf(u U) string
 	// Serves reports whether the user of the session's value session
 	// belongs to the account that serves r.
 	Serves(r *http.Request, session string) bool

@@ -29,7 +29,7 @@ func (e *Engine[U]) Require(next http.Handler, first Scope, profile bool) http.H
 			e.fail(w, r, e.misroutedError(r), "/")
 			return
 		}
-		user, err := e.sessionUser(r.Context())
+		user, err := e.sessionUser(r.Context(), e.keyOf(r))
 		if err != nil {
 			e.fail(w, r, err, "/")
 			return

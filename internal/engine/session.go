@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // keyUser is the one session key of the flow, written when a login
@@ -20,17 +21,52 @@ func sessionKey(name string) string {
 	return "wechatauth." + name + ".user"
 }
 
-// sessionUser returns the session's value, or "" when nobody is logged
-// in. It reports errNoSession instead of letting scs panic when the
-// handler is not inside Sessions.LoadAndSave.
-func (e *Engine[U]) sessionUser(ctx context.Context) (s string, err error) {
+// sessionUser returns the session's value under key, or "" when nobody is
+// logged in there. It reports errNoSession instead of letting scs panic
+// when the handler is not inside Sessions.LoadAndSave.
+func (e *Engine[U]) sessionUser(ctx context.Context, key string) (s string, err error) {
 	defer func() {
 		if recover() != nil {
 			err = errNoSession
 		}
 	}()
-	return e.cfg.Sessions.GetString(ctx, e.key), nil
+	return e.cfg.Sessions.GetString(ctx, key), nil
 }
+
+// keyOf returns the session key of the user of the account that serves r:
+// the face's key, or for a Tenanted face the key of that account.
+func (e *Engine[U]) keyOf(r *http.Request) string {
+	if e.tenant == nil {
+		return e.key
+	}
+	return e.accountKey(e.tenant.Account(r))
+}
+
+// keyOfUser returns the session key that u is kept under.
+func (e *Engine[U]) keyOfUser(u U) string {
+	if e.tenant == nil {
+		return e.key
+	}
+	return e.accountKey(e.tenant.AccountOf(u))
+}
+
+// accountKey is the session key of a Tenanted face's users of account.
+// The keys of the first maxAccountKeys accounts are kept, so that the
+// logged-in path makes none.
+func (e *Engine[U]) accountKey(account string) string {
+	if k, ok := e.accountKeys.Load(account); ok {
+		return k.(string)
+	}
+	k := e.key + ":" + account
+	if e.accountKeyCount.Add(1) <= maxAccountKeys {
+		e.accountKeys.Store(account, k)
+	}
+	return k
+}
+
+// maxAccountKeys bounds the session keys kept: an Authorizer that names
+// accounts from what a request holds cannot grow the memory.
+const maxAccountKeys = 10000
 
 // sessionValue is what a session holds for u, logged in by the login kept
 // under loginKey: the user as the face encodes it, then the login's
@@ -79,7 +115,7 @@ func (e *Engine[U]) CurrentUser(r *http.Request) (u U, ok bool) {
 // sessionUserOf returns the user that r's session holds, when it is one
 // of the account that serves r (see Tenanted).
 func (e *Engine[U]) sessionUserOf(r *http.Request) (u U, ok bool) {
-	s, err := e.sessionUser(r.Context())
+	s, err := e.sessionUser(r.Context(), e.keyOf(r))
 	if err != nil || s == "" || !e.servesSession(r, s) {
 		return u, false
 	}
@@ -90,7 +126,7 @@ func (e *Engine[U]) sessionUserOf(r *http.Request) (u U, ok bool) {
 // user of the account that serves r: always, unless the face is
 // Tenanted.
 func (e *Engine[U]) servesSession(r *http.Request, s string) bool {
-	return e.serves == nil || e.serves(r, s)
+	return e.tenant == nil || e.tenant.Serves(r, s)
 }
 
 // hookRequest returns r as the flow hands it to a hook of the face's
@@ -111,20 +147,34 @@ func (e *Engine[U]) hookRequest(r *http.Request) *http.Request {
 // session token is renewed, and no later delivery of the login's callback
 // logs anyone in again. Other session data stays. r must be inside
 // Config.Sessions.LoadAndSave.
+//
+// A Tenanted face's session is logged out of every account.
 func (e *Engine[U]) Logout(r *http.Request) error {
 	ctx := r.Context()
-	cur, err := e.sessionUser(ctx)
-	if err != nil {
+	if _, err := e.sessionUser(ctx, e.key); err != nil {
 		return err
 	}
-	if key := e.face.LoginKey(cur); key != "" {
-		if err := e.ledger.close(ctx, key); err != nil {
-			return err
+	keys := []string{e.key}
+	if e.tenant != nil {
+		keys = keys[:0]
+		for _, k := range e.cfg.Sessions.Keys(ctx) {
+			if strings.HasPrefix(k, e.key+":") {
+				keys = append(keys, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		if login := e.face.LoginKey(e.cfg.Sessions.GetString(ctx, k)); login != "" {
+			if err := e.ledger.close(ctx, login); err != nil {
+				return err
+			}
 		}
 	}
 	if err := e.cfg.Sessions.RenewToken(ctx); err != nil {
 		return fmt.Errorf("wechatauth: renewing the session token: %w", err)
 	}
-	e.cfg.Sessions.Remove(ctx, e.key)
+	for _, k := range keys {
+		e.cfg.Sessions.Remove(ctx, k)
+	}
 	return nil
 }
