@@ -62,13 +62,17 @@ func AuthorizerByPath(prefixes map[string]string) func(*http.Request) string {
 // an encoded slash stays "%2F" and so separates no segment. A path that
 // does not decode is "", under no prefix.
 func routedPath(u *url.URL) string {
-	esc := strings.NewReplacer("%2F", "%252F", "%2f", "%252F").Replace(u.EscapedPath())
+	esc := keepSlashes.Replace(u.EscapedPath())
 	p, err := url.PathUnescape(esc)
 	if err != nil {
 		return ""
 	}
 	return p
 }
+
+// keepSlashes escapes an encoded slash once more, so that unescaping the
+// path leaves it encoded.
+var keepSlashes = strings.NewReplacer("%2F", "%252F", "%2f", "%252F")
 
 // AuthorizerByHost returns an Options.Authorizer that picks the Official
 // Account by the request's host (without port, lower case): hosts maps a
