@@ -74,26 +74,6 @@ func routedPath(u *url.URL) string {
 // path leaves it encoded.
 var keepSlashes = strings.NewReplacer("%2F", "%252F", "%2f", "%252F")
 
-// AuthorizerByHost returns an Options.Authorizer that picks the Official
-// Account by the request's host (without port, lower case): hosts maps a
-// host name to the authorizer's appid. Every host must be served by one
-// Auth whose CallbackURL is on that host, since a login ends on the
-// origin of the CallbackURL; with one CallbackURL for all accounts use
-// AuthorizerByPath.
-func AuthorizerByHost(hosts map[string]string) func(*http.Request) string {
-	table := make(map[string]string, len(hosts))
-	for h, v := range hosts {
-		table[strings.ToLower(h)] = v
-	}
-	return func(r *http.Request) string {
-		host := r.Host
-		if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-			host = host[:i]
-		}
-		return table[strings.ToLower(host)]
-	}
-}
-
 // accountUsers keeps the users of every authorizer apart in a UserStore:
 // under User.Key, "AppID/OpenID", in component mode.
 type accountUsers struct{ UserStore }

@@ -84,11 +84,10 @@ func (f *face) Upstream(err error) bool       { return fromWeChat(err) }
 func (t tenantFace) Account(r *http.Request) string { return t.apps.authorizerOf(r) }
 func (t tenantFace) AccountOf(u User) string        { return u.AppID }
 
-// Serves reports whether the session's user belongs to the account that
-// serves r: the session's value starts with the user's key, whose appid
-// must be r's authorizer's.
-func (t tenantFace) Serves(r *http.Request, session string) bool {
-	appID := t.apps.authorizerOf(r)
+// Serves reports whether the session's user belongs to the account
+// appID: the session's value starts with the user's key, whose appid must
+// be appID.
+func (t tenantFace) Serves(appID, session string) bool {
 	rest, ok := strings.CutPrefix(session, userVersion+userSep)
 	return ok && appID != "" && len(rest) > len(appID) && rest[len(appID)] == '/' && rest[:len(appID)] == appID
 }

@@ -137,12 +137,6 @@ func (m *mpApp) Redeem(ctx context.Context, code string) (grant, error) {
 	if tok.Snapshot {
 		return grant{User: User{Snapshot: true, AppID: m.account}}, nil // a virtual identity is not kept
 	}
-	if !isToken(tok.OpenID) {
-		// WeChat's openids are letters, digits, '-' and '_'. Another one
-		// could name someone else: the session drops 0x1f, and "/"
-		// separates the appid of User.Key.
-		return grant{}, fmt.Errorf("wechatauth: the code exchange gave an openid outside WeChat's alphabet: %w", mp.ErrUpstream)
-	}
 	g := grant{User: User{OpenID: tok.OpenID, UnionID: tok.UnionID, AppID: m.account}, Access: tok.AccessToken,
 		Profile: tok.HasScope(string(ScopeUserInfo)) || tok.HasScope(string(scopeLogin))}
 	if g.Profile {

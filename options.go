@@ -52,9 +52,9 @@ type Options struct {
 	// Default: none.
 	Component mp.Component
 	// Authorizer returns the appid of the Official Account that serves a
-	// request, in component mode: AuthorizerByPath, AuthorizerByHost or a
-	// function of your own (a table of accounts). "" means none: a page
-	// that needs a login then gets 404. Required with Component.
+	// request, in component mode: AuthorizerByPath, or a function of your
+	// own (a table of accounts by host, say). "" means none: a page that
+	// needs a login then gets 404. Required with Component.
 	Authorizer func(r *http.Request) string
 
 	// WebsiteAppID and WebsiteAppSecret are an Open Platform website app,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/wechatauth/wechatauth/internal/wxspec"
 )
 
 // Token is what WeChat hands over for one user's web authorization: the
@@ -89,6 +91,12 @@ func (c *Client) token(ctx context.Context, endpoint string, q query) (*Token, e
 	}
 	if reply.OpenID == "" || reply.AccessToken == "" {
 		return nil, fmt.Errorf("mp: %s: reply without openid or access_token: %w", endpoint, ErrUpstream)
+	}
+	if !wxspec.Valid(reply.OpenID, wxspec.MaxToken) {
+		// WeChat's openids are letters, digits, '-' and '_'. Another one
+		// could name someone else where an openid is part of a key (a
+		// session value, wechatauth's "appid/openid").
+		return nil, fmt.Errorf("mp: %s: reply with an openid outside WeChat's alphabet: %w", endpoint, ErrUpstream)
 	}
 	return &Token{
 		AccessToken:  reply.AccessToken,

@@ -35,8 +35,8 @@ func (e *Engine[U]) ServeCallback(w http.ResponseWriter, r *http.Request) {
 	if state == "" && code == "" && q.Has("next") {
 		next := SafeReturn(q.Get("next"))
 		page := requestFor(r, next)
-		cur, _ := e.sessionUser(ctx, e.keyOf(page))
-		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) && e.servesSession(page, cur) {
+		cur, _ := e.userOf(page)
+		if u, ok := e.face.Decode(cur); ok && !e.face.Guest(u) {
 			redirect(w, next)
 			return
 		}

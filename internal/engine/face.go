@@ -156,15 +156,16 @@ type App[U any] interface {
 // a request finds only the user of the account that serves it, so that a
 // login on another account's page goes through that account and leaves
 // the others' logins alone. The logged-in path calls Account and Serves
-// once per request.
+// once per request (and UserFrom once more).
 type Tenanted[U any] interface {
 	// Account returns the account that serves r, "" for none.
 	Account(r *http.Request) string
 	// AccountOf returns the account of u.
 	AccountOf(u U) string
 	// Serves reports whether the user of the session's value session
-	// belongs to the account that serves r.
-	Serves(r *http.Request, session string) bool
+	// belongs to account: a value the flow did not write under that
+	// account's key is no user there.
+	Serves(account, session string) bool
 }
 
 // A CallbackChecker is an App whose platform adds to the callback what

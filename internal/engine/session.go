@@ -112,21 +112,30 @@ func (e *Engine[U]) CurrentUser(r *http.Request) (u U, ok bool) {
 	return e.sessionUserOf(r)
 }
 
-// sessionUserOf returns the user that r's session holds, when it is one
-// of the account that serves r (see Tenanted).
+// sessionUserOf returns the user that r's session holds for the account
+// that serves r.
 func (e *Engine[U]) sessionUserOf(r *http.Request) (u U, ok bool) {
-	s, err := e.sessionUser(r.Context(), e.keyOf(r))
-	if err != nil || s == "" || !e.servesSession(r, s) {
+	s, err := e.userOf(r)
+	if err != nil || s == "" {
 		return u, false
 	}
 	return e.face.Decode(s)
 }
 
-// servesSession reports whether the session's value s, not empty, is a
-// user of the account that serves r: always, unless the face is
-// Tenanted.
-func (e *Engine[U]) servesSession(r *http.Request, s string) bool {
-	return e.tenant == nil || e.tenant.Serves(r, s)
+// userOf returns r's session value of the user of the account that
+// serves r (see Tenanted), asking the face for the account once; "" when
+// there is none, or the value under that account's key is not one of its
+// users.
+func (e *Engine[U]) userOf(r *http.Request) (string, error) {
+	if e.tenant == nil {
+		return e.sessionUser(r.Context(), e.key)
+	}
+	account := e.tenant.Account(r)
+	s, err := e.sessionUser(r.Context(), e.accountKey(account))
+	if err != nil || s == "" || e.tenant.Serves(account, s) {
+		return s, err
+	}
+	return "", nil
 }
 
 // hookRequest returns r as the flow hands it to a hook of the face's
